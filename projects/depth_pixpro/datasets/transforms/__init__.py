@@ -1,0 +1,1 @@
+"""RGB-D transforms: depth loading, paired multi-view crops/flips, packing."""

@@ -1,0 +1,2 @@
+"""Engine extras (hooks)."""
+from . import hooks  # noqa: F401

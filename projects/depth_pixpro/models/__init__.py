@@ -1,0 +1,2 @@
+"""Models: the DepthPixPro algorithm, projector neck, multi-scale pixel head."""
+from . import algorithms, heads, necks  # noqa: F401
