@@ -1,0 +1,145 @@
+"""The compatibility layer: mmcv._ext shim, device adaptation, safe loading."""
+import os
+import os.path as osp
+import sys
+
+import numpy as np
+import pytest
+import torch
+from mmengine.config import Config
+from mmengine.logging import HistoryBuffer, MessageHub
+from mmengine.runner.checkpoint import _load_checkpoint
+
+from projects.depth_pixpro import compat
+from projects.depth_pixpro.engine.hooks.safe_checkpoint_hook import (
+    SafeCheckpointHook, decode_message_hub, encode_message_hub)
+
+
+class _Exploit:
+    """Pickles as a call to os.system: what a tampered checkpoint carries."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (os.system, (f'touch {self.marker}', ))
+
+
+def _tampered_checkpoint(tmp_path, name='tampered'):
+    marker = tmp_path / f'{name}.pwned'
+    path = tmp_path / f'{name}.pth'
+    state = {'backbone.conv1.weight': torch.zeros(64, 3, 7, 7)}
+    torch.save({'state_dict': state, 'meta': _Exploit(marker)}, path)
+    return str(path), marker
+
+
+def test_mmcv_ext_shim_fails_only_when_an_op_is_called():
+    ext = sys.modules['mmcv._ext']
+    if not getattr(ext, 'IS_SHIM', False):
+        pytest.skip('full mmcv installed: no shim needed')
+    import mmcv.ops  # noqa: F401  (import works through the shim)
+    with pytest.raises(RuntimeError, match='compiled mmcv extension'):
+        ext.nms_forward(torch.zeros(1))
+    from mmengine.utils.dl_utils import mmcv_full_available
+    assert mmcv_full_available()  # pkgutil.find_loader needs a real spec
+
+
+def test_shim_is_noop_when_ext_exists():
+    assert compat.install_mmcv_ext_shim() is False
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason='CPU behaviour')
+def test_adapt_cfg_for_cpu_distributed():
+    cfg = Config(
+        dict(
+            model=dict(
+                backbone=dict(norm_cfg=dict(type='SyncBN')),
+                neck=[dict(norm_cfg=dict(type='SyncBN', eps=1e-5))]),
+            env_cfg=dict(dist_cfg=dict(backend='nccl'))))
+    message = compat.adapt_cfg_for_device(cfg, 'pytorch')
+    assert cfg.model.backbone.norm_cfg.type == 'BN'
+    assert cfg.model.neck[0].norm_cfg.type == 'BN'
+    assert cfg.model.neck[0].norm_cfg.eps == 1e-5
+    assert cfg.env_cfg.dist_cfg.backend == 'gloo'
+    assert cfg.model_wrapper_cfg.device_ids is None
+    assert '2 SyncBN -> BN' in message
+    single = Config(dict(model=dict(norm_cfg=dict(type='SyncBN'))))
+    compat.adapt_cfg_for_device(single, 'none')
+    assert single.model.norm_cfg.type == 'BN'
+    assert 'model_wrapper_cfg' not in single
+
+
+def test_tampered_checkpoint_refused_on_finetuning_path(tmp_path):
+    """mmseg ResNet with init_cfg=Pretrained: the fine-tuning entry point."""
+    path, marker = _tampered_checkpoint(tmp_path)
+    from mmseg.models.backbones import ResNet
+    backbone = ResNet(
+        depth=18,
+        init_cfg=dict(type='Pretrained', checkpoint=path, prefix='backbone.'))
+    with pytest.raises(compat.CheckpointLoadError) as err:
+        backbone.init_weights()
+    assert path in str(err.value) and 'refusing' in str(err.value)
+    assert not marker.exists()
+
+
+def test_tampered_checkpoint_refused_by_load_from(tmp_path):
+    path, marker = _tampered_checkpoint(tmp_path)
+    with pytest.raises(compat.CheckpointLoadError, match='refusing'):
+        _load_checkpoint(path, map_location='cpu')
+    assert not marker.exists()
+
+
+def test_trusted_context_allows_only_the_named_file(tmp_path):
+    path, marker = _tampered_checkpoint(tmp_path)
+    other, _ = _tampered_checkpoint(tmp_path, 'other')
+    with compat.trusted_checkpoints([path]):
+        with pytest.raises(compat.CheckpointLoadError):
+            compat.load_checkpoint_file(other)
+        compat.load_checkpoint_file(path)
+    assert marker.exists()  # full unpickling really happened in the block
+    with pytest.raises(compat.CheckpointLoadError):
+        compat.load_checkpoint_file(path)  # and not after it
+
+
+def test_corrupt_truncated_and_missing_checkpoints_name_the_file(tmp_path):
+    good = tmp_path / 'good.pth'
+    torch.save({'state_dict': {'w': torch.ones(1000)}}, good)
+    data = good.read_bytes()
+    truncated = tmp_path / 'truncated.pth'
+    truncated.write_bytes(data[:len(data) // 2])
+    garbage = tmp_path / 'garbage.pth'
+    garbage.write_bytes(b'this is not a checkpoint')
+    for bad in (truncated, garbage):
+        with pytest.raises(compat.CheckpointLoadError) as err:
+            compat.load_checkpoint_file(str(bad))
+        assert str(bad) in str(err.value)
+    with pytest.raises(compat.CheckpointLoadError, match='not found'):
+        compat.load_checkpoint_file(str(tmp_path / 'missing.pth'))
+    assert torch.equal(
+        compat.load_checkpoint_file(str(good))['state_dict']['w'],
+        torch.ones(1000))
+
+
+def test_message_hub_encoding_round_trip_is_weights_only_safe(tmp_path):
+    hub = MessageHub('safe-ckpt-test')
+    for value in (1.0, 2.5, 4.0):
+        hub.update_scalar('train/loss', value)
+    hub.update_scalar('train/lr', np.float64(0.1))
+    hub.update_info('iter', np.int64(7))
+    state = hub.state_dict()
+    path = osp.join(tmp_path, 'hub.pth')
+    torch.save({'message_hub': encode_message_hub(state)}, path)
+    loaded = torch.load(path, weights_only=True)['message_hub']
+    decoded = decode_message_hub(loaded)
+    buf = decoded['log_scalars']['train/loss']
+    assert isinstance(buf, HistoryBuffer)
+    assert buf.mean() == pytest.approx(2.5)
+    assert buf.current() == pytest.approx(4.0)
+    assert decoded['runtime_info']['iter'] == 7
+    restored = MessageHub('safe-ckpt-test-2')
+    restored.load_state_dict(decoded)
+    assert restored.get_scalar('train/loss').data[0].tolist() == [1., 2.5, 4.]
+    hook = SafeCheckpointHook()
+    ckpt = {'message_hub': state, 'meta': {'seed': np.int64(3)}}
+    hook.before_save_checkpoint(None, ckpt)
+    assert ckpt['meta']['seed'] == 3 and type(ckpt['meta']['seed']) is int
