@@ -22,3 +22,14 @@ def nyuv2_mini():
     if not osp.isdir(NYUV2_MINI):
         pytest.skip(f'nyuv2_mini fixture not found at {NYUV2_MINI}')
     return osp.abspath(NYUV2_MINI)
+
+
+@pytest.fixture(autouse=True)
+def _restore_default_scope():
+    """Tests that build a Runner or call init_default_scope set mmengine's
+    global default scope; restore it so that test order does not matter."""
+    from mmengine.registry import DefaultScope
+    saved = dict(DefaultScope._instance_dict)
+    yield
+    DefaultScope._instance_dict.clear()
+    DefaultScope._instance_dict.update(saved)
