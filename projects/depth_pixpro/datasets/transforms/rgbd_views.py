@@ -1,0 +1,348 @@
+"""Paired RGB-D views for depth-aware PixPro.
+
+Every view of a sample keeps three aligned things: the image, the depth map
+and the crop box, recorded PixPro-style as
+``coord = [x_ul, y_ul, x_lr, y_lr]`` normalised to [0, 1] of the image given
+to the view pipeline (``x / (W - 1)``, ``y / (H - 1)``, inclusive corners;
+a horizontal flip swaps ``x_ul`` and ``x_lr``).
+
+Results-dict convention: ``img`` HxWx3 uint8 BGR, ``depth`` HxW float32
+metres with 0 = invalid. Photometric transforms of mmpretrain (ColorJitter,
+RandomGrayscale, GaussianBlur, Solarize, RandomApply) only touch ``img`` and
+are used directly inside the view pipelines.
+"""
+import copy
+from typing import List, Optional, Sequence, Tuple, Union
+
+import cv2
+import mmcv
+import numpy as np
+import torch
+from mmcv.transforms import BaseTransform, Compose
+from mmcv.transforms.utils import cache_randomness
+from mmengine.registry import DefaultScope
+from mmpretrain.datasets.transforms import PackInputs, RandomResizedCrop
+from mmpretrain.registry import TRANSFORMS
+
+#: The coord of an uncropped, unflipped image.
+FULL_COORD = np.array([0., 0., 1., 1.], dtype=np.float32)
+
+
+def compose_coord(outer: np.ndarray, inner: np.ndarray) -> np.ndarray:
+    """Express a box given relative to a view in the view's parent frame.
+
+    Args:
+        outer (np.ndarray): [4] coord of the current view in its parent.
+        inner (np.ndarray): [4] coord of a new box relative to the current
+            view (both PixPro convention; flipped boxes allowed).
+
+    Returns:
+        np.ndarray: [4] float32 coord of the new box in the parent frame.
+    """
+    outer = np.asarray(outer, dtype=np.float64)
+    inner = np.asarray(inner, dtype=np.float64)
+    x = outer[0] + inner[[0, 2]] * (outer[2] - outer[0])
+    y = outer[1] + inner[[1, 3]] * (outer[3] - outer[1])
+    return np.array([x[0], y[0], x[1], y[1]], dtype=np.float32)
+
+
+def crop_box_to_coord(top: int, left: int, height: int, width: int,
+                      img_h: int, img_w: int) -> np.ndarray:
+    """PixPro coord of the pixel box ``[top, top+height) x [left,
+    left+width)`` of an ``img_h x img_w`` image."""
+    return np.array([
+        left / max(img_w - 1, 1), top / max(img_h - 1, 1),
+        (left + width - 1) / max(img_w - 1, 1),
+        (top + height - 1) / max(img_h - 1, 1)
+    ],
+                    dtype=np.float32)
+
+
+def resize_depth(depth: np.ndarray, size: Tuple[int, int]) -> np.ndarray:
+    """Nearest-neighbour resize of a depth map (or any map) to
+    ``size=(h, w)``.
+
+    Uses pixel-centre aligned nearest (``cv2.INTER_NEAREST_EXACT``), the same
+    sampling geometry as the bilinear image resize, so depth stays aligned
+    with the image and is never blended across depth edges.
+    """
+    h, w = size
+    if depth.shape[:2] == (h, w):
+        return depth
+    return cv2.resize(
+        depth, (w, h), interpolation=cv2.INTER_NEAREST_EXACT)
+
+
+@TRANSFORMS.register_module()
+class RGBDRandomResizedCrop(RandomResizedCrop):
+    """Random resized crop of the image AND its depth with the same box.
+
+    The box is sampled exactly as by mmpretrain's ``RandomResizedCrop``
+    (whose parameter sampling this class reuses); the image is resized with
+    ``interpolation`` (bilinear by default), the depth with nearest
+    neighbour. The box is recorded in ``coord``; if the view was already
+    cropped or flipped (``coord`` present), the new box is composed with it,
+    so ``coord`` always refers to the image given to the view pipeline.
+
+    **Required Keys:** ``img``; optional ``depth``, ``coord``.
+
+    **Modified Keys:** ``img``, ``img_shape``, ``depth`` (if present).
+
+    **Added Keys:** ``coord`` (np.float32 [4]).
+
+    Args:
+        size (int | Sequence[int]): Output size, an int for square crops or
+            ``(h, w)``.
+        scale (tuple[float, float]): Range of the crop area relative to the
+            image area. Defaults to (0.08, 1.0).
+        ratio (tuple[float, float]): Range of the crop aspect ratio.
+            Defaults to (3/4, 4/3).
+        max_attempts (int): Attempts before falling back to a central crop.
+            Defaults to 10.
+        interpolation (str): Image interpolation. Defaults to 'bilinear'.
+            'nearest' uses the same pixel-centre nearest as the depth.
+        backend (str): Image resize backend. Defaults to 'cv2'.
+    """
+
+    def __init__(self,
+                 size: Union[int, Sequence[int]],
+                 scale: Tuple[float, float] = (0.08, 1.0),
+                 ratio: Tuple[float, float] = (3. / 4., 4. / 3.),
+                 max_attempts: int = 10,
+                 interpolation: str = 'bilinear',
+                 backend: str = 'cv2') -> None:
+        super().__init__(
+            scale=size,
+            crop_ratio_range=scale,
+            aspect_ratio_range=ratio,
+            max_attempts=max_attempts,
+            interpolation=interpolation,
+            backend=backend)
+
+    def transform(self, results: dict) -> dict:
+        """Crop and resize image and depth with one random box.
+
+        Args:
+            results (dict): Result dict with ``img`` (and ``depth``).
+
+        Returns:
+            dict: The result dict with the cropped view and its ``coord``.
+        """
+        img = results['img']
+        img_h, img_w = img.shape[:2]
+        depth = results.get('depth')
+        if depth is not None and depth.shape[:2] != (img_h, img_w):
+            raise ValueError(
+                f'depth shape {depth.shape[:2]} differs from image shape '
+                f'{(img_h, img_w)}; resize depth to the image (LoadDepth) '
+                'before cropping')
+        top, left, crop_h, crop_w = self.rand_crop_params(img)
+        out_h, out_w = self.scale
+
+        img = img[top:top + crop_h, left:left + crop_w]
+        if self.interpolation == 'nearest':
+            # same pixel-centre sampling as the depth, so both stay aligned
+            results['img'] = resize_depth(img, (out_h, out_w))
+        else:
+            results['img'] = mmcv.imresize(
+                img, (out_w, out_h),
+                interpolation=self.interpolation,
+                backend=self.backend)
+        results['img_shape'] = results['img'].shape[:2]
+        if depth is not None:
+            results['depth'] = resize_depth(
+                depth[top:top + crop_h, left:left + crop_w], (out_h, out_w))
+
+        box = crop_box_to_coord(top, left, crop_h, crop_w, img_h, img_w)
+        results['coord'] = compose_coord(
+            results.get('coord', FULL_COORD), box)
+        return results
+
+    def __repr__(self) -> str:
+        return (f'{self.__class__.__name__}(size={self.scale}, '
+                f'scale={self.crop_ratio_range}, '
+                f'ratio={self.aspect_ratio_range}, '
+                f'interpolation={self.interpolation})')
+
+
+@TRANSFORMS.register_module()
+class RGBDRandomFlip(BaseTransform):
+    """Horizontal flip of the image and its depth, recorded in ``coord`` by
+    swapping ``coord[0]`` and ``coord[2]`` (PixPro convention).
+
+    **Required Keys:** ``img``; optional ``depth``, ``coord``.
+
+    **Modified Keys:** ``img``, ``depth``, ``coord`` (added as the full-image
+    box if absent), ``flip``, ``flip_direction``.
+
+    Args:
+        prob (float): Probability of flipping. Defaults to 0.5.
+    """
+
+    def __init__(self, prob: float = 0.5) -> None:
+        if not 0.0 <= prob <= 1.0:
+            raise ValueError(f'prob must be in [0, 1], got {prob}')
+        self.prob = prob
+
+    @cache_randomness
+    def _do_flip(self) -> bool:
+        return bool(np.random.rand() < self.prob)
+
+    def transform(self, results: dict) -> dict:
+        """Flip (or not) one view.
+
+        Args:
+            results (dict): Result dict of one view.
+
+        Returns:
+            dict: The (possibly) flipped view.
+        """
+        coord = np.array(results.get('coord', FULL_COORD), dtype=np.float32)
+        flip = self._do_flip()
+        if flip:
+            results['img'] = mmcv.imflip(results['img'], 'horizontal')
+            if results.get('depth') is not None:
+                results['depth'] = np.ascontiguousarray(
+                    results['depth'][:, ::-1])
+            coord = coord[[2, 1, 0, 3]]
+        results['coord'] = coord
+        results['flip'] = flip
+        results['flip_direction'] = 'horizontal' if flip else None
+        return results
+
+    def __repr__(self) -> str:
+        return f'{self.__class__.__name__}(prob={self.prob})'
+
+
+@TRANSFORMS.register_module()
+class RGBDMultiView(BaseTransform):
+    """Several augmented views of one RGB-D sample (like mmpretrain's
+    ``MultiView``, but every view keeps its image, depth and crop box).
+
+    **Required Keys:** ``img``; optional ``depth`` (HxW float32 metres,
+    0 = invalid).
+
+    **Modified Keys:** ``img`` (list of V view images).
+
+    **Added Keys:** ``depth`` (np.float32 [V, h, w]; all zeros, i.e. all
+    invalid, when the sample has no depth, so that the depth test falls back
+    to the spatial test), ``coord`` (np.float32 [V, 4]), ``has_depth``
+    (bool).
+
+    Args:
+        transforms (list[list[dict | callable]]): One pipeline per group of
+            views (e.g. PixPro's two asymmetric pipelines).
+        num_views (int | list[int]): Views drawn from each pipeline.
+    """
+
+    def __init__(self, transforms: List[list],
+                 num_views: Union[int, List[int]]) -> None:
+        if isinstance(num_views, int):
+            num_views = [num_views] * len(transforms)
+        if len(num_views) != len(transforms):
+            raise ValueError(
+                f'num_views {num_views} must give one count per pipeline '
+                f'({len(transforms)} pipelines)')
+        self.num_views = list(num_views)
+        # Nested configs (RandomApply, ...) are built by mmcv's Compose from
+        # the root registry; outside a Runner there is no default scope, so
+        # resolve names in mmpretrain's (where these transforms live).
+        scope = (None if DefaultScope.get_current_instance() is not None else
+                 'mmpretrain')
+        with DefaultScope.overwrite_default_scope(scope):
+            self.pipelines = [Compose(t) for t in transforms]
+        self.view_pipelines = [
+            p for p, n in zip(self.pipelines, self.num_views)
+            for _ in range(n)
+        ]
+
+    def transform(self, results: dict) -> Optional[dict]:
+        """Build the views.
+
+        Args:
+            results (dict): Result dict of one sample.
+
+        Returns:
+            dict: ``results`` with ``img`` (list), ``depth``, ``coord``.
+        """
+        has_depth = results.get('depth') is not None
+        imgs, depths, coords = [], [], []
+        for pipeline in self.view_pipelines:
+            view = pipeline(copy.deepcopy(results))
+            if view is None:  # a transform dropped the sample
+                return None
+            img = view['img']
+            imgs.append(img)
+            depths.append(view['depth'] if has_depth else np.zeros(
+                img.shape[:2], dtype=np.float32))
+            coords.append(view.get('coord', FULL_COORD))
+
+        shapes = {img.shape[:2] for img in imgs}
+        if len(shapes) != 1:
+            raise ValueError(
+                f'all views must have the same size, got {sorted(shapes)}; '
+                'use the same crop size in every view pipeline')
+        if any(d.shape[:2] != imgs[0].shape[:2] for d in depths):
+            raise ValueError('a view pipeline changed the image size without '
+                             'the depth; use RGBD* transforms for geometry')
+        results['img'] = imgs
+        results['depth'] = np.stack(depths).astype(np.float32, copy=False)
+        results['coord'] = np.stack(coords).astype(np.float32)
+        results['has_depth'] = has_depth
+        results['img_shape'] = imgs[0].shape[:2]
+        return results
+
+    def __repr__(self) -> str:
+        repr_str = self.__class__.__name__ + '('
+        for i, p in enumerate(self.pipelines):
+            repr_str += f'\nPipeline {i + 1} with {self.num_views[i]} views:\n'
+            repr_str += str(p)
+        return repr_str + ')'
+
+
+@TRANSFORMS.register_module()
+class PackRGBDInputs(PackInputs):
+    """Pack RGB-D views: ``inputs`` is the list of V CHW uint8 view tensors,
+    the data sample carries ``coord`` (torch.float32 [V, 4]) and ``depth``
+    (torch.float32 [V, H, W], metres, 0 = invalid), in the order of
+    ``inputs``.
+
+    Args:
+        input_key (str): Key of the views. Defaults to 'img'.
+        algorithm_keys (Sequence[str]): Extra keys set as data fields.
+        meta_keys (Sequence[str]): Meta keys. Defaults to mmpretrain's
+            defaults plus ``has_depth``.
+    """
+
+    RGBD_KEYS = ('coord', 'depth')
+
+    def __init__(self,
+                 input_key: str = 'img',
+                 algorithm_keys: Sequence[str] = (),
+                 meta_keys: Sequence[str] = PackInputs.DEFAULT_META_KEYS +
+                 ('has_depth', )) -> None:
+        super().__init__(input_key, tuple(algorithm_keys), meta_keys)
+
+    def transform(self, results: dict) -> dict:
+        """Pack views, coords and depths.
+
+        Args:
+            results (dict): Output of :class:`RGBDMultiView`.
+
+        Returns:
+            dict: ``inputs`` (list of tensors) and ``data_samples``.
+        """
+        missing = [k for k in self.RGBD_KEYS if k not in results]
+        if missing:
+            raise KeyError(f'PackRGBDInputs needs {missing} in the results; '
+                           'put RGBDMultiView before it in the pipeline')
+        packed = super().transform(results)
+        sample = packed['data_samples']
+        sample.set_field(
+            torch.as_tensor(np.asarray(results['coord'], np.float32)),
+            'coord')
+        sample.set_field(
+            torch.from_numpy(
+                np.ascontiguousarray(results['depth'], dtype=np.float32)),
+            'depth')
+        return packed
