@@ -1,0 +1,128 @@
+"""Any folder (or list file) of image + exogenous depth pairs (mmpretrain).
+
+For RGB-D data in no known layout, or RGB data whose depth was predicted
+offline by a monocular network (then set ``depth_kind='inverse'`` or
+``'relative'``). Two ways to pair images with depth maps:
+
+* folders: ``data_root/img_dir/<name><img_suffix>`` with
+  ``data_root/depth_dir/<name><depth_suffix>`` (sub-folders allowed);
+* a list file ``ann_file``: lines ``img depth [label]``, paths relative to
+  ``data_root`` (or absolute), separated by white space.
+"""
+import os.path as osp
+from typing import List, Optional
+
+from mmpretrain.registry import DATASETS
+
+from .base_rgbd import BaseRGBDDataset, list_files
+
+__all__ = ['RGBDFolderDataset']
+
+
+@DATASETS.register_module()
+class RGBDFolderDataset(BaseRGBDDataset):
+    """Image + depth pairs from two folders or a list file.
+
+    Args:
+        data_root (str): Root folder.
+        img_dir (str): Image folder, relative to ``data_root``.
+            Defaults to ``'rgb'``.
+        depth_dir (str): Depth folder, relative to ``data_root``.
+            Defaults to ``'depth'``.
+        ann_file (str, optional): List file (see module doc), relative to
+            ``data_root``; when given, the folders are not scanned.
+            Defaults to None.
+        depth_scale (float, optional): ``metres = raw / depth_scale``; None
+            lets ``LoadDepth`` pick (1000 for PNG, 1 for ``.npy``/``.npz``).
+            Defaults to None.
+        depth_format (str, optional): ``'png'``, ``'npy'``, ``'npz'``; None
+            infers it from the suffix. Defaults to None.
+        depth_kind (str): ``'metric'``, ``'inverse'`` or ``'relative'``.
+            Defaults to ``'metric'``.
+        img_suffix (str): Defaults to ``'.png'``.
+        depth_suffix (str): Defaults to ``'.png'``.
+        **kwargs: See :class:`BaseRGBDDataset`.
+    """
+
+    PREPARE_HINT = ('Put images in DATA_ROOT/<img_dir> and depth maps with '
+                    'the same names in DATA_ROOT/<depth_dir>, or write a '
+                    'list file of "img depth" lines; see README, section '
+                    '"Datasets" (folders).')
+
+    def __init__(self,
+                 data_root: str,
+                 img_dir: str = 'rgb',
+                 depth_dir: str = 'depth',
+                 ann_file: Optional[str] = None,
+                 depth_scale: Optional[float] = None,
+                 depth_format: Optional[str] = None,
+                 depth_kind: str = 'metric',
+                 img_suffix: str = '.png',
+                 depth_suffix: str = '.png',
+                 **kwargs):
+        self.img_dir = img_dir
+        self.depth_dir = depth_dir
+        self.depth_scale = depth_scale
+        self.depth_format = depth_format
+        self.img_suffix = img_suffix
+        self.depth_suffix = depth_suffix
+        super().__init__(
+            data_root=data_root,
+            depth_kind=depth_kind,
+            ann_file=ann_file or '',
+            **kwargs)
+
+    def describe_selection(self) -> str:
+        if self.ann_file:
+            return f'list file {self.ann_file}'
+        return (f'{self.img_dir}/*{self.img_suffix} paired with '
+                f'{self.depth_dir}/*{self.depth_suffix}')
+
+    def _item(self, img_path: str, depth_path: str, **extra) -> dict:
+        return self.make_item(
+            img_path, depth_path,
+            depth_format=self.depth_format,
+            depth_scale=self.depth_scale,
+            **extra)
+
+    def _from_list(self) -> List[dict]:
+        if not osp.isfile(self.ann_file):
+            raise FileNotFoundError(
+                f'RGBDFolderDataset: list file {self.ann_file} does not '
+                'exist.')
+        items = []
+        with open(self.ann_file) as f:
+            for lineno, line in enumerate(f, 1):
+                fields = line.split()
+                if not fields:
+                    continue
+                if len(fields) not in (2, 3):
+                    raise ValueError(
+                        f'{self.ann_file}:{lineno}: expected "img depth '
+                        f'[label]", got {line.strip()!r}')
+                paths = [osp.join(self.data_root, p) for p in fields]
+                extra = dict(seg_map_path=paths[2]) if len(paths) == 3 \
+                    else {}
+                items.append(self._item(paths[0], paths[1], **extra))
+        return items
+
+    def _from_folders(self) -> List[dict]:
+        img_root = osp.join(self.data_root, self.img_dir)
+        depth_root = osp.join(self.data_root, self.depth_dir)
+        depths = set(list_files(depth_root, self.depth_suffix,
+                                recursive=True))
+        items, unpaired = [], []
+        for rel in list_files(img_root, self.img_suffix, recursive=True):
+            depth_rel = rel[:-len(self.img_suffix)] + self.depth_suffix
+            if depth_rel not in depths:
+                unpaired.append(rel)
+                continue
+            items.append(self._item(
+                osp.join(img_root, rel), osp.join(depth_root, depth_rel)))
+        self.log_skipped(type(self).__name__, len(unpaired),
+                         'no depth map of the same name', unpaired)
+        return items
+
+    def load_data_list(self) -> List[dict]:
+        """List the pairs from the list file, else from the folders."""
+        return self._from_list() if self.ann_file else self._from_folders()

@@ -1,0 +1,374 @@
+"""Load an exogenous depth map into ``results['depth']`` (metres, 0 = invalid).
+
+The datasets record *where* the depth is and *how* it is stored; this
+transform turns it into one convention shared by the whole pipeline:
+
+* ``results['depth']``: ``HxW float32``, metres for metric depth, ``0`` where
+  the depth is unknown (sensor hole, NaN/inf, negative, beyond ``max_depth``).
+* ``results['depth_kind']``: ``'metric'`` (metres, use the head's
+  ``'relative'``/``'absolute'`` depth test), ``'inverse'`` or ``'relative'``
+  (a monocular network's output, kept as stored: its scale/shift are unknown,
+  so the head should use ``mode='normalized'``, which min-max normalises per
+  image; we deliberately do not compute ``1/x`` of an affine-invariant inverse
+  depth, whose unknown shift makes the reciprocal meaningless).
+
+Storage formats (``results['depth_format']`` or inferred from the suffix):
+
+``'png'``
+    Single-channel 16-bit PNG, ``metres = raw / depth_scale`` (ScanNet, NYUv2:
+    millimetres, ``depth_scale=1000``). An 8-bit PNG raises (it is almost
+    always a visualisation, not depth) unless ``allow_8bit=True``.
+``'npy'`` / ``'npz'``
+    Float arrays, ``metres = raw / depth_scale`` with ``depth_scale=1`` by
+    default. ``.npz``: the key ``depth_key``, or its only array.
+``'cityscapes_disparity'``
+    Cityscapes 16-bit disparity PNG ``p``: ``d = (p - 1) / 256`` for ``p > 1``
+    (``p <= 1`` is invalid or infinitely far) and ``z = baseline * fx / d``
+    with ``extrinsic.baseline`` and ``intrinsic.fx`` of the camera JSON
+    (``results['camera']`` dict or ``results['camera_path']``).
+
+Per-sample values written by the dataset (``depth_format``, ``depth_scale``,
+``depth_kind``, ``max_depth``) take precedence; the transform's arguments are
+the defaults for samples that do not carry them.
+"""
+import io
+import json
+import os.path as osp
+import warnings
+from typing import Optional, Tuple
+
+import cv2
+import mmcv
+import numpy as np
+from mmcv.transforms import BaseTransform
+from mmengine import fileio
+from mmpretrain.registry import TRANSFORMS as PRETRAIN_TRANSFORMS
+from mmseg.registry import TRANSFORMS as SEG_TRANSFORMS
+
+__all__ = [
+    'LoadDepth', 'DepthSizeMismatchWarning', 'sanitize_depth',
+    'disparity_to_depth', 'decode_depth_png', 'read_cityscapes_camera',
+    'infer_depth_format'
+]
+
+DEPTH_FORMATS = ('png', 'npy', 'npz', 'cityscapes_disparity')
+DEPTH_KINDS = ('metric', 'inverse', 'relative')
+# Raw value -> metres divisor used when neither the sample nor the transform
+# names one: 16-bit PNGs are millimetres (ScanNet, NYUv2), arrays are metres.
+DEFAULT_SCALES = dict(png=1000.0, npy=1.0, npz=1.0)
+
+
+class DepthSizeMismatchWarning(UserWarning):
+    """Depth map and image differ in size; the depth was resized (nearest)."""
+
+
+def sanitize_depth(depth: np.ndarray,
+                   max_depth: Optional[float] = None) -> np.ndarray:
+    """Return ``float32`` depth with every unusable value set to 0.
+
+    Args:
+        depth (np.ndarray): Depth of any float/int dtype.
+        max_depth (float, optional): Values above it become 0 (e.g. far,
+            noisy stereo depth). Defaults to None (no upper bound).
+
+    Returns:
+        np.ndarray: ``float32`` copy; NaN, +-inf, negatives (and values above
+        ``max_depth``) are 0.
+    """
+    depth = np.asarray(depth, dtype=np.float32).copy()
+    bad = ~np.isfinite(depth) | (depth < 0)
+    if max_depth is not None:
+        bad |= depth > max_depth
+    depth[bad] = 0
+    return depth
+
+
+def disparity_to_depth(disparity_png: np.ndarray, baseline: float,
+                       fx: float) -> np.ndarray:
+    """Cityscapes 16-bit disparity PNG values -> metric depth.
+
+    Args:
+        disparity_png (np.ndarray): Raw PNG values ``p`` (uint16).
+        baseline (float): Stereo baseline in metres.
+        fx (float): Focal length in pixels.
+
+    Returns:
+        np.ndarray: ``float32`` depth ``baseline * fx / ((p - 1) / 256)``
+        where ``p > 1``, else 0.
+    """
+    p = disparity_png.astype(np.float64)
+    valid = p > 1
+    depth = np.zeros(p.shape, dtype=np.float32)
+    depth[valid] = baseline * fx / ((p[valid] - 1.0) / 256.0)
+    return depth
+
+
+def read_cityscapes_camera(camera: dict, source: str) -> Tuple[float, float]:
+    """Pick ``(baseline, fx)`` out of a Cityscapes camera dict.
+
+    Args:
+        camera (dict): Parsed ``*_camera.json``.
+        source (str): Where it came from, for error messages.
+
+    Returns:
+        tuple[float, float]: Baseline (metres) and fx (pixels).
+    """
+    try:
+        baseline = float(camera['extrinsic']['baseline'])
+        fx = float(camera['intrinsic']['fx'])
+    except (KeyError, TypeError, ValueError) as e:
+        raise ValueError(
+            f'Camera parameters {source} lack extrinsic.baseline / '
+            f'intrinsic.fx (Cityscapes camera JSON format): {e!r}') from e
+    if not (baseline > 0 and fx > 0):
+        raise ValueError(f'Camera parameters {source} have a non-positive '
+                         f'baseline ({baseline}) or fx ({fx}).')
+    return baseline, fx
+
+
+def decode_depth_png(data: bytes, path: str,
+                     allow_8bit: bool = False) -> np.ndarray:
+    """Decode a single-channel depth PNG, keeping its bit depth.
+
+    Args:
+        data (bytes): File content.
+        path (str): File name, for error messages.
+        allow_8bit (bool): Accept an 8-bit PNG instead of raising.
+
+    Returns:
+        np.ndarray: ``HxW`` uint16 (or uint8 when allowed) raw values.
+    """
+    raw = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+    if raw is None:
+        raise ValueError(f'Cannot decode depth image {path}: the file is '
+                         'corrupt or not an image. Re-export it.')
+    if raw.ndim != 2:
+        raise ValueError(
+            f'Depth image {path} has {raw.shape[2]} channels; a depth map '
+            'must be a single-channel 16-bit PNG (a colourised depth '
+            'visualisation cannot be used as depth).')
+    if raw.dtype == np.uint8 and not allow_8bit:
+        raise ValueError(
+            f'Depth image {path} is 8-bit, but 16-bit depth was expected '
+            '(e.g. millimetres). 8 bits cannot hold metric depth; re-export '
+            'it as uint16, or set LoadDepth(allow_8bit=True) if this map '
+            'really is 8-bit (relative) depth.')
+    return raw
+
+
+def infer_depth_format(path: str) -> str:
+    """Storage format from a depth file's name (``.png``/``.npy``/``.npz``)."""
+    ext = osp.splitext(path)[1].lower()
+    if ext == '.png':
+        return 'png'
+    if ext in ('.npy', '.npz'):
+        return ext[1:]
+    raise ValueError(
+        f'Cannot infer the depth format of {path}; set depth_format to one '
+        f'of {DEPTH_FORMATS} in the dataset or in LoadDepth.')
+
+
+@PRETRAIN_TRANSFORMS.register_module()
+class LoadDepth(BaseTransform):
+    """Load ``results['depth_path']`` as ``results['depth']`` (see module doc).
+
+    Required keys: ``depth_path``; optional ``depth_format``,
+    ``depth_scale``, ``depth_kind``, ``max_depth``, ``camera`` /
+    ``camera_path``, ``resize_img_to_depth``, ``img``.
+
+    Added keys: ``depth`` (HxW float32), ``depth_kind``. When the image is
+    resized to the depth (``resize_img_to_depth``): ``img``, ``img_shape``.
+
+    Args:
+        depth_format (str, optional): Default storage format; None infers it
+            from the suffix. Defaults to None.
+        depth_scale (float, optional): Default ``raw / depth_scale = metres``;
+            None means 1000 for PNG, 1 for arrays. Defaults to None.
+        depth_kind (str): Default kind, one of ``'metric'``, ``'inverse'``,
+            ``'relative'``. Defaults to ``'metric'``.
+        max_depth (float, optional): Default upper bound; farther values
+            become invalid. Defaults to None.
+        depth_key (str): Array name inside ``.npz`` files with several
+            arrays. Defaults to ``'depth'``.
+        on_size_mismatch (str): When the depth and ``results['img']`` differ
+            in size: ``'resize'`` the depth (nearest, never blending across
+            edges) with a :class:`DepthSizeMismatchWarning` once per size
+            pair, or ``'error'``. Samples flagged ``resize_img_to_depth``
+            (ScanNet colour at 1296x968 vs depth at 640x480) instead get the
+            image resized to the depth (area interpolation), silently.
+            Defaults to ``'resize'``.
+        allow_8bit (bool): Accept 8-bit depth PNGs (scaled like 16-bit ones;
+            counted in ``num_8bit``) instead of raising. Defaults to False.
+        backend_args (dict, optional): mmengine file backend arguments.
+    """
+
+    def __init__(self,
+                 depth_format: Optional[str] = None,
+                 depth_scale: Optional[float] = None,
+                 depth_kind: str = 'metric',
+                 max_depth: Optional[float] = None,
+                 depth_key: str = 'depth',
+                 on_size_mismatch: str = 'resize',
+                 allow_8bit: bool = False,
+                 backend_args: Optional[dict] = None):
+        if depth_format is not None and depth_format not in DEPTH_FORMATS:
+            raise ValueError(f'depth_format must be one of {DEPTH_FORMATS}, '
+                             f'got {depth_format!r}')
+        if depth_kind not in DEPTH_KINDS:
+            raise ValueError(
+                f'depth_kind must be one of {DEPTH_KINDS}, got {depth_kind!r}')
+        if on_size_mismatch not in ('resize', 'error'):
+            raise ValueError("on_size_mismatch must be 'resize' or 'error', "
+                             f'got {on_size_mismatch!r}')
+        if depth_scale is not None and not depth_scale > 0:
+            raise ValueError(f'depth_scale must be > 0, got {depth_scale}')
+        self.depth_format = depth_format
+        self.depth_scale = depth_scale
+        self.depth_kind = depth_kind
+        self.max_depth = max_depth
+        self.depth_key = depth_key
+        self.on_size_mismatch = on_size_mismatch
+        self.allow_8bit = allow_8bit
+        self.backend_args = backend_args
+        # Counters, per transform instance (i.e. per dataset and worker).
+        self.num_resized = 0
+        self.num_8bit = 0
+        self._warned_sizes = set()
+
+    # ------------------------------------------------------------------ I/O
+    def _get_bytes(self, path: str) -> bytes:
+        try:
+            return fileio.get(path, backend_args=self.backend_args)
+        except FileNotFoundError as e:
+            raise FileNotFoundError(
+                f'Depth file {path} does not exist. Check the dataset root '
+                'and that the depth maps were exported (README, '
+                '"Datasets").') from e
+
+    def _read_raw(self, path: str, fmt: str) -> np.ndarray:
+        """Raw stored values of one depth file (no scaling)."""
+        data = self._get_bytes(path)
+        if fmt in ('png', 'cityscapes_disparity'):
+            raw = decode_depth_png(
+                data, path, allow_8bit=self.allow_8bit and fmt == 'png')
+            if raw.dtype == np.uint8:
+                self.num_8bit += 1
+            return raw
+        try:
+            arrays = np.load(io.BytesIO(data), allow_pickle=False)
+            if fmt == 'npz':
+                names = list(arrays.keys())
+                key = self.depth_key if self.depth_key in names else (
+                    names[0] if len(names) == 1 else None)
+                if key is None:
+                    raise ValueError(f'no array named {self.depth_key!r} '
+                                     f'among {names}')
+                arrays = arrays[key]
+        except Exception as e:
+            raise ValueError(f'Cannot read depth array {path}: {e}') from e
+        raw = np.asarray(arrays)
+        raw = raw[..., 0] if raw.ndim == 3 and raw.shape[-1] == 1 else raw
+        if raw.ndim != 2 or not np.issubdtype(raw.dtype, np.number):
+            raise ValueError(f'Depth array {path} must be a 2-D numeric '
+                             f'array, got {raw.dtype} {raw.shape}.')
+        return raw
+
+    def _camera(self, results: dict) -> Tuple[float, float]:
+        if results.get('camera') is not None:
+            return read_cityscapes_camera(results['camera'],
+                                          f"for {results['depth_path']}")
+        path = results.get('camera_path')
+        if path is None:
+            raise ValueError(
+                f"Disparity {results['depth_path']} needs camera parameters: "
+                "the dataset must set results['camera'] or "
+                "results['camera_path'].")
+        try:
+            camera = json.loads(fileio.get_text(
+                path, backend_args=self.backend_args))
+        except FileNotFoundError as e:
+            raise FileNotFoundError(f'Camera file {path} does not exist (it '
+                                    'belongs to the Cityscapes "camera" '
+                                    'package).') from e
+        except json.JSONDecodeError as e:
+            raise ValueError(f'Camera file {path} is not valid JSON: {e}')
+        return read_cityscapes_camera(camera, f'in {path}')
+
+    # ------------------------------------------------------------ alignment
+    def _align(self, results: dict, depth: np.ndarray) -> np.ndarray:
+        img = results.get('img')
+        if img is None or img.shape[:2] == depth.shape:
+            return depth
+        h, w = depth.shape
+        if results.get('resize_img_to_depth', False):
+            results['img'] = mmcv.imresize(img, (w, h), interpolation='area')
+            results['img_shape'] = (h, w)
+            return depth
+        ih, iw = img.shape[:2]
+        if self.on_size_mismatch == 'error':
+            raise ValueError(
+                f"Depth {results['depth_path']} is {w}x{h} but the image "
+                f"{results.get('img_path', '')} is {iw}x{ih}. Export depth "
+                "at the image resolution, or use "
+                "LoadDepth(on_size_mismatch='resize').")
+        self.num_resized += 1
+        if (depth.shape, (ih, iw)) not in self._warned_sizes:
+            self._warned_sizes.add((depth.shape, (ih, iw)))
+            warnings.warn(
+                f"Depth {results['depth_path']} is {w}x{h} but the image is "
+                f'{iw}x{ih}; resizing depth with nearest interpolation (shown '
+                'once per size pair; see LoadDepth.num_resized).',
+                DepthSizeMismatchWarning)
+        return mmcv.imresize(depth, (iw, ih), interpolation='nearest')
+
+    # ------------------------------------------------------------ transform
+    def transform(self, results: dict) -> dict:
+        """Add ``depth`` (HxW float32, 0 = invalid) and ``depth_kind``.
+
+        Args:
+            results (dict): Needs ``depth_path`` (see the class doc).
+
+        Returns:
+            dict: The updated results.
+        """
+        path = results['depth_path']
+        fmt = results.get('depth_format') or self.depth_format \
+            or infer_depth_format(path)
+        if fmt not in DEPTH_FORMATS:
+            raise ValueError(f'Unknown depth_format {fmt!r} for {path}; use '
+                             f'one of {DEPTH_FORMATS}.')
+        kind = results.get('depth_kind') or self.depth_kind
+        if kind not in DEPTH_KINDS:
+            raise ValueError(f'Unknown depth_kind {kind!r} for {path}; use '
+                             f'one of {DEPTH_KINDS}.')
+        max_depth = results.get('max_depth')
+        max_depth = self.max_depth if max_depth is None else max_depth
+        if 'img' in results and results['img'] is None:
+            # mmcv asserts on an undecodable image; under `python -O` the
+            # assert is gone, so name the file here instead.
+            raise ValueError(f"Image {results.get('img_path')} could not be "
+                             'decoded (corrupt or not an image).')
+
+        raw = self._read_raw(path, fmt)
+        if fmt == 'cityscapes_disparity':
+            depth = disparity_to_depth(raw, *self._camera(results))
+        else:
+            scale = results.get('depth_scale') or self.depth_scale \
+                or DEFAULT_SCALES[fmt]
+            depth = raw.astype(np.float32) / np.float32(scale)
+        depth = sanitize_depth(depth, max_depth)
+
+        results['depth'] = self._align(results, depth)
+        results['depth_kind'] = kind
+        return results
+
+    def __repr__(self) -> str:
+        return (f'{self.__class__.__name__}(depth_format={self.depth_format}'
+                f', depth_scale={self.depth_scale}, depth_kind='
+                f'{self.depth_kind!r}, max_depth={self.max_depth}, '
+                f'on_size_mismatch={self.on_size_mismatch!r}, '
+                f'allow_8bit={self.allow_8bit})')
+
+
+# Segmentation configs (default_scope='mmseg') find the same class.
+SEG_TRANSFORMS.register_module(module=LoadDepth)
