@@ -1,0 +1,24 @@
+# DeepLabV3+-R50-D8 on ScanNet 2D (20 classes); same data, schedule and
+# checkpoint handling as fcn_r50_scannet.py.
+_base_ = [
+    'mmseg::_base_/models/deeplabv3plus_r50-d8.py',
+    './_base_/datasets/scannet20.py',
+    'mmseg::_base_/default_runtime.py',
+    'mmseg::_base_/schedules/schedule_40k.py'
+]
+custom_imports = dict(
+    imports=['projects.depth_pixpro'], allow_failed_imports=False)
+default_scope = 'mmseg'
+pretrained = 'work_dirs/depth_pixpro_pretrain/epoch_100.pth'  # placeholder
+num_classes = 20
+model = dict(
+    data_preprocessor=dict(size={{_base_.crop_size}}),
+    pretrained=None,
+    backbone=dict(
+        type='ResNet',
+        depth=50,
+        init_cfg=dict(
+            type='Pretrained', checkpoint=pretrained,
+            prefix='backbone.')),
+    decode_head=dict(num_classes=num_classes),
+    auxiliary_head=dict(num_classes=num_classes))

@@ -1,0 +1,19 @@
+# UPerNet-R50 on Cityscapes (19 classes), 769x769 crops, 80k iterations, 4 GPUs x
+# 2 images (mmseg's own config, data under data/cityscapes/), with mmseg's
+# plain-stem ResNet initialised from the pretraining checkpoint:
+#   --cfg-options model.backbone.init_cfg.checkpoint=PRETRAIN.pth
+# (converted files: add model.backbone.init_cfg.prefix=None).
+_base_ = 'mmseg::upernet/upernet_r50_4xb2-80k_cityscapes-769x769.py'
+custom_imports = dict(
+    imports=['projects.depth_pixpro'], allow_failed_imports=False)
+default_scope = 'mmseg'
+pretrained = 'work_dirs/depth_pixpro_pretrain/epoch_100.pth'  # placeholder
+model = dict(
+    pretrained=None,
+    backbone=dict(
+        type='ResNet',
+        init_cfg=dict(
+            type='Pretrained', checkpoint=pretrained,
+            prefix='backbone.')))
+val_evaluator = dict(type='PerClassIoUMetric', iou_metrics=['mIoU'])
+test_evaluator = val_evaluator

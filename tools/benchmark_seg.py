@@ -1,0 +1,265 @@
+"""Fine-tune + evaluate one segmentation benchmark and record the result.
+
+    python tools/benchmark_seg.py CONFIG CHECKPOINT [--nproc N]
+        [--work-dir DIR] [--results PREFIX] [--show-dir DIR]
+        [--cfg-options k=v ...]
+
+Steps:
+
+1. ``tools/train.py CONFIG`` with the backbone initialised from CHECKPOINT
+   (``model.backbone.init_cfg``). CHECKPOINT may be the raw pretraining
+   checkpoint (keys ``backbone.*``: loaded with ``prefix='backbone.'``), a
+   file from ``tools/model_converters/depth_pixpro_to_mmseg.py`` or any bare
+   ResNet state dict (loaded without prefix), or ``none`` (random init).
+   ``--nproc N > 1`` launches ``torch.distributed.run`` (gloo on CPU).
+2. ``tools/test.py CONFIG <last checkpoint of step 1>``.
+3. Appends aAcc, mIoU, mAcc and per-class IoU (the config's evaluator must be
+   ``PerClassIoUMetric`` for per-class values) with the config, checkpoint,
+   iteration and git commit to ``PREFIX.csv`` and ``PREFIX.md``
+   (default ``work_dirs/benchmark_results``).
+"""
+import argparse
+import csv
+import datetime
+import glob
+import json
+import os
+import os.path as osp
+import socket
+import subprocess
+import sys
+from typing import Dict, List, Optional
+
+REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+if REPO_ROOT not in sys.path:
+    sys.path.insert(0, REPO_ROOT)
+
+CSV_FIELDS = ('date', 'config', 'checkpoint', 'init', 'iters', 'aAcc', 'mIoU',
+              'mAcc', 'per_class_iou', 'git_commit', 'work_dir')
+RANDOM_INIT = ('none', 'random', 'scratch')
+
+
+def backbone_init_options(checkpoint: str) -> Dict[str, object]:
+    """``--cfg-options`` that initialise the backbone from ``checkpoint``.
+
+    Args:
+        checkpoint (str): Pretraining/converted checkpoint, or ``none``.
+
+    Returns:
+        dict: cfg key -> value, and ``init`` (a short label for the table).
+
+    Raises:
+        FileNotFoundError: ``checkpoint`` does not exist.
+    """
+    if checkpoint.lower() in RANDOM_INIT:
+        return {'model.backbone.init_cfg': None, 'init': 'random'}
+    if not osp.isfile(checkpoint):
+        raise FileNotFoundError(
+            f'pretrained checkpoint not found: {checkpoint} (pass "none" for '
+            'random initialisation).')
+    from projects.depth_pixpro.compat import load_checkpoint_file
+    ckpt = load_checkpoint_file(checkpoint, map_location='cpu')
+    state = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else {}
+    raw = any(str(k).startswith('backbone.') for k in state)
+    return {
+        'model.backbone.init_cfg.type': 'Pretrained',
+        'model.backbone.init_cfg.checkpoint': osp.abspath(checkpoint),
+        'model.backbone.init_cfg.prefix': 'backbone.' if raw else None,
+        'init': 'pretrain(raw)' if raw else 'pretrain(converted)',
+    }
+
+
+def _format_options(options: Dict[str, object]) -> List[str]:
+    out = []
+    for key, value in options.items():
+        if key == 'init':
+            continue
+        out.append(f'{key}={"None" if value is None else value}')
+    return out
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]
+
+
+def _tool_command(tool: str, nproc: int) -> List[str]:
+    path = osp.join(REPO_ROOT, 'tools', tool)
+    if nproc <= 1:
+        return [sys.executable, path]
+    return [
+        sys.executable, '-m', 'torch.distributed.run',
+        f'--nproc_per_node={nproc}', f'--master_port={_free_port()}', path,
+        '--launcher', 'pytorch'
+    ]
+
+
+def _run(cmd: List[str]) -> None:
+    print('+ ' + ' '.join(cmd), flush=True)
+    env = dict(os.environ)
+    env.setdefault('OMP_NUM_THREADS', '1')
+    result = subprocess.run(cmd, cwd=REPO_ROOT, env=env)
+    if result.returncode != 0:
+        raise RuntimeError(f'command failed ({result.returncode}): '
+                           f'{" ".join(cmd)}')
+
+
+def last_checkpoint(work_dir: str) -> str:
+    """The checkpoint named in ``work_dir/last_checkpoint`` (mmengine)."""
+    marker = osp.join(work_dir, 'last_checkpoint')
+    if not osp.isfile(marker):
+        raise FileNotFoundError(
+            f'{marker} not found: training wrote no checkpoint (is the '
+            'CheckpointHook interval larger than max_iters?).')
+    with open(marker) as f:
+        path = f.read().strip()
+    return path if osp.isabs(path) else osp.join(work_dir, path)
+
+
+def read_test_metrics(test_work_dir: str) -> Dict[str, float]:
+    """Metrics of the newest test run under ``test_work_dir``.
+
+    mmengine's LoggerHook writes them as a JSON line to
+    ``<work_dir>/<timestamp>/<timestamp>.json``.
+    """
+    logs = sorted(glob.glob(osp.join(test_work_dir, '*', '*.json')))
+    for log in reversed(logs):
+        with open(log) as f:
+            lines = [json.loads(line) for line in f if line.strip()]
+        for record in reversed(lines):
+            if 'mIoU' in record:
+                return record
+    raise FileNotFoundError(
+        f'no test metrics (mIoU) in {test_work_dir}/*/*.json')
+
+
+def git_commit() -> str:
+    """Short commit hash, ``-dirty`` if the tree has changes; ``unknown``."""
+    try:
+        commit = subprocess.check_output(
+            ['git', 'rev-parse', '--short', 'HEAD'],
+            cwd=REPO_ROOT,
+            stderr=subprocess.DEVNULL).decode().strip()
+        dirty = subprocess.check_output(
+            ['git', 'status', '--porcelain', '--untracked-files=no'],
+            cwd=REPO_ROOT,
+            stderr=subprocess.DEVNULL).decode().strip()
+    except (OSError, subprocess.CalledProcessError):
+        return 'unknown'
+    return commit + ('-dirty' if dirty else '')
+
+
+def results_row(metrics: Dict[str, float], config: str, checkpoint: str,
+                init: str, iters: str, work_dir: str) -> Dict[str, str]:
+    """One table row from the test metrics."""
+    per_class = ';'.join(f'{k[4:]}={v}' for k, v in metrics.items()
+                         if k.startswith('IoU.'))
+    return dict(
+        date=datetime.datetime.now().strftime('%Y-%m-%d %H:%M'),
+        config=osp.relpath(config, REPO_ROOT)
+        if osp.isabs(config) else config,
+        checkpoint=checkpoint,
+        init=init,
+        iters=str(iters),
+        aAcc=str(metrics.get('aAcc', '')),
+        mIoU=str(metrics.get('mIoU', '')),
+        mAcc=str(metrics.get('mAcc', '')),
+        per_class_iou=per_class,
+        git_commit=git_commit(),
+        work_dir=work_dir)
+
+
+def append_results(row: Dict[str, str], prefix: str) -> List[str]:
+    """Append ``row`` to ``prefix.csv`` and ``prefix.md`` (headers once).
+
+    Returns:
+        list[str]: The two file paths.
+    """
+    if osp.dirname(prefix):
+        os.makedirs(osp.dirname(prefix), exist_ok=True)
+    csv_path, md_path = prefix + '.csv', prefix + '.md'
+    new_csv = not osp.isfile(csv_path)
+    with open(csv_path, 'a', newline='') as f:
+        writer = csv.DictWriter(f, fieldnames=CSV_FIELDS)
+        if new_csv:
+            writer.writeheader()
+        writer.writerow({k: row.get(k, '') for k in CSV_FIELDS})
+    if not osp.isfile(md_path):
+        with open(md_path, 'w') as f:
+            f.write('| ' + ' | '.join(CSV_FIELDS) + ' |\n')
+            f.write('|' + '---|' * len(CSV_FIELDS) + '\n')
+    with open(md_path, 'a') as f:
+        cells = [
+            str(row.get(k, '')).replace('|', '/').replace(';', '; ')
+            for k in CSV_FIELDS
+        ]
+        f.write('| ' + ' | '.join(cells) + ' |\n')
+    return [csv_path, md_path]
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        description='Fine-tune and test a segmentation benchmark config, '
+        'then append the result to a CSV/markdown table.')
+    parser.add_argument('config', help='configs/benchmarks/*.py')
+    parser.add_argument(
+        'checkpoint', help='pretraining or converted checkpoint, or "none"')
+    parser.add_argument('--nproc', type=int, default=1, help='processes')
+    parser.add_argument('--work-dir', help='default: work_dirs/benchmarks/'
+                        '<config>_<checkpoint>')
+    parser.add_argument(
+        '--results',
+        default=osp.join('work_dirs', 'benchmark_results'),
+        help='results table path without extension (.csv and .md)')
+    parser.add_argument('--show-dir', help='write colour overlays here')
+    parser.add_argument(
+        '--skip-train',
+        action='store_true',
+        help='only test the last checkpoint already in the work dir')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        default=[],
+        help='extra key=value overrides for both train and test')
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> Dict[str, str]:
+    args = parse_args(argv)
+    config = osp.abspath(args.config)
+    if not osp.isfile(config):
+        raise SystemExit(f'config not found: {args.config}')
+    name = osp.splitext(osp.basename(config))[0]
+    ckpt_name = osp.splitext(osp.basename(args.checkpoint))[0]
+    work_dir = osp.abspath(args.work_dir or osp.join(
+        REPO_ROOT, 'work_dirs', 'benchmarks', f'{name}_{ckpt_name}'))
+    init = backbone_init_options(args.checkpoint)
+
+    if not args.skip_train:
+        _run(_tool_command('train.py', args.nproc) + [
+            config, '--work-dir', work_dir, '--cfg-options',
+            *_format_options(init), *args.cfg_options
+        ])
+    final = last_checkpoint(work_dir)
+    test_dir = osp.join(work_dir, 'test')
+    test_cmd = _tool_command('test.py', args.nproc) + [
+        config, final, '--work-dir', test_dir
+    ]
+    if args.show_dir:
+        test_cmd += ['--show-dir', osp.abspath(args.show_dir)]
+    # The test loads the whole fine-tuned model: no backbone init needed.
+    _run(test_cmd +
+         ['--cfg-options', 'model.backbone.init_cfg=None', *args.cfg_options])
+    metrics = read_test_metrics(test_dir)
+    iters = osp.splitext(osp.basename(final))[0].replace('iter_', '')
+    row = results_row(metrics, args.config, args.checkpoint, init['init'],
+                      iters, work_dir)
+    paths = append_results(row, osp.abspath(args.results))
+    print(f'{name}: mIoU {row["mIoU"]} mAcc {row["mAcc"]} aAcc {row["aAcc"]}'
+          f' -> {", ".join(paths)}')
+    return row
+
+
+if __name__ == '__main__':
+    main()
