@@ -1,0 +1,53 @@
+# PixPro / BYOL asymmetric view pipelines, with depth carried through the
+# geometric transforms (crop box recorded as `coord`, nearest for depth).
+crop_size = 224
+data_preprocessor = dict(
+    type='SelfSupDataPreprocessor',
+    mean=[123.675, 116.28, 103.53],
+    std=[58.395, 57.12, 57.375],
+    to_rgb=True)
+
+color_jitter = dict(
+    type='RandomApply',
+    transforms=[
+        dict(
+            type='ColorJitter',
+            brightness=0.4,
+            contrast=0.4,
+            saturation=0.2,
+            hue=0.1)
+    ],
+    prob=0.8)
+grayscale = dict(
+    type='RandomGrayscale',
+    prob=0.2,
+    keep_channels=True,
+    channel_weights=(0.114, 0.587, 0.2989))
+view_pipeline1 = [
+    dict(type='RGBDRandomResizedCrop', size=crop_size, scale=(0.08, 1.)),
+    dict(type='RGBDRandomFlip', prob=0.5),
+    color_jitter,
+    grayscale,
+    dict(
+        type='GaussianBlur',
+        magnitude_range=(0.1, 2.0),
+        magnitude_std='inf',
+        prob=1.),
+    dict(type='Solarize', thr=128, prob=0.),
+]
+view_pipeline2 = [
+    dict(type='RGBDRandomResizedCrop', size=crop_size, scale=(0.08, 1.)),
+    dict(type='RGBDRandomFlip', prob=0.5),
+    color_jitter,
+    grayscale,
+    dict(
+        type='GaussianBlur',
+        magnitude_range=(0.1, 2.0),
+        magnitude_std='inf',
+        prob=0.1),
+    dict(type='Solarize', thr=128, prob=0.2),
+]
+views = dict(
+    type='RGBDMultiView',
+    num_views=[1, 1],
+    transforms=[view_pipeline1, view_pipeline2])

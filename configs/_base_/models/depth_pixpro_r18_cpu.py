@@ -1,0 +1,12 @@
+# CPU-sized DepthPixPro: ResNet-18 whose last stage is dilated (stride 16),
+# so that 64x64 crops give a 4x4 C5 grid; smaller projector (512 -> 1024 ->
+# 128). Same method as the ResNet-50 model: depth filter + three scales.
+_base_ = ['./depth_pixpro_r50.py']
+model = dict(
+    backbone=dict(
+        depth=18,
+        strides=(1, 2, 2, 1),
+        dilations=(1, 1, 1, 2),
+        norm_cfg=dict(type='BN')),
+    neck=dict(in_channels=[512], hid_channels=1024, out_channels=128),
+    head=dict(in_channels=128))

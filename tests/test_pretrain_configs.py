@@ -1,0 +1,85 @@
+"""Every pretraining config builds; each dataset config trains one step."""
+import glob
+import os.path as osp
+
+import pytest
+from fixtures_rgbd import write_cityscapes, write_scannet
+from mmengine.config import Config
+from mmengine.registry import init_default_scope
+from mmengine.runner import Runner
+from mmpretrain.registry import MODELS
+
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+CONFIGS = sorted(
+    glob.glob(osp.join(REPO, 'configs', '*.py')) +
+    glob.glob(osp.join(REPO, 'configs', 'ablations', '*.py')))
+
+
+def _scales(cfg):
+    return [s['spatial_thresh'] for s in cfg.model.head.scales]
+
+
+@pytest.mark.parametrize('path', CONFIGS, ids=osp.basename)
+def test_pretraining_config_builds(path):
+    cfg = Config.fromfile(path)
+    assert cfg.default_scope == 'mmpretrain'
+    assert 'projects.depth_pixpro' in cfg.custom_imports.imports
+    name = osp.basename(path)
+    filters = [f['type'] for f in cfg.model.head.filters]
+    if name.startswith('pixpro_') or 'depth-off' in name:
+        assert filters == []
+    else:
+        assert filters[0] == 'DepthPairFilter'
+    if name.startswith('pixpro_') or 'single-scale' in name:
+        assert _scales(cfg) == [0.7]
+    if '_synthetic' not in name:  # the real recipes
+        assert cfg.model.backbone.depth == 50
+        assert cfg.optim_wrapper.optimizer.type == 'LARS'
+        assert cfg.optim_wrapper.optimizer.weight_decay == 1e-5
+        assert cfg.auto_scale_lr.base_batch_size == 1024
+        crop = cfg.train_dataloader.dataset.pipeline[2].transforms[0][0]
+        assert crop.size == 224 and tuple(crop.scale) == (0.08, 1.)
+    init_default_scope('mmpretrain')
+    model = MODELS.build(cfg.model)
+    assert type(model).__name__ == 'DepthPixPro'
+
+
+def _one_step(path, tmp_path, data_root, **dataset):
+    cfg = Config.fromfile(path)
+    cfg.work_dir = str(tmp_path / 'work')
+    cfg.model.backbone.depth = 18
+    cfg.model.backbone.norm_cfg = dict(type='BN')
+    cfg.model.neck.update(in_channels=[512], hid_channels=64)
+    cfg.train_dataloader.update(
+        batch_size=2, num_workers=0, persistent_workers=False)
+    cfg.train_dataloader.dataset.update(data_root=data_root, **dataset)
+    cfg.train_cfg.max_epochs = 1
+    cfg.default_hooks.checkpoint.interval = 100
+    runner = Runner.from_cfg(cfg)
+    runner.train()
+    return runner
+
+
+def test_scannet_config_trains_on_fixture(tmp_path):
+    root = tmp_path / 'scannet'
+    write_scannet(root, num_frames=2)
+    runner = _one_step(
+        osp.join(REPO, 'configs', 'depth_pixpro_scannet.py'), tmp_path,
+        str(root))
+    assert runner.iter == 1
+
+
+def test_cityscapes_config_trains_on_fixture(tmp_path):
+    root = tmp_path / 'cityscapes'
+    write_cityscapes(root, num_frames=2)
+    runner = _one_step(
+        osp.join(REPO, 'configs', 'depth_pixpro_cityscapes.py'), tmp_path,
+        str(root), split='train')
+    assert runner.iter == 1
+
+
+def test_nyuv2_config_trains_on_nyuv2_mini(tmp_path, nyuv2_mini):
+    runner = _one_step(
+        osp.join(REPO, 'configs', 'depth_pixpro_nyuv2.py'), tmp_path,
+        nyuv2_mini, split=None)
+    assert runner.iter == 9  # 8 labeled + 10 unlabeled frames, batch 2
