@@ -1,2 +1,2 @@
 """Models: the DepthPixPro algorithm, projector neck, multi-scale pixel head."""
-from . import algorithms, heads, necks  # noqa: F401
+from . import algorithms, filters, heads, necks  # noqa: F401

@@ -1,1 +1,4 @@
 """algorithms"""
+from .depth_pixpro import DepthPixPro
+
+__all__ = ['DepthPixPro']

@@ -1,1 +1,4 @@
 """necks"""
+from .pixel_projector import PixelProjector
+
+__all__ = ['PixelProjector']

@@ -1,1 +1,24 @@
-"""utils"""
+"""Pure tensor functions of DepthPixPro (the public functional contract).
+
+``from projects.depth_pixpro.models.utils import grid_centers,
+spatial_positive_mask, pool_depth, depth_positive_mask,
+pixel_consistency_loss``.
+"""
+from .depth import (DEPTH_MODES, INVALID_POLICIES, depth_pair_difference,
+                    depth_positive_mask, normalize_depth, pool_depth,
+                    threshold_pair_statistic)
+from .grids import (bin_sizes, grid_centers, normalized_center_distance,
+                    spatial_positive_mask)
+from .loss import (masked_cosine_loss, pixel_consistency_loss,
+                   pixel_cosine_similarity)
+from .normals import (depth_to_normals, normal_pair_difference, pool_normals,
+                      view_rays)
+
+__all__ = [
+    'grid_centers', 'spatial_positive_mask', 'pool_depth',
+    'depth_positive_mask', 'pixel_consistency_loss', 'bin_sizes',
+    'normalized_center_distance', 'depth_pair_difference', 'normalize_depth',
+    'threshold_pair_statistic', 'DEPTH_MODES', 'INVALID_POLICIES',
+    'pixel_cosine_similarity', 'masked_cosine_loss', 'view_rays',
+    'depth_to_normals', 'pool_normals', 'normal_pair_difference'
+]

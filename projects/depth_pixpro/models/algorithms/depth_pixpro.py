@@ -1,0 +1,162 @@
+"""DepthPixPro: PixPro whose positive pixel pairs also pass a depth test."""
+from typing import Dict, List, Optional, Sequence, Union
+
+import torch
+import torch.nn as nn
+from torch import Tensor
+
+from mmpretrain.models.selfsup import BaseSelfSupervisor
+from mmpretrain.models.utils import CosineEMA
+from mmpretrain.registry import MODELS
+from mmpretrain.structures import DataSample
+
+
+@MODELS.register_module()
+class DepthPixPro(BaseSelfSupervisor):
+    """Depth-aware PixPro (Ben Saad et al., WACV 2023).
+
+    Online: backbone -> neck (:class:`PixelProjector`) -> head (pixel
+    propagation + loss). Target: a momentum copy of backbone and neck
+    (:class:`CosineEMA`, momentum m_k = m * (cos(pi k / K) + 1) / 2, i.e. the
+    target keeps tau_k = 1 - m_k of itself: 0.99 -> 1 for m = 0.01; K is
+    ``max_iters`` of the message hub). The target is updated BEFORE it
+    computes its features, as in mmpretrain's BYOL.
+
+    Target BN: the target runs in training mode, so its BN layers normalise
+    with the current batch's statistics, as PixPro's. By default
+    (``target_update_buffers=False``) its running estimates are copied from
+    the online net at each update instead of being its own (PixPro); they
+    are never used in training and the target is not exported, so the loss
+    is the same. ``target_update_buffers=True`` averages them as well.
+
+    Depth never enters the network: each data sample's ``depth`` (Tensor
+    [V, H, W], metres, 0 = invalid) is pooled by the head to each feature
+    grid. Each sample's ``coord`` (Tensor [V, 4]) is its views' crop boxes.
+
+    Args:
+        backbone (dict): Backbone config (e.g. mmpretrain ResNet with
+            ``out_indices=(3, )`` or ``(2, 3)``).
+        neck (dict): :class:`PixelProjector` config, one projector per level.
+        head (dict): :class:`MultiScalePixelHead` config.
+        base_momentum (float): Start momentum m of the target. Defaults to
+            0.01 (PixPro's 0.99).
+        end_momentum (float): End momentum. Defaults to 0 (target frozen).
+        target_update_buffers (bool): See above. Defaults to False.
+        instance_neck (dict, optional): PixPro "+instance" branch projector
+            on the last level, e.g. mmpretrain ``NonLinearNeck`` with
+            ``with_avg_pool=True``.
+        instance_head (dict, optional): Its head, e.g. mmpretrain
+            ``LatentPredictHead`` (predictor + ``CosineSimilarityLoss``).
+        instance_loss_weight (float): Weight of the instance loss (logged
+            as ``loss_instance``). Defaults to 1.
+        pretrained (str, optional): Pretrained checkpoint path.
+        data_preprocessor (dict, optional): Defaults to
+            ``SelfSupDataPreprocessor``.
+        init_cfg (dict | list[dict], optional): Initialisation config.
+    """
+
+    def __init__(self,
+                 backbone: dict,
+                 neck: dict,
+                 head: dict,
+                 base_momentum: float = 0.01,
+                 end_momentum: float = 0.,
+                 target_update_buffers: bool = False,
+                 instance_neck: Optional[dict] = None,
+                 instance_head: Optional[dict] = None,
+                 instance_loss_weight: float = 1.,
+                 pretrained: Optional[str] = None,
+                 data_preprocessor: Optional[dict] = None,
+                 init_cfg: Optional[Union[List[dict], dict]] = None) -> None:
+        super().__init__(
+            backbone=backbone,
+            neck=neck,
+            head=head,
+            pretrained=pretrained,
+            data_preprocessor=data_preprocessor,
+            init_cfg=init_cfg)
+        if (instance_neck is None) != (instance_head is None):
+            raise ValueError('instance_neck and instance_head must be given '
+                             'together (PixPro "+instance" branch) or not at '
+                             'all')
+        self.instance_neck = None if instance_neck is None else \
+            MODELS.build(instance_neck)
+        self.instance_head = None if instance_head is None else \
+            MODELS.build(instance_head)
+        self.instance_loss_weight = instance_loss_weight
+        self.target_net = CosineEMA(
+            self._online_encoder(),
+            momentum=base_momentum,
+            end_momentum=end_momentum,
+            update_buffers=target_update_buffers)
+
+    def _online_encoder(self) -> nn.Sequential:
+        """The modules the target tracks, in ``target_net.module`` order:
+        0 backbone, 1 neck, [2 instance neck]."""
+        modules = [self.backbone, self.neck]
+        if self.instance_neck is not None:
+            modules.append(self.instance_neck)
+        return nn.Sequential(*modules)
+
+    @staticmethod
+    def _stack_field(data_samples: Sequence[DataSample], name: str,
+                     device: torch.device) -> Optional[Tensor]:
+        """Stack a per-sample Tensor field, None if no sample has it."""
+        present = [name in sample for sample in data_samples]
+        if not any(present):
+            return None
+        if not all(present):
+            raise ValueError(
+                f'{sum(present)} of {len(present)} data samples carry '
+                f'"{name}"; give it to all of them (use zeros for samples '
+                'without depth: 0 = invalid)')
+        return torch.stack([
+            torch.as_tensor(sample.get(name)).float()
+            for sample in data_samples
+        ]).to(device)
+
+    def loss(self, inputs: List[Tensor], data_samples: List[DataSample],
+             **kwargs) -> Dict[str, Tensor]:
+        """Losses and pair statistics of a batch.
+
+        Args:
+            inputs (list[Tensor]): The 2 views, each [N, 3, H, W].
+            data_samples (list[DataSample]): With ``coord`` [2, 4] and
+                optionally ``depth`` [2, H, W].
+
+        Returns:
+            dict[str, Tensor]: ``loss_s{i}`` per scale (weighted),
+            ``loss_instance`` if enabled, and detached statistics.
+        """
+        if not isinstance(inputs, (list, tuple)) or len(inputs) != 2:
+            raise ValueError('DepthPixPro needs inputs = [view1, view2]')
+        device = inputs[0].device
+        coord = self._stack_field(data_samples, 'coord', device)
+        if coord is None:
+            raise ValueError('data samples carry no "coord" (crop boxes); '
+                             'use RGBDMultiView + PackRGBDInputs')
+        depth = self._stack_field(data_samples, 'depth', device)
+
+        feats = [self.backbone(view) for view in inputs]
+        proj_online = [self.neck(feat) for feat in feats]
+        with torch.no_grad():
+            self.target_net.update_parameters(self._online_encoder())
+            target_backbone, target_neck = self.target_net.module[:2]
+            target_feats = [target_backbone(view) for view in inputs]
+            proj_target = [target_neck(feat) for feat in target_feats]
+
+        losses = self.head.loss(proj_online, proj_target, coord, depth)
+        if self.instance_neck is not None:
+            losses['loss_instance'] = self.instance_loss_weight * \
+                self._instance_loss(feats, target_feats)
+        return losses
+
+    def _instance_loss(self, feats: List[tuple],
+                       target_feats: List[tuple]) -> Tensor:
+        """BYOL-style loss of pooled last-level features, both orders."""
+        online = [self.instance_neck([feat[-1]])[0] for feat in feats]
+        with torch.no_grad():
+            target_neck = self.target_net.module[2]
+            target = [target_neck([feat[-1]])[0] for feat in target_feats]
+        return (self.instance_head.loss(online[0], target[1]) +
+                self.instance_head.loss(online[1], target[0]))

@@ -1,0 +1,84 @@
+"""Interface of the exogenous pair filters used by MultiScalePixelHead."""
+import math
+from abc import ABCMeta, abstractmethod
+from typing import Any, Optional, Sequence
+
+from mmengine.model import BaseModule
+from torch import Tensor
+
+from ..utils import INVALID_POLICIES, threshold_pair_statistic
+
+
+class BasePairFilter(BaseModule, metaclass=ABCMeta):
+    """A test on (query bin, key bin) pairs from a per-view exogenous map.
+
+    The head calls :meth:`prepare_view` once per view (level-independent
+    work, e.g. normals at depth resolution), then per feature level
+    :meth:`prepare` once per view, :meth:`pair_statistic` once per view
+    order and :meth:`keep` once per scale -- so the expensive parts are
+    shared by all levels and scales.
+
+    Args:
+        thresh (float): Default threshold in the filter's own unit; ``inf``
+            disables the filter.
+        invalid (str): ``'pass'``: a pair without the statistic (missing
+            depth) falls back on the other tests; ``'reject'``: dropped.
+        init_cfg (dict, optional): Unused (no weights); kept for mmengine.
+    """
+
+    #: Key of a scale dict that overrides ``thresh`` for that scale.
+    scale_key: str = 'thresh'
+
+    def __init__(self,
+                 thresh: float,
+                 invalid: str = 'pass',
+                 init_cfg: Optional[dict] = None) -> None:
+        super().__init__(init_cfg=init_cfg)
+        if invalid not in INVALID_POLICIES:
+            raise ValueError(
+                f'invalid must be one of {INVALID_POLICIES}, got {invalid!r}')
+        self.thresh = float(thresh)
+        self.invalid = invalid
+
+    def scale_thresh(self, scale: dict) -> float:
+        """Threshold of this filter for one scale (its override or default)."""
+        value = scale.get(self.scale_key)
+        return self.thresh if value is None else float(value)
+
+    @staticmethod
+    def is_disabled(thresh: float) -> bool:
+        """Whether a threshold lets every pair through."""
+        return math.isinf(thresh) and thresh > 0
+
+    def statistic_thresh(self, thresh: float) -> float:
+        """Map a user threshold to one on :meth:`pair_statistic`."""
+        return thresh
+
+    def prepare_view(self, depth: Tensor, coord: Tensor) -> Any:
+        """Level-independent per-view quantity; the depth by default.
+
+        Args:
+            depth (Tensor): [N, h, w] depth of the view, 0 = invalid.
+            coord (Tensor): [N, 4] crop boxes of the view.
+        """
+        return depth
+
+    @abstractmethod
+    def prepare(self, view: Any, size: Sequence[int]) -> Any:
+        """Per-view quantity on the feature grid (e.g. pooled depth).
+
+        Args:
+            view: Output of :meth:`prepare_view` for this view.
+            size (Sequence[int]): Feature grid (H, W).
+        """
+
+    @abstractmethod
+    def pair_statistic(self, prepared_q: Any, prepared_k: Any):
+        """Return ``(stat [N, HW, HW], valid bool [N, HW, HW])``; smaller
+        ``stat`` means more alike."""
+
+    def keep(self, stat: Tensor, valid: Tensor, thresh: float) -> Tensor:
+        """bool [N, HW, HW]: pairs that pass at this threshold."""
+        return threshold_pair_statistic(stat, valid,
+                                        self.statistic_thresh(thresh),
+                                        self.invalid)

@@ -1,0 +1,210 @@
+"""PixPro's pixel head with exogenous pair filters and a multi-scale loss."""
+import copy
+from typing import Dict, List, Optional, Sequence, Union
+
+import torch
+import torch.nn as nn
+from mmengine.model import BaseModule
+from torch import Tensor
+
+from mmpretrain.registry import MODELS
+from ..utils import (masked_cosine_loss, normalized_center_distance,
+                     pixel_cosine_similarity)
+
+#: PixPro's spatial threshold on the last level; weight 1.
+DEFAULT_SCALES = (dict(level=-1, spatial_thresh=0.7, weight=1.0), )
+#: Both view orders, (query view, key view), summed as PixPro.
+VIEW_ORDERS = ((0, 1), (1, 0))
+
+
+@MODELS.register_module()
+class MultiScalePixelHead(BaseModule):
+    """Pixel propagation + masked pixel consistency loss over several scales.
+
+    A scale is a spatial threshold (plus optional per-filter thresholds) on
+    one feature level; its loss is PixPro's loss summed over both view
+    orders, with positives = spatial test AND every filter. Per level there
+    is one propagation module, and per view order ONE centre-distance matrix,
+    ONE cosine matrix and one statistic per filter, shared by all scales.
+
+    Without depth in the batch, or with every filter threshold infinite,
+    this is exactly PixPro.
+
+    Default scales and filter thresholds are ours: the paper does not
+    publish them. Logged outputs: ``loss_s{i}`` = w_i * L_i (mmengine sums
+    them into the logged ``loss``), and detached statistics at the first
+    scale: ``pos_spatial`` / ``pos_final`` (positive pairs per image before
+    / after the filters, mean over images and view orders),
+    ``removed_by_filters`` (fraction of spatial positives removed) and
+    ``imgs_no_pos`` ((image, view order) cases without any positive).
+
+    Args:
+        in_channels (int | Sequence[int]): Channels of each level's projected
+            features (an int is shared by all levels).
+        levels (int): Number of feature levels the neck outputs.
+        scales (Sequence[dict]): Each ``dict(level=-1, spatial_thresh=0.7,
+            weight=1.0)`` plus optional filter overrides, e.g.
+            ``depth_thresh=0.05`` or ``normal_max_angle=45``.
+        filters (Sequence[dict]): Pair filter configs, e.g.
+            ``dict(type='DepthPairFilter', thresh=0.1)``.
+        ppm (dict): Arguments of :class:`PixelPropagation` (besides
+            channels). Defaults to PixPro's: 1 transform layer, gamma 2.
+        init_cfg (dict, optional): Initialisation config.
+    """
+
+    def __init__(self,
+                 in_channels: Union[int, Sequence[int]],
+                 levels: int = 1,
+                 scales: Sequence[dict] = DEFAULT_SCALES,
+                 filters: Sequence[dict] = (),
+                 ppm: dict = dict(transform_layers=1, gamma=2.),
+                 init_cfg: Optional[dict] = None) -> None:
+        super().__init__(init_cfg=init_cfg)
+        if levels < 1:
+            raise ValueError(f'levels must be >= 1, got {levels}')
+        if isinstance(in_channels, int):
+            in_channels = [in_channels] * levels
+        if len(in_channels) != levels:
+            raise ValueError(f'in_channels {in_channels} must give one '
+                             f'value per level (levels={levels})')
+        self.levels = levels
+        self.filters = nn.ModuleList([
+            f if isinstance(f, nn.Module) else MODELS.build(f)
+            for f in filters
+        ])
+        self.scales = self._parse_scales(scales)
+        self.used_levels = sorted({s['level'] for s in self.scales})
+        self.propagations = nn.ModuleDict({
+            str(level): MODELS.build(
+                dict(type='PixelPropagation', channels=in_channels[level],
+                     **ppm))
+            for level in self.used_levels
+        })
+
+    def _parse_scales(self, scales: Sequence[dict]) -> List[dict]:
+        if not scales:
+            raise ValueError('scales must hold at least one scale dict')
+        allowed = {'level', 'spatial_thresh', 'weight'}
+        allowed |= {f.scale_key for f in self.filters}
+        parsed = []
+        for index, scale in enumerate(scales):
+            scale = copy.deepcopy(dict(scale))
+            unknown = set(scale) - allowed
+            if unknown:
+                raise ValueError(
+                    f'scale {index} has unknown key(s) {sorted(unknown)}; '
+                    f'allowed: {sorted(allowed)}')
+            level = scale.get('level', -1)
+            if not -self.levels <= level < self.levels:
+                raise ValueError(f'scale {index} level {level} is out of '
+                                 f'range for {self.levels} level(s)')
+            scale['level'] = level % self.levels
+            scale.setdefault('spatial_thresh', 0.7)
+            scale.setdefault('weight', 1.0)
+            parsed.append(scale)
+        return parsed
+
+    def _active_filters(self, level: int, has_depth: bool) -> list:
+        """Filters with a finite threshold at some scale of ``level``."""
+        if not has_depth:
+            return []
+        level_scales = [s for s in self.scales if s['level'] == level]
+        return [
+            f for f in self.filters if any(
+                not f.is_disabled(f.scale_thresh(s)) for s in level_scales)
+        ]
+
+    def loss(self,
+             proj_online: Sequence[Sequence[Tensor]],
+             proj_target: Sequence[Sequence[Tensor]],
+             coord: Tensor,
+             depth: Optional[Tensor] = None) -> Dict[str, Tensor]:
+        """Multi-scale loss over both view orders.
+
+        Args:
+            proj_online (Sequence[Sequence[Tensor]]): Per view (2), per
+                level, online projections [N, C, H_l, W_l].
+            proj_target (Sequence[Sequence[Tensor]]): Same for the target
+                network (detached here).
+            coord (Tensor): [N, 2, 4] crop boxes of the views.
+            depth (Tensor, optional): [N, 2, h, w] view depths, 0 = invalid.
+                None: no filter applies (PixPro).
+
+        Returns:
+            dict[str, Tensor]: ``loss_s{i}`` and the statistics.
+        """
+        if len(proj_online) != 2 or len(proj_target) != 2:
+            raise ValueError('MultiScalePixelHead needs exactly 2 views, got '
+                             f'{len(proj_online)} and {len(proj_target)}')
+        if coord.dim() != 3 or coord.shape[1:] != (2, 4):
+            raise ValueError(
+                f'coord must be [N, 2, 4], got {tuple(coord.shape)}')
+        if depth is not None and (depth.dim() != 4 or depth.size(1) != 2):
+            raise ValueError(
+                f'depth must be [N, 2, h, w], got {tuple(depth.shape)}')
+
+        scale_losses = [None] * len(self.scales)
+        first_masks = None
+        view_cache = {}  # (filter index, view) -> level-independent data
+        for level in self.used_levels:
+            preds = [
+                self.propagations[str(level)](proj_online[v][level])
+                for v in range(2)
+            ]
+            targets = [proj_target[v][level].detach() for v in range(2)]
+            size = tuple(preds[0].shape[-2:])
+            filters = self._active_filters(level, depth is not None)
+            prepared = []
+            for f in filters:
+                views = []
+                for v in range(2):
+                    key = (id(f), v)
+                    if key not in view_cache:
+                        view_cache[key] = f.prepare_view(
+                            depth[:, v], coord[:, v])
+                    views.append(f.prepare(view_cache[key], size))
+                prepared.append(views)
+            for q, k in VIEW_ORDERS:
+                distance = normalized_center_distance(coord[:, q], coord[:, k],
+                                                      size)
+                cos = pixel_cosine_similarity(preds[q], targets[k])
+                stats = [
+                    f.pair_statistic(prep[q], prep[k])
+                    for f, prep in zip(filters, prepared)
+                ]
+                for index, scale in enumerate(self.scales):
+                    if scale['level'] != level:
+                        continue
+                    spatial = distance < scale['spatial_thresh']
+                    mask = spatial
+                    for f, (stat, valid) in zip(filters, stats):
+                        thresh = f.scale_thresh(scale)
+                        if not f.is_disabled(thresh):
+                            mask = mask & f.keep(stat, valid, thresh)
+                    loss = masked_cosine_loss(cos, mask)
+                    scale_losses[index] = loss if scale_losses[index] is None \
+                        else scale_losses[index] + loss
+                    if index == 0:
+                        first_masks = (first_masks or []) + [(spatial, mask)]
+
+        losses = {
+            f'loss_s{i}': scale['weight'] * scale_losses[i]
+            for i, scale in enumerate(self.scales)
+        }
+        losses.update(self._pair_statistics(first_masks))
+        return losses
+
+    @staticmethod
+    def _pair_statistics(masks: List[tuple]) -> Dict[str, Tensor]:
+        """Positive-pair counts of the first scale, detached float32."""
+        with torch.no_grad():
+            spatial = torch.stack([s.sum(dim=(1, 2)) for s, _ in masks])
+            final = torch.stack([m.sum(dim=(1, 2)) for _, m in masks])
+            spatial, final = spatial.float(), final.float()
+            removed = (spatial.sum() - final.sum()) / \
+                spatial.sum().clamp(min=1.)
+            return dict(
+                pos_spatial=spatial.mean(),
+                pos_final=final.mean(),
+                removed_by_filters=removed,
+                imgs_no_pos=(final == 0).sum().float())
