@@ -7,7 +7,7 @@ _base_ = 'mmseg::deeplabv3plus/deeplabv3plus_r50-d8_4xb2-80k_cityscapes-769x769.
 custom_imports = dict(
     imports=['projects.depth_pixpro'], allow_failed_imports=False)
 default_scope = 'mmseg'
-pretrained = 'work_dirs/depth_pixpro_pretrain/epoch_100.pth'  # placeholder
+pretrained = 'work_dirs/depth_pixpro_cityscapes/epoch_100.pth'  # configs/depth_pixpro_cityscapes.py
 model = dict(
     pretrained=None,
     backbone=dict(

@@ -11,7 +11,7 @@ _base_ = [
 custom_imports = dict(
     imports=['projects.depth_pixpro'], allow_failed_imports=False)
 default_scope = 'mmseg'
-pretrained = 'work_dirs/depth_pixpro_synthetic_cpu/iter_200.pth'  # placeholder
+pretrained = 'work_dirs/depth_pixpro_synthetic/iter_300.pth'  # the CPU demo's
 norm_cfg = dict(type='BN', requires_grad=True)
 num_classes = 7
 img_size = (96, 96)

@@ -10,7 +10,7 @@ _base_ = [
 custom_imports = dict(
     imports=['projects.depth_pixpro'], allow_failed_imports=False)
 default_scope = 'mmseg'
-pretrained = 'work_dirs/depth_pixpro_pretrain/epoch_100.pth'  # placeholder
+pretrained = 'work_dirs/depth_pixpro_nyuv2/epoch_100.pth'  # configs/depth_pixpro_nyuv2.py
 num_classes = 40
 model = dict(
     data_preprocessor=dict(size={{_base_.crop_size}}),

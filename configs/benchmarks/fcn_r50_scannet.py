@@ -14,7 +14,7 @@ _base_ = [
 custom_imports = dict(
     imports=['projects.depth_pixpro'], allow_failed_imports=False)
 default_scope = 'mmseg'
-pretrained = 'work_dirs/depth_pixpro_pretrain/epoch_100.pth'  # placeholder
+pretrained = 'work_dirs/depth_pixpro_scannet/epoch_100.pth'  # configs/depth_pixpro_scannet.py
 num_classes = 20
 model = dict(
     data_preprocessor=dict(size={{_base_.crop_size}}),

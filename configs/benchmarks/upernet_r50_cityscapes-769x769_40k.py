@@ -7,7 +7,7 @@ _base_ = 'mmseg::upernet/upernet_r50_4xb2-40k_cityscapes-769x769.py'
 custom_imports = dict(
     imports=['projects.depth_pixpro'], allow_failed_imports=False)
 default_scope = 'mmseg'
-pretrained = 'work_dirs/depth_pixpro_pretrain/epoch_100.pth'  # placeholder
+pretrained = 'work_dirs/depth_pixpro_cityscapes/epoch_100.pth'  # configs/depth_pixpro_cityscapes.py
 model = dict(
     pretrained=None,
     backbone=dict(

@@ -1,0 +1,68 @@
+"""The whole chain on tiny settings: pretrain -> convert -> fine-tune -> test
+-> a results row with a numeric mIoU."""
+import csv
+import os
+import os.path as osp
+import subprocess
+import sys
+
+import torch
+
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+
+
+def _run(args):
+    env = dict(os.environ, OMP_NUM_THREADS='1')
+    proc = subprocess.run([sys.executable] + args, cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=900)
+    output = proc.stdout + proc.stderr
+    assert proc.returncode == 0, output[-4000:]
+    return output
+
+
+def test_pretrain_convert_finetune_test_results_row(tmp_path):
+    pretrain_dir = str(tmp_path / 'pretrain')
+    _run([
+        'tools/train.py', 'configs/depth_pixpro_synthetic.py', '--work-dir',
+        pretrain_dir, '--cfg-options', 'train_cfg.max_iters=2',
+        'default_hooks.checkpoint.interval=2',
+        'train_dataloader.batch_size=4', 'train_dataloader.num_workers=0',
+        'train_dataloader.persistent_workers=False',
+        'train_dataloader.dataset.num_samples=8',
+        'train_dataloader.dataset.img_size=64'
+    ])
+    pretrained = osp.join(pretrain_dir, 'iter_2.pth')
+
+    converted = str(tmp_path / 'r18_mmseg.pth')
+    output = _run([
+        'tools/model_converters/depth_pixpro_to_mmseg.py', pretrained,
+        converted
+    ])
+    assert '0 missing' in output and '0 unexpected' in output
+    online = torch.load(pretrained, weights_only=True)['state_dict']
+    weights = torch.load(converted, weights_only=True)['state_dict']
+    assert torch.equal(weights['layer4.1.conv2.weight'],
+                       online['backbone.layer4.1.conv2.weight'])
+
+    results = str(tmp_path / 'results')
+    _run([
+        'tools/benchmark_seg.py', 'configs/benchmarks/fcn_r18_synthetic_cpu.py',
+        converted, '--work-dir', str(tmp_path / 'seg'), '--results', results,
+        '--cfg-options', 'train_cfg.max_iters=2', 'train_cfg.val_interval=2',
+        'default_hooks.checkpoint.interval=2',
+        'train_dataloader.batch_size=2',
+        'train_dataloader.dataset.num_images=4',
+        'val_dataloader.dataset.num_images=2',
+        'test_dataloader.dataset.num_images=2',
+        f'train_dataloader.dataset.cache_dir={tmp_path}/cache',
+        f'val_dataloader.dataset.cache_dir={tmp_path}/cache',
+        f'test_dataloader.dataset.cache_dir={tmp_path}/cache'
+    ])
+    with open(results + '.csv') as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 1
+    row = rows[0]
+    assert 0.0 <= float(row['mIoU']) <= 100.0
+    assert row['checkpoint'].endswith('r18_mmseg.pth')
+    assert 'fcn_r18_synthetic_cpu' in row['config']
+    assert open(results + '.md').read().count('|') > 10
