@@ -1,0 +1,235 @@
+"""Train-step speed and peak memory of DepthPixPro variants.
+
+Variants (all the same backbone, projector and batch):
+  (a) PixPro: C5, one scale, no filter
+  (b) + depth filter, one scale
+  (c) + depth filter, 3 scales on C5
+  (d) + depth filter, C4 and C5 levels (one scale each)
+  (e) (d) + normal filter
+
+Runs are interleaved (a, b, ..., a, b, ...) and the median images/s per
+variant is reported with its ratio to (a). Peak memory: CUDA max allocated
+on GPU; on CPU the peak RSS of a child process running 2 steps of only
+that variant (so variants do not mask each other). The head column times
+the head's loss + backward alone on fixed projections: the only part the
+variants change, and far less noisy than the whole step on a shared CPU.
+
+    python benchmarks/train_step.py                       # ResNet-50@224 b16
+    python benchmarks/train_step.py --arch resnet18 --size 96 --batch 64
+    python benchmarks/train_step.py --quick               # ResNet-18@96 b16
+"""
+import argparse
+import json
+import os.path as osp
+import resource
+import statistics
+import subprocess
+import sys
+import time
+
+import torch
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+CHANNELS = dict(resnet18=(256, 512), resnet50=(1024, 2048))
+VARIANTS = ('a', 'b', 'c', 'd', 'e')
+LABELS = dict(
+    a='PixPro, 1 scale', b='depth filter, 1 scale', c='depth, 3 scales',
+    d='depth, C4+C5', e='depth + normal, C4+C5')
+
+
+def variant_cfg(variant, arch, hid_channels, out_channels):
+    """Model config of one variant."""
+    c4, c5 = CHANNELS[arch]
+    two_levels = variant in ('d', 'e')
+    depth_filter = dict(type='DepthPairFilter', thresh=0.1)
+    filters = [] if variant == 'a' else [depth_filter]
+    if variant == 'e':
+        filters.append(dict(type='NormalPairFilter', max_angle_deg=30))
+    if variant == 'c':
+        scales = [dict(spatial_thresh=t) for t in (0.7, 1.0, 1.5)]
+    elif two_levels:
+        scales = [dict(level=1, spatial_thresh=0.7),
+                  dict(level=0, spatial_thresh=0.7, weight=0.5)]
+    else:
+        scales = [dict(spatial_thresh=0.7)]
+    return dict(
+        type='DepthPixPro',
+        backbone=dict(type='ResNet', depth=int(arch[6:]),
+                      out_indices=(2, 3) if two_levels else (3, )),
+        neck=dict(type='PixelProjector',
+                  in_channels=[c4, c5] if two_levels else c5,
+                  hid_channels=hid_channels, out_channels=out_channels),
+        head=dict(type='MultiScalePixelHead', in_channels=out_channels,
+                  levels=2 if two_levels else 1, scales=scales,
+                  filters=filters))
+
+
+def make_batch(batch, size, seed=0):
+    """uint8 views, crop boxes and a depth map with steps and holes."""
+    from mmpretrain.structures import DataSample
+    gen = torch.Generator().manual_seed(seed)
+    views = [torch.randint(0, 256, (batch, 3, size, size), generator=gen,
+                           dtype=torch.uint8) for _ in range(2)]
+    samples = []
+    for _ in range(batch):
+        lo = torch.rand(2, 2, generator=gen) * 0.4
+        hi = lo + 0.4 + torch.rand(2, 2, generator=gen) * 0.2
+        coord = torch.cat([lo, hi], dim=1)[:, [0, 1, 2, 3]]
+        coord[1] = coord[1, [2, 1, 0, 3]]  # view 2 flipped
+        depth = 1. + torch.rand(2, 1, 1, generator=gen) * 4
+        depth = depth.expand(2, size, size).clone()
+        depth[:, size // 3:, size // 2:] *= 1.5
+        depth[torch.rand(2, size, size, generator=gen) < 0.1] = 0.
+        sample = DataSample()
+        sample.set_field(coord, 'coord')
+        sample.set_field(depth, 'depth')
+        samples.append(sample)
+    return dict(inputs=views, data_samples=samples)
+
+
+def build(variant, args, device):
+    """Model, optimizer wrapper and batch of one variant."""
+    import projects.depth_pixpro  # noqa: F401
+    from mmengine.logging import MessageHub
+    from mmengine.optim import OptimWrapper
+    from mmpretrain.registry import MODELS
+    MessageHub.get_current_instance().update_info('max_iters', 10**6)
+    torch.manual_seed(0)
+    model = MODELS.build(
+        variant_cfg(variant, args.arch, args.hid_channels,
+                    args.out_channels)).to(device).train()
+    wrapper = OptimWrapper(
+        torch.optim.SGD(model.parameters(), lr=1e-3, momentum=0.9))
+    return model, wrapper, make_batch(args.batch, args.size)
+
+
+def sync(device):
+    if device.type == 'cuda':
+        torch.cuda.synchronize()
+
+
+def probe_memory(args):
+    """Child process: 2 steps of one variant, print its peak RSS in MiB
+    (imports and model included: differences below the build peak are not
+    visible on CPU)."""
+    device = torch.device('cpu')
+    model, wrapper, batch = build(args.memory_probe, args, device)
+    for _ in range(2):
+        model.train_step(batch, wrapper)
+    rss_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(json.dumps(dict(peak_mib=rss_kib / 1024.)))
+
+
+def head_ms(model, batch, repeats=20):
+    """Median ms of the head's loss (all masks, filters, scales) + backward
+    on fixed projections: the only part the variants change."""
+    data = model.data_preprocessor(batch, True)
+    inputs, samples = data['inputs'], data['data_samples']
+    device = inputs[0].device
+    coord = model._stack_field(samples, 'coord', device)
+    depth = model._stack_field(samples, 'depth', device)
+    with torch.no_grad():
+        online = [model.neck(model.backbone(v)) for v in inputs]
+        target = [model.neck(model.backbone(v)) for v in inputs]
+    online = [[p.clone().requires_grad_(True) for p in v] for v in online]
+    times = []
+    for _ in range(repeats):
+        sync(device)
+        start = time.perf_counter()
+        losses = model.head.loss(online, target, coord, depth)
+        sum(v for k, v in losses.items() if 'loss' in k).backward()
+        sync(device)
+        times.append((time.perf_counter() - start) * 1e3)
+    return statistics.median(times)
+
+
+def cpu_peak_memory(variant, argv):
+    """Peak RSS (MiB) of a child running only ``variant``."""
+    out = subprocess.run(
+        [sys.executable, osp.abspath(__file__), *argv, '--memory-probe',
+         variant],
+        check=True, capture_output=True, text=True).stdout
+    return json.loads(out.strip().splitlines()[-1])['peak_mib']
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--arch', choices=sorted(CHANNELS),
+                        default='resnet50')
+    parser.add_argument('--size', type=int, default=224)
+    parser.add_argument('--batch', type=int, default=16)
+    parser.add_argument('--hid-channels', type=int, default=4096)
+    parser.add_argument('--out-channels', type=int, default=256)
+    parser.add_argument('--iters', type=int, default=5,
+                        help='timed steps per run')
+    parser.add_argument('--repeats', type=int, default=5,
+                        help='interleaved runs per variant')
+    parser.add_argument('--variants', default=''.join(VARIANTS))
+    parser.add_argument('--device', default=None)
+    parser.add_argument('--threads', type=int, default=None)
+    parser.add_argument('--quick', action='store_true',
+                        help='ResNet-18@96, batch 16, 2 steps x 3 runs')
+    parser.add_argument('--no-memory', action='store_true')
+    parser.add_argument('--memory-probe', default=None, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    argv = [a for a in sys.argv[1:] if a != '--quick']
+    if args.quick:
+        args.arch, args.size, args.batch = 'resnet18', 96, 16
+        args.iters, args.repeats = 2, 3
+        argv += ['--arch', 'resnet18', '--size', '96', '--batch', '16']
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    if args.memory_probe:
+        return probe_memory(args)
+
+    device = torch.device(args.device or (
+        'cuda' if torch.cuda.is_available() else 'cpu'))
+    setups = {v: build(v, args, device) for v in args.variants}
+    for model, wrapper, batch in setups.values():  # warm-up
+        model.train_step(batch, wrapper)
+    sync(device)
+    speeds = {v: [] for v in setups}
+    for _ in range(args.repeats):
+        for variant, (model, wrapper, batch) in setups.items():
+            sync(device)
+            start = time.perf_counter()
+            for _ in range(args.iters):
+                model.train_step(batch, wrapper)
+            sync(device)
+            elapsed = time.perf_counter() - start
+            speeds[variant].append(args.iters * args.batch / elapsed)
+
+    heads = {v: head_ms(m, b) for v, (m, _, b) in setups.items()}
+    memory = {}
+    if not args.no_memory:
+        for variant, (model, wrapper, batch) in setups.items():
+            if device.type == 'cuda':
+                torch.cuda.reset_peak_memory_stats(device)
+                model.train_step(batch, wrapper)
+                sync(device)
+                memory[variant] = torch.cuda.max_memory_allocated(
+                    device) / 2**20
+            else:
+                memory[variant] = cpu_peak_memory(variant, argv)
+
+    name = (torch.cuda.get_device_name(device)
+            if device.type == 'cuda' else f'CPU x{torch.get_num_threads()}')
+    print(f'\n{args.arch}@{args.size}, batch {args.batch}, projector '
+          f'{args.hid_channels}->{args.out_channels}, {name}, median of '
+          f'{args.repeats} interleaved runs x {args.iters} steps\n')
+    base = statistics.median(speeds[args.variants[0]])
+    mem_kind = ('CUDA max alloc' if device.type == 'cuda' else
+                'process peak RSS')
+    print(f'| variant | images/s | time ratio vs ({args.variants[0]}) | '
+          f'head loss+backward ms | {mem_kind} MiB |')
+    print('|---|---|---|---|---|')
+    for variant in setups:
+        speed = statistics.median(speeds[variant])
+        mem = f'{memory[variant]:.0f}' if variant in memory else '-'
+        print(f'| ({variant}) {LABELS[variant]} | {speed:.1f} | '
+              f'{base / speed:.3f} | {heads[variant]:.2f} | {mem} |')
+
+
+if __name__ == '__main__':
+    main()
