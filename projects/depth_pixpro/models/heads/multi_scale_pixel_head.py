@@ -36,7 +36,7 @@ class MultiScalePixelHead(BaseModule):
     scale: ``pos_spatial`` / ``pos_final`` (positive pairs per image before
     / after the filters, mean over images and view orders),
     ``removed_by_filters`` (fraction of spatial positives removed) and
-    ``imgs_no_pos`` ((image, view order) cases without any positive).
+    ``imgs_no_pos`` (images with no positive pair in either view order).
 
     Args:
         in_channels (int | Sequence[int]): Channels of each level's projected
@@ -207,4 +207,4 @@ class MultiScalePixelHead(BaseModule):
                 pos_spatial=spatial.mean(),
                 pos_final=final.mean(),
                 removed_by_filters=removed,
-                imgs_no_pos=(final == 0).sum().float())
+                imgs_no_pos=(final == 0).all(dim=0).sum().float())
