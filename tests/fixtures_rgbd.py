@@ -38,3 +38,35 @@ def write_cityscapes(root, num_frames=1):
         camera = dict(extrinsic=dict(baseline=0.2), intrinsic=dict(fx=2000.))
         (root / 'camera' / 'train' / city / f'{stem}_camera.json').write_text(
             json.dumps(camera))
+
+
+def write_nyuv2_converted(root, num_frames=2):
+    """The tools/dataset_converters/nyu_mat.py layout: rgb/, depth/ (mm),
+    label40/ and label13/ (train ids, 255 = unlabeled), splits/."""
+    for sub in ('rgb', 'depth', 'label40', 'label13', 'splits'):
+        (root / sub).mkdir(parents=True)
+    names = [f'{i + 1:04d}' for i in range(num_frames)]
+    for i, name in enumerate(names):
+        cv2.imwrite(str(root / 'rgb' / f'{name}.png'),
+                    np.full((24, 32, 3), 60 + i, np.uint8))
+        cv2.imwrite(str(root / 'depth' / f'{name}.png'),
+                    np.full((24, 32), 2000, np.uint16))
+        for sub, label in (('label40', 3), ('label13', 5)):
+            cv2.imwrite(str(root / sub / f'{name}.png'),
+                        np.full((24, 32), label, np.uint8))
+    for split in ('train', 'test'):
+        (root / 'splits' / f'{split}.txt').write_text('\n'.join(names) + '\n')
+
+
+def write_cityscapes_seg(root, num_frames=1):
+    """mmseg's Cityscapes layout: leftImg8bit + gtFine labelTrainIds."""
+    for split in ('train', 'val'):
+        for folder in ('leftImg8bit', 'gtFine'):
+            (root / folder / split / 'aachen').mkdir(parents=True)
+        for i in range(num_frames):
+            stem = root / '{}' / split / 'aachen' / f'aachen_000000_{i:06d}'
+            cv2.imwrite(str(stem).format('leftImg8bit') + '_leftImg8bit.png',
+                        np.full((32, 64, 3), 90, np.uint8))
+            cv2.imwrite(
+                str(stem).format('gtFine') + '_gtFine_labelTrainIds.png',
+                np.full((32, 64), 7, np.uint8))
