@@ -1,0 +1,58 @@
+"""Matplotlib figures rendered off-screen, and PNG writing."""
+import os
+import os.path as osp
+
+import cv2
+import numpy as np
+import torch
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+
+def figure_to_array(fig: Figure) -> np.ndarray:
+    """Render a figure on an Agg canvas.
+
+    Args:
+        fig (Figure): A ``matplotlib.figure.Figure`` (no pyplot needed).
+
+    Returns:
+        np.ndarray: ``H x W x 3`` uint8 RGB, ``H, W = figsize * dpi``.
+    """
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    return np.asarray(canvas.buffer_rgba())[..., :3].copy()
+
+
+def save_rgb_png(path: str, image: np.ndarray) -> str:
+    """Write an RGB uint8 image as PNG, creating the folder.
+
+    Returns:
+        str: The path written.
+    """
+    folder = osp.dirname(osp.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    if not cv2.imwrite(path, np.ascontiguousarray(image[..., ::-1])):
+        raise OSError(f'could not write {path}; check that the folder is '
+                      'writable and the name ends with .png')
+    return path
+
+
+def to_display_rgb(img, bgr: bool = True) -> np.ndarray:
+    """A packed view (CHW tensor or HWC array, uint8) as HWC RGB uint8.
+
+    Args:
+        img (Tensor | np.ndarray): ``3 x H x W`` tensor (as packed by
+            ``PackRGBDInputs``) or ``H x W x 3`` array.
+        bgr (bool): The channels are BGR (mmcv's loading order).
+    """
+    if isinstance(img, torch.Tensor):
+        img = img.detach().cpu().numpy()
+        if img.ndim == 3 and img.shape[0] in (1, 3):
+            img = img.transpose(1, 2, 0)
+    img = np.asarray(img)
+    if img.ndim == 2:
+        img = np.repeat(img[..., None], 3, axis=2)
+    if img.shape[2] == 1:
+        img = np.repeat(img, 3, axis=2)
+    img = np.clip(img, 0, 255).astype(np.uint8)
+    return np.ascontiguousarray(img[..., ::-1] if bgr else img)

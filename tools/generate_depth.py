@@ -1,0 +1,292 @@
+"""Monocular depth for RGB-only datasets, from a LOCAL Hugging Face model.
+
+Runs a ``transformers`` depth model (``AutoModelForDepthEstimation`` +
+``AutoImageProcessor``: Depth Anything (V2), DPT/MiDaS, ZoeDepth, GLPN, ...)
+from a local directory only (``config.json``, ``model.safetensors``,
+``preprocessor_config.json``, as ``save_pretrained`` or a hub snapshot
+writes; nothing is downloaded: ``HF_HUB_OFFLINE=1``) on every image of a
+folder, and writes per image, keeping the sub-folders::
+
+    OUT_DIR/<name>.png    single-channel uint16 depth
+    OUT_DIR/<name>.json   what the values mean (see below)
+
+plus ``OUT_DIR/depth_info.json`` (kind and scale of the whole folder, and the
+dataset settings to use). Images already done (PNG + JSON present) are
+skipped, so an interrupted run resumes where it stopped::
+
+    pip install -r requirements/depth.txt
+    python tools/generate_depth.py data/mydata/rgb data/mydata/depth \
+        --model checkpoints/Depth-Anything-V2-Small-hf --batch-size 8
+
+Encoding (``depth_kind`` / ``depth_scale`` are the arguments of
+``RGBDFolderDataset`` and ``LoadDepth`` that read it back):
+
+* ``metric`` (ZoeDepth, GLPN, Depth Pro, Depth-Anything ``*-Metric-*``):
+  millimetres, ``depth_scale=1000`` (LoadDepth gives metres); values <= 0 or
+  beyond 65.535 m are stored as 0 = invalid.
+* ``inverse`` (DPT/MiDaS, relative Depth Anything: affine-invariant inverse
+  depth, larger = nearer) or ``relative``: per image min-max normalised to
+  1..65535 (0 stays free for invalid), ``depth_scale=65535``; the JSON keeps
+  the prediction's ``min``/``max`` (value = min + (raw - 1) / 65534 *
+  (max - min)). Train with ``RGBDFolderDataset(depth_kind='inverse',
+  depth_scale=65535)`` and ``DepthPairFilter(mode='normalized')``.
+"""
+import argparse
+import json
+import os
+import os.path as osp
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import cv2
+import numpy as np
+
+#: Model types whose output is metric depth whatever their config says.
+METRIC_MODEL_TYPES = ('zoedepth', 'glpn', 'depth_pro')
+KINDS = ('metric', 'inverse', 'relative')
+INFO_FILE = 'depth_info.json'
+UINT16_MAX = 65535
+
+
+def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description='Predict depth maps with a local transformers model')
+    parser.add_argument('img_dir', help='folder of RGB images (recursive)')
+    parser.add_argument('out_dir', help='output folder of depth PNGs')
+    parser.add_argument('--model', required=True,
+                        help='LOCAL model directory (config.json, weights, '
+                        'preprocessor_config.json)')
+    parser.add_argument('--batch-size', type=int, default=4)
+    parser.add_argument('--ext', default='.png,.jpg,.jpeg',
+                        help='comma-separated image suffixes')
+    parser.add_argument('--kind', choices=('auto', ) + KINDS, default='auto',
+                        help='what the model predicts; auto: metric for '
+                        'metric models, else inverse depth')
+    parser.add_argument('--device', default='cpu', help='cpu or cuda[:i]')
+    return parser.parse_args(argv)
+
+
+def list_images(img_dir: str, exts: Sequence[str]) -> List[str]:
+    """Image paths relative to ``img_dir``, sorted."""
+    if not osp.isdir(img_dir):
+        raise FileNotFoundError(f'image folder {img_dir} does not exist')
+    exts = tuple(e.lower() if e.startswith('.') else '.' + e.lower()
+                 for e in exts)
+    found = []
+    for root, _, files in os.walk(img_dir, followlinks=True):
+        for name in files:
+            if name.lower().endswith(exts):
+                found.append(osp.relpath(osp.join(root, name), img_dir))
+    if not found:
+        raise FileNotFoundError(f'no image ending with {exts} in {img_dir}')
+    return sorted(found)
+
+
+def output_paths(out_dir: str, rel: str) -> Tuple[str, str]:
+    """(PNG, JSON) written for the image ``rel``."""
+    stem = osp.splitext(rel)[0]
+    return osp.join(out_dir, stem + '.png'), osp.join(out_dir, stem + '.json')
+
+
+def is_done(out_dir: str, rel: str) -> bool:
+    """The image has its PNG and a readable JSON (written last)."""
+    png, meta = output_paths(out_dir, rel)
+    if not (osp.isfile(png) and osp.isfile(meta)):
+        return False
+    try:
+        with open(meta) as f:
+            return 'depth_kind' in json.load(f)
+    except (OSError, ValueError):
+        return False
+
+
+def model_depth_kind(config) -> str:
+    """``'metric'`` or ``'inverse'`` from a transformers model config."""
+    if getattr(config, 'depth_estimation_type', None) == 'metric' or \
+            config.model_type in METRIC_MODEL_TYPES:
+        return 'metric'
+    return 'inverse'
+
+
+def encode_depth(pred: np.ndarray, kind: str) -> Tuple[np.ndarray, Dict]:
+    """A predicted map -> uint16 PNG values and the JSON fields.
+
+    Args:
+        pred (np.ndarray): HxW float prediction.
+        kind (str): ``'metric'`` (metres), ``'inverse'`` or ``'relative'``.
+
+    Returns:
+        tuple: uint16 HxW array (0 = invalid), dict with ``depth_kind``,
+        ``depth_scale``, ``encoding`` and value statistics.
+    """
+    pred = np.asarray(pred, dtype=np.float64)
+    finite = np.isfinite(pred)
+    if kind == 'metric':
+        mm = np.where(finite, np.round(pred * 1000.), 0.)
+        valid = (mm > 0) & (mm <= UINT16_MAX)
+        raw = np.where(valid, mm, 0).astype(np.uint16)
+        return raw, dict(
+            depth_kind='metric', depth_scale=1000., encoding='millimetres',
+            min=float(pred[valid].min() if valid.any() else 0.),
+            max=float(pred[valid].max() if valid.any() else 0.),
+            invalid_pixels=int((~valid).sum()))
+    if kind not in KINDS:
+        raise ValueError(f'kind must be one of {KINDS}, got {kind!r}')
+    low = float(pred[finite].min()) if finite.any() else 0.
+    high = float(pred[finite].max()) if finite.any() else 0.
+    span = high - low
+    scaled = (pred - low) / span if span > 0 else np.zeros_like(pred)
+    raw = np.where(finite, 1 + np.round(np.clip(scaled, 0, 1) *
+                                        (UINT16_MAX - 1)), 0)
+    return raw.astype(np.uint16), dict(
+        depth_kind=kind, depth_scale=float(UINT16_MAX),
+        encoding='per-image min-max to 1..65535; value = min + (raw - 1) '
+        '/ 65534 * (max - min)', min=low, max=high,
+        invalid_pixels=int((~finite).sum()))
+
+
+def decode_depth(raw: np.ndarray, meta: Dict) -> np.ndarray:
+    """Inverse of :func:`encode_depth` (up to quantisation); 0 = invalid."""
+    raw = np.asarray(raw, dtype=np.float64)
+    if meta['encoding'] == 'millimetres':
+        return raw / 1000.
+    value = meta['min'] + (raw - 1) / (UINT16_MAX - 1) * \
+        (meta['max'] - meta['min'])
+    return np.where(raw > 0, value, 0.)
+
+
+def load_local_model(model_dir: str, device: str):
+    """``(model, processor)`` from a local directory, never the hub."""
+    if not osp.isdir(model_dir) or \
+            not osp.isfile(osp.join(model_dir, 'config.json')):
+        raise FileNotFoundError(
+            f'--model {model_dir} is not a local model directory: it needs '
+            'config.json, model.safetensors (or pytorch_model.bin) and '
+            'preprocessor_config.json, e.g. a downloaded hub snapshot of '
+            'depth-anything/Depth-Anything-V2-Small-hf. This tool never '
+            'downloads.')
+    os.environ.setdefault('HF_HUB_OFFLINE', '1')
+    os.environ.setdefault('TRANSFORMERS_OFFLINE', '1')
+    try:
+        from transformers import (AutoImageProcessor,
+                                  AutoModelForDepthEstimation)
+    except ImportError as e:
+        raise SystemExit('generate_depth.py needs transformers: pip install '
+                         f'-r requirements/depth.txt ({e})')
+    model = AutoModelForDepthEstimation.from_pretrained(
+        model_dir, local_files_only=True).to(device).eval()
+    processor = AutoImageProcessor.from_pretrained(
+        model_dir, local_files_only=True)
+    return model, processor
+
+
+def predict(model, processor, images: List[np.ndarray],
+            device: str) -> List[np.ndarray]:
+    """Depth of same-sized RGB images at their own resolution."""
+    import torch
+    inputs = processor(images=images, return_tensors='pt').to(device)
+    with torch.no_grad():
+        outputs = model(**inputs)
+    sizes = [img.shape[:2] for img in images]
+    if hasattr(processor, 'post_process_depth_estimation'):
+        results = processor.post_process_depth_estimation(
+            outputs, target_sizes=sizes)
+        return [r['predicted_depth'].float().cpu().numpy() for r in results]
+    pred = torch.nn.functional.interpolate(
+        outputs.predicted_depth[:, None].float(), size=sizes[0],
+        mode='bicubic', align_corners=False)[:, 0]
+    return list(pred.cpu().numpy())
+
+
+def batches_by_size(img_dir: str, rels: List[str],
+                    batch_size: int) -> List[List[Tuple[str, np.ndarray]]]:
+    """Group images of one size into batches (processors stack them)."""
+    from PIL import Image
+    by_size: Dict[Tuple[int, int], List[str]] = {}
+    for rel in rels:
+        try:
+            with Image.open(osp.join(img_dir, rel)) as img:  # header only
+                size = img.size
+        except OSError as e:
+            raise ValueError(
+                f'cannot read image {osp.join(img_dir, rel)}: {e}') from e
+        by_size.setdefault(size, []).append(rel)
+    batches = []
+    for group in by_size.values():
+        for start in range(0, len(group), batch_size):
+            batches.append(group[start:start + batch_size])
+    return batches
+
+
+def read_rgb(path: str) -> np.ndarray:
+    """HxWx3 uint8 RGB image."""
+    bgr = cv2.imread(path, cv2.IMREAD_COLOR)
+    if bgr is None:
+        raise ValueError(f'cannot decode image {path}')
+    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+
+
+def write_info(out_dir: str, kind: str, scale: float, model) -> Dict:
+    """Folder-level ``depth_info.json`` with the settings to read it."""
+    info = dict(
+        depth_kind=kind,
+        depth_scale=scale,
+        model_type=model.config.model_type,
+        model_class=type(model).__name__,
+        dataset=dict(type='RGBDFolderDataset', depth_dir=osp.basename(
+            osp.normpath(out_dir)), depth_kind=kind, depth_scale=scale),
+        depth_filter=dict(type='DepthPairFilter', mode='relative'
+                          if kind == 'metric' else 'normalized'))
+    with open(osp.join(out_dir, INFO_FILE), 'w') as f:
+        json.dump(info, f, indent=2)
+    return info
+
+
+def main(argv: Optional[List[str]] = None) -> Dict:
+    args = parse_args(argv)
+    if args.batch_size < 1:
+        raise ValueError(f'--batch-size must be >= 1, got {args.batch_size}')
+    rels = list_images(args.img_dir, args.ext.split(','))
+    pending = [r for r in rels if not is_done(args.out_dir, r)]
+    print(f'{len(rels)} images, {len(rels) - len(pending)} already done, '
+          f'{len(pending)} to predict')
+    info_path = osp.join(args.out_dir, INFO_FILE)
+    if not pending and osp.isfile(info_path):
+        with open(info_path) as f:
+            return dict(json.load(f), total=len(rels), predicted=0)
+    os.makedirs(args.out_dir, exist_ok=True)
+    model, processor = load_local_model(args.model, args.device)
+    kind = model_depth_kind(model.config) if args.kind == 'auto' \
+        else args.kind
+    scale = 1000. if kind == 'metric' else float(UINT16_MAX)
+    info = write_info(args.out_dir, kind, scale, model)
+
+    if pending:
+        from mmengine.utils import ProgressBar
+        progress = ProgressBar(len(pending))
+        for batch in batches_by_size(args.img_dir, pending, args.batch_size):
+            images = [read_rgb(osp.join(args.img_dir, rel)) for rel in batch]
+            for rel, pred in zip(batch, predict(model, processor, images,
+                                                args.device)):
+                raw, meta = encode_depth(pred, kind)
+                png, meta_path = output_paths(args.out_dir, rel)
+                os.makedirs(osp.dirname(png), exist_ok=True)
+                tmp = png[:-4] + '.tmp.png'
+                if not cv2.imwrite(tmp, raw):
+                    raise OSError(f'could not write {png}')
+                os.replace(tmp, png)
+                meta.update(source=rel, height=int(raw.shape[0]),
+                            width=int(raw.shape[1]),
+                            model_type=info['model_type'])
+                with open(meta_path, 'w') as f:  # written last: marks done
+                    json.dump(meta, f, indent=2)
+                progress.update()
+        print()
+    print(f'depth_kind={kind}, depth_scale={scale:g}: read back with '
+          f"RGBDFolderDataset(depth_dir='{info['dataset']['depth_dir']}', "
+          f"depth_kind='{kind}', depth_scale={scale:g}) and "
+          f"DepthPairFilter(mode='{info['depth_filter']['mode']}')")
+    return dict(info, total=len(rels), predicted=len(pending))
+
+
+if __name__ == '__main__':
+    main()
