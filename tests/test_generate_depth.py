@@ -106,11 +106,11 @@ def test_relative_model_round_trip_and_resume(tool, models, rgb_dir,
     assert raw.dtype == np.uint16 and raw.shape == (48, 64)
     assert raw.min() == 1 and raw.max() == 65535
 
-    # the dataset + LoadDepth read it back with the recorded kind and scale
+    # the dataset + LoadDepth read it back with the kind and scale of the
+    # folder's depth_info.json (no need to repeat them in the config)
     dataset = DATASETS.build(dict(
         type='RGBDFolderDataset', data_root=str(tmp_path / 'data'),
         img_dir='rgb', depth_dir='depth', img_suffix='.png',
-        depth_kind=info['depth_kind'], depth_scale=info['depth_scale'],
         pipeline=[dict(type='LoadImageFromFile'), dict(type='LoadDepth')]))
     assert len(dataset) == 2  # a.png, sub/c.png
     sample = dataset[0]

@@ -28,8 +28,8 @@ Encoding (``depth_kind`` / ``depth_scale`` are the arguments of
   depth, larger = nearer) or ``relative``: per image min-max normalised to
   1..65535 (0 stays free for invalid), ``depth_scale=65535``; the JSON keeps
   the prediction's ``min``/``max`` (value = min + (raw - 1) / 65534 *
-  (max - min)). Train with ``RGBDFolderDataset(depth_kind='inverse',
-  depth_scale=65535)`` and ``DepthPairFilter(mode='normalized')``.
+  (max - min)). ``RGBDFolderDataset`` picks kind and scale up from
+  ``depth_info.json``; train with ``DepthPairFilter(mode='normalized')``.
 """
 import argparse
 import json
@@ -281,9 +281,9 @@ def main(argv: Optional[List[str]] = None) -> Dict:
                     json.dump(meta, f, indent=2)
                 progress.update()
         print()
-    print(f'depth_kind={kind}, depth_scale={scale:g}: read back with '
-          f"RGBDFolderDataset(depth_dir='{info['dataset']['depth_dir']}', "
-          f"depth_kind='{kind}', depth_scale={scale:g}) and "
+    print(f'depth_kind={kind}, depth_scale={scale:g} (in {INFO_FILE}): read '
+          f"back with RGBDFolderDataset(depth_dir='"
+          f"{info['dataset']['depth_dir']}'), which reads {INFO_FILE}, and "
           f"DepthPairFilter(mode='{info['depth_filter']['mode']}')")
     return dict(info, total=len(rels), predicted=len(pending))
 

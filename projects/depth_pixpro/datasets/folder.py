@@ -8,7 +8,11 @@ offline by a monocular network (then set ``depth_kind='inverse'`` or
   ``data_root/depth_dir/<name><depth_suffix>`` (sub-folders allowed);
 * a list file ``ann_file``: lines ``img depth [label]``, paths relative to
   ``data_root`` (or absolute), separated by white space.
+
+Depth written by ``tools/generate_depth.py`` carries a ``depth_info.json`` in
+its folder; its ``depth_kind`` and ``depth_scale`` are used unless given here.
 """
+import json
 import os.path as osp
 from typing import List, Optional
 
@@ -17,6 +21,23 @@ from mmpretrain.registry import DATASETS
 from .base_rgbd import BaseRGBDDataset, list_files
 
 __all__ = ['RGBDFolderDataset']
+
+
+DEPTH_INFO_FILE = 'depth_info.json'
+
+
+def read_depth_info(depth_root: str) -> dict:
+    """``depth_kind`` / ``depth_scale`` of a folder written by
+    ``tools/generate_depth.py`` ({} if it has no ``depth_info.json``)."""
+    path = osp.join(depth_root, DEPTH_INFO_FILE)
+    if not osp.isfile(path):
+        return {}
+    try:
+        with open(path) as f:
+            info = json.load(f)
+    except (OSError, ValueError) as err:
+        raise ValueError(f'cannot read {path}: {err}') from err
+    return {k: info[k] for k in ('depth_kind', 'depth_scale') if k in info}
 
 
 @DATASETS.register_module()
@@ -37,8 +58,9 @@ class RGBDFolderDataset(BaseRGBDDataset):
             Defaults to None.
         depth_format (str, optional): ``'png'``, ``'npy'``, ``'npz'``; None
             infers it from the suffix. Defaults to None.
-        depth_kind (str): ``'metric'``, ``'inverse'`` or ``'relative'``.
-            Defaults to ``'metric'``.
+        depth_kind (str, optional): ``'metric'``, ``'inverse'`` or
+            ``'relative'``. None: from ``depth_dir/depth_info.json`` if
+            present, else ``'metric'``. Defaults to None.
         img_suffix (str): Defaults to ``'.png'``.
         depth_suffix (str): Defaults to ``'.png'``.
         **kwargs: See :class:`BaseRGBDDataset`.
@@ -56,10 +78,15 @@ class RGBDFolderDataset(BaseRGBDDataset):
                  ann_file: Optional[str] = None,
                  depth_scale: Optional[float] = None,
                  depth_format: Optional[str] = None,
-                 depth_kind: str = 'metric',
+                 depth_kind: Optional[str] = None,
                  img_suffix: str = '.png',
                  depth_suffix: str = '.png',
                  **kwargs):
+        info = read_depth_info(osp.join(str(data_root), depth_dir))
+        if depth_kind is None:
+            depth_kind = info.get('depth_kind', 'metric')
+        if depth_scale is None:
+            depth_scale = info.get('depth_scale')
         self.img_dir = img_dir
         self.depth_dir = depth_dir
         self.depth_scale = depth_scale
