@@ -3,7 +3,7 @@
 Variants (all the same backbone, projector and batch):
   (a) PixPro: C5, one scale, no filter
   (b) + depth filter, one scale
-  (c) + depth filter, 3 scales on C5
+  (c) + depth filter, 3 scales on C5 (T = 0.7, 1.4, 2.8, as the configs)
   (d) + depth filter, C4 and C5 levels (one scale each)
   (e) (d) + normal filter
 
@@ -47,7 +47,7 @@ def variant_cfg(variant, arch, hid_channels, out_channels):
     if variant == 'e':
         filters.append(dict(type='NormalPairFilter', max_angle_deg=30))
     if variant == 'c':
-        scales = [dict(spatial_thresh=t) for t in (0.7, 1.0, 1.5)]
+        scales = [dict(spatial_thresh=t) for t in (0.7, 1.4, 2.8)]
     elif two_levels:
         scales = [dict(level=1, spatial_thresh=0.7),
                   dict(level=0, spatial_thresh=0.7, weight=0.5)]
