@@ -1,4 +1,4 @@
-# PixPro / BYOL asymmetric view pipelines, with depth carried through the
+# PixPro / BYOL asymmetric view pipelines (2x224), with depth carried through the
 # geometric transforms (crop box recorded as `coord`, nearest for depth).
 crop_size = 224
 data_preprocessor = dict(
@@ -51,3 +51,19 @@ views = dict(
     type='RGBDMultiView',
     num_views=[1, 1],
     transforms=[view_pipeline1, view_pipeline2])
+
+# Files on disk: image + depth loaded, then the two views, then packing.
+train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadDepth'),
+    views,
+    dict(type='PackRGBDInputs'),
+]
+# 8 GPUs x 128 = 1024, PixPro's batch; each dataset config sets `dataset`.
+train_dataloader = dict(
+    batch_size=128,
+    num_workers=8,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=True),
+    collate_fn=dict(type='default_collate'),
+    dataset=dict(pipeline=train_pipeline))
