@@ -1,6 +1,9 @@
 # CPU-sized DepthPixPro: ResNet-18 whose last stage is dilated (stride 16),
 # so that 64x64 crops give a 4x4 C5 grid; smaller projector (512 -> 1024 ->
 # 128). Same method as the ResNet-50 model: depth filter + three scales.
+# One deviation from PixPro: the projector output is batch-normalised
+# (no affine), because at this scale (batch 16, 4x4 grids) PixPro's projector
+# collapses to a constant within ~40 iterations (README, "Results").
 _base_ = ['./depth_pixpro_r50.py']
 model = dict(
     backbone=dict(
@@ -8,5 +11,9 @@ model = dict(
         strides=(1, 2, 2, 1),
         dilations=(1, 1, 1, 2),
         norm_cfg=dict(type='BN')),
-    neck=dict(in_channels=[512], hid_channels=1024, out_channels=128),
+    neck=dict(
+        in_channels=[512],
+        hid_channels=1024,
+        out_channels=128,
+        with_last_bn=True),
     head=dict(in_channels=128))

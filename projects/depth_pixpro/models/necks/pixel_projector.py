@@ -30,6 +30,10 @@ class PixelProjector(BaseModule):
         out_channels (int): Output channels. Defaults to 256 (PixPro).
         norm_cfg (dict): Normalisation between the convs. Defaults to BN;
             multi-GPU configs use SyncBN as PixPro.
+        with_last_bn (bool): Normalise the output per channel over the batch
+            (BN without affine parameters, as SimSiam's projector). Not in
+            PixPro; it rules out the collapse to a constant output seen on
+            small CPU runs. Defaults to False.
         init_cfg (dict | list[dict], optional): Initialisation config.
     """
 
@@ -38,16 +42,20 @@ class PixelProjector(BaseModule):
                  hid_channels: int = 4096,
                  out_channels: int = 256,
                  norm_cfg: dict = dict(type='BN'),
+                 with_last_bn: bool = False,
                  init_cfg: Optional[Union[dict, List[dict]]] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         self.in_channels = _as_level_list(in_channels)
         self.out_channels = out_channels
+        last_norm_cfg = dict(norm_cfg, affine=False)
         self.projectors = nn.ModuleList([
             nn.Sequential(
                 nn.Conv2d(channels, hid_channels, 1),
                 build_norm_layer(norm_cfg, hid_channels)[1],
                 nn.ReLU(inplace=True),
-                nn.Conv2d(hid_channels, out_channels, 1))
+                nn.Conv2d(hid_channels, out_channels, 1),
+                *([build_norm_layer(last_norm_cfg, out_channels)[1]]
+                  if with_last_bn else []))
             for channels in self.in_channels
         ])
 
