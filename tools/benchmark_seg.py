@@ -28,7 +28,7 @@ import os.path as osp
 import socket
 import subprocess
 import sys
-from typing import Dict, List, Optional
+from typing import Dict, List
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 if REPO_ROOT not in sys.path:
