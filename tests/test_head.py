@@ -286,8 +286,8 @@ def test_normal_filter_removes_pairs_across_a_fold():
     coord_k = torch.tensor([[1., 0., 0., 1.]])  # flipped view of the same
     depth_q = fold_depth(coord_q, size)
     depth_k = fold_depth(coord_k, size)
-    prep_q = filt.prepare(filt.prepare_view(depth_q, coord_q), grid)
-    prep_k = filt.prepare(filt.prepare_view(depth_k, coord_k), grid)
+    prep_q = filt.on_grid(filt.per_view(depth_q, coord_q), grid)
+    prep_k = filt.on_grid(filt.per_view(depth_k, coord_k), grid)
     stat, valid = filt.pair_statistic(prep_q, prep_k)
     keep = filt.keep(stat, valid, filt.thresh)[0]
     # rows of bins: which are entirely wall / entirely floor
@@ -313,12 +313,12 @@ def test_normal_filter_keeps_a_single_plane():
     filt = MODELS.build(dict(type='NormalPairFilter', max_angle_deg=10))
     coord = torch.tensor([[0.05, 0.1, 0.95, 0.9], [0.8, 0.0, 0.2, 0.7]])
     depth = plane_depth(coord, (32, 32), (0.3, -0.5, 1.), 3.)
-    prep = filt.prepare(filt.prepare_view(depth, coord), (4, 4))
+    prep = filt.on_grid(filt.per_view(depth, coord), (4, 4))
     stat, valid = filt.pair_statistic(prep, prep)
     assert valid.all()
     assert filt.keep(stat, valid, filt.thresh).all()
     # cross-view: view 0 vs the other (flipped) crop of the same plane
-    prep_b = filt.prepare(
-        filt.prepare_view(depth.flip(0), coord.flip(0)), (4, 4))
+    prep_b = filt.on_grid(
+        filt.per_view(depth.flip(0), coord.flip(0)), (4, 4))
     stat, valid = filt.pair_statistic(prep, prep_b)
     assert filt.keep(stat, valid, filt.thresh).all()

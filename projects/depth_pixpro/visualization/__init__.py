@@ -7,11 +7,11 @@ from .canvas import figure_to_array, save_rgb_png, to_display_rgb
 from .features import cosine_similarity_map, pca_rgb
 from .pairs import (PairMasks, build_pair_figure, compute_pair_masks,
                     draw_pair_figure, feature_grid_size, pair_counts,
-                    select_query_cell)
+                    positive_pair_masks, select_query_cell)
 
 __all__ = [
     'figure_to_array', 'save_rgb_png', 'to_display_rgb', 'pca_rgb',
     'cosine_similarity_map', 'PairMasks', 'build_pair_figure', 'compute_pair_masks',
     'draw_pair_figure', 'feature_grid_size', 'pair_counts',
-    'select_query_cell'
+    'positive_pair_masks', 'select_query_cell'
 ]

@@ -1,13 +1,10 @@
 """Positive pixel pairs of two views, as the head computes them, and a
 figure of one query cell with its partners.
 
-The masks come from the same code as :class:`MultiScalePixelHead`: the
-contract's :func:`spatial_positive_mask` and each pair filter's
-``prepare`` -> ``pair_statistic`` -> ``keep`` at the scale's threshold.
+The masks are the head's own: :func:`compute_pair_masks` is a thin wrapper
+of :func:`positive_pair_masks` (models/heads/positive_pairs.py).
 """
-from collections import OrderedDict
-from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -16,37 +13,8 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 from torch import Tensor
 
-from ..models.utils import spatial_positive_mask
+from ..models.heads.positive_pairs import PairMasks, positive_pair_masks
 from .canvas import figure_to_array
-
-#: Short names of the known filters in mask names and legends.
-FILTER_NAMES = {'DepthPairFilter': 'depth', 'NormalPairFilter': 'normal'}
-
-
-@dataclass
-class PairMasks:
-    """Positive-pair masks of one (query view, key view) order.
-
-    Attributes:
-        masks (dict[str, Tensor]): Ordered name -> bool [N, HW, HW]; first
-            ``'spatial'``, then ``'spatial+<filter>'`` per active filter and,
-            with several filters, ``'final'`` (spatial AND every filter,
-            the head's positives).
-        size (tuple[int, int]): Feature grid (H, W).
-        labels (dict[str, str]): Name -> legend text with thresholds.
-    """
-    masks: Dict[str, Tensor]
-    size: Tuple[int, int]
-    labels: Dict[str, str] = field(default_factory=dict)
-
-    @property
-    def names(self) -> List[str]:
-        return list(self.masks)
-
-    @property
-    def final(self) -> Tensor:
-        """The positives the head trains on (last mask)."""
-        return self.masks[self.names[-1]]
 
 
 def compute_pair_masks(coord: Tensor,
@@ -56,7 +24,7 @@ def compute_pair_masks(coord: Tensor,
                        filters: Sequence[nn.Module] = (),
                        scale: Optional[dict] = None,
                        views: Tuple[int, int] = (0, 1)) -> PairMasks:
-    """Spatial and spatial+filter masks for one view order.
+    """:func:`positive_pair_masks` with the spatial threshold given apart.
 
     Args:
         coord (Tensor): [N, V, 4] crop boxes.
@@ -72,34 +40,8 @@ def compute_pair_masks(coord: Tensor,
     Returns:
         PairMasks: The masks, query bins along dim 1, key bins along dim 2.
     """
-    if coord.dim() != 3 or coord.size(-1) != 4:
-        raise ValueError(f'coord must be [N, V, 4], got {tuple(coord.shape)}')
-    size = (int(size[0]), int(size[1]))
-    q, k = views
-    spatial = spatial_positive_mask(coord[:, q], coord[:, k], size,
-                                    spatial_thresh)
-    masks = OrderedDict(spatial=spatial)
-    labels = {'spatial': f'spatial (T={spatial_thresh:g})'}
-    final = spatial
-    active = 0
-    for filt in (filters if depth is not None else ()):
-        thresh = filt.scale_thresh(scale or {})
-        if filt.is_disabled(thresh):
-            continue
-        stat, valid = filt.pair_statistic(*[
-            filt.prepare(filt.prepare_view(depth[:, v], coord[:, v]), size)
-            for v in (q, k)
-        ])
-        keep = filt.keep(stat, valid, thresh)
-        name = FILTER_NAMES.get(type(filt).__name__, type(filt).__name__)
-        masks[f'spatial+{name}'] = spatial & keep
-        labels[f'spatial+{name}'] = f'+ {name} ({thresh:g})'
-        final = final & keep
-        active += 1
-    if active > 1:
-        masks['final'] = final
-        labels['final'] = 'all tests'
-    return PairMasks(masks=masks, size=size, labels=labels)
+    scale = dict(scale or {}, spatial_thresh=spatial_thresh)
+    return positive_pair_masks(coord, depth, size, scale, filters, views)
 
 
 def pair_counts(pairs: PairMasks,
@@ -145,7 +87,9 @@ def feature_grid_size(backbone: nn.Module,
                       level: int = -1) -> Tuple[int, int]:
     """Feature grid of a backbone output level for an input size.
 
-    Runs the backbone once on zeros in eval mode (BN statistics untouched)
+    For tools that draw pairs without a training step (during training the
+    head records its grids: ``MultiScalePixelHead.grid_sizes``). Runs the
+    backbone once on zeros in eval mode (BN statistics untouched)
     and restores its training mode.
 
     Returns:

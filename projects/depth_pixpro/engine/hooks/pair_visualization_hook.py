@@ -1,5 +1,5 @@
 """Log the positive pixel pairs of a training batch as an image."""
-from typing import Dict, Optional, Sequence, Tuple
+from typing import Dict, Optional, Sequence
 
 import torch
 from mmengine.dist import is_main_process
@@ -7,8 +7,8 @@ from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 from mmengine.registry import HOOKS
 
-from ...visualization import (compute_pair_masks, draw_pair_figure,
-                              feature_grid_size, pair_counts,
+from ...models.heads import positive_pair_masks
+from ...visualization import (draw_pair_figure, pair_counts,
                               select_query_cell, to_display_rgb)
 
 
@@ -18,14 +18,15 @@ class PairVisualizationHook(Hook):
 
     For up to ``max_samples`` samples of the batch, a query cell of view 1
     and its positive partners in view 2 under the spatial test alone and
-    with each pair filter of the head (the head's own functions, at scale
-    ``scale_index``) are drawn and sent to the runner's visualizer
+    with each pair filter of the head (the masks the head trained on, from
+    :func:`positive_pair_masks` at scale ``scale_index`` on the grid of the
+    head's last loss, ``head.grid_sizes``) are drawn and sent to the runner's visualizer
     (``add_image``: ``LocalVisBackend`` writes
     ``<work_dir>/<timestamp>/vis_data/vis_image/pairs_<i>_<iter>.png``;
     TensorBoard/WandB when configured), with the pair counts as scalars
-    ``pairs/<mask>``. Runs on rank 0 only; it costs one extra backbone pass
-    on zeros per input size (eval mode, to know the feature grid) and a
-    matplotlib drawing, so keep ``interval`` in the hundreds.
+    ``pairs/<mask>``. Runs on rank 0 only; it costs no network pass, only
+    the masks and a matplotlib drawing, so keep ``interval`` in the
+    hundreds.
 
     Example::
 
@@ -49,7 +50,6 @@ class PairVisualizationHook(Hook):
         self.interval = interval
         self.max_samples = max_samples
         self.scale_index = scale_index
-        self._grid_sizes: Dict[Tuple, Tuple[int, int]] = {}
 
     def after_train_iter(self,
                          runner,
@@ -90,14 +90,13 @@ class PairVisualizationHook(Hook):
                              for s in samples]) if with_depth else None
         head = model.head
         scale = head.scales[self.scale_index]
-        hw = tuple(views[0].shape[-2:])
-        key = (hw, scale['level'])
-        if key not in self._grid_sizes:
-            self._grid_sizes[key] = feature_grid_size(model.backbone, hw,
-                                                      scale['level'])
-        size = self._grid_sizes[key]
-        pairs = compute_pair_masks(coord, depth, size, scale['spatial_thresh'],
-                                   head.filters, scale)
+        size = head.grid_sizes.get(scale['level'])
+        if size is None:
+            raise RuntimeError(
+                'PairVisualizationHook draws the batch the head has just '
+                'trained on, but the head has not computed a loss yet '
+                f'(no grid recorded for level {scale["level"]})')
+        pairs = positive_pair_masks(coord, depth, size, scale, head.filters)
 
         images = {}
         totals = {name: 0 for name in pairs.names}

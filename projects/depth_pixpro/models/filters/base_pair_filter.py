@@ -12,11 +12,11 @@ from ..utils import INVALID_POLICIES, threshold_pair_statistic
 class BasePairFilter(BaseModule, metaclass=ABCMeta):
     """A test on (query bin, key bin) pairs from a per-view exogenous map.
 
-    The head calls :meth:`prepare_view` once per view (level-independent
-    work, e.g. normals at depth resolution), then per feature level
-    :meth:`prepare` once per view, :meth:`pair_statistic` once per view
-    order and :meth:`keep` once per scale -- so the expensive parts are
-    shared by all levels and scales.
+    The positive masks (:class:`PairTests`) call :meth:`per_view` once per
+    view (level-independent work, e.g. normals at depth resolution), then
+    per feature grid :meth:`on_grid` once per view, :meth:`pair_statistic`
+    once per view order and :meth:`keep` once per scale -- so the expensive
+    parts are shared by all levels and scales.
 
     Args:
         thresh (float): Default threshold in the filter's own unit; ``inf``
@@ -54,8 +54,8 @@ class BasePairFilter(BaseModule, metaclass=ABCMeta):
         """Map a user threshold to one on :meth:`pair_statistic`."""
         return thresh
 
-    def prepare_view(self, depth: Tensor, coord: Tensor) -> Any:
-        """Level-independent per-view quantity; the depth by default.
+    def per_view(self, depth: Tensor, coord: Tensor) -> Any:
+        """Level-independent quantity of one view; the depth by default.
 
         Args:
             depth (Tensor): [N, h, w] depth of the view, 0 = invalid.
@@ -64,16 +64,16 @@ class BasePairFilter(BaseModule, metaclass=ABCMeta):
         return depth
 
     @abstractmethod
-    def prepare(self, view: Any, size: Sequence[int]) -> Any:
-        """Per-view quantity on the feature grid (e.g. pooled depth).
+    def on_grid(self, view: Any, size: Sequence[int]) -> Any:
+        """One view's quantity on a feature grid (e.g. pooled depth).
 
         Args:
-            view: Output of :meth:`prepare_view` for this view.
+            view: Output of :meth:`per_view` for this view.
             size (Sequence[int]): Feature grid (H, W).
         """
 
     @abstractmethod
-    def pair_statistic(self, prepared_q: Any, prepared_k: Any):
+    def pair_statistic(self, grid_q: Any, grid_k: Any):
         """Return ``(stat [N, HW, HW], valid bool [N, HW, HW])``; smaller
         ``stat`` means more alike."""
 

@@ -37,11 +37,11 @@ class DepthPairFilter(BasePairFilter):
                 f'mode must be one of {DEPTH_MODES}, got {mode!r}')
         self.mode = mode
 
-    def prepare(self, view: Tensor, size: Sequence[int]) -> Tensor:
+    def on_grid(self, view: Tensor, size: Sequence[int]) -> Tensor:
         """Pooled depth [N, H, W] of one view's depth [N, h, w]."""
         return pool_depth(view, size)
 
-    def pair_statistic(self, prepared_q: Tensor,
-                       prepared_k: Tensor) -> Tuple[Tensor, Tensor]:
+    def pair_statistic(self, grid_q: Tensor,
+                       grid_k: Tensor) -> Tuple[Tensor, Tensor]:
         """Depth difference and validity of every pair."""
-        return depth_pair_difference(prepared_q, prepared_k, self.mode)
+        return depth_pair_difference(grid_q, grid_k, self.mode)

@@ -56,19 +56,19 @@ class NormalPairFilter(BasePairFilter):
             return thresh
         return 1. - math.cos(math.radians(thresh))
 
-    def prepare_view(self, depth: Tensor,
-                     coord: Tensor) -> Tuple[Tensor, Tensor]:
+    def per_view(self, depth: Tensor,
+                 coord: Tensor) -> Tuple[Tensor, Tensor]:
         """Per-pixel normals [N, 3, h, w] and validity [N, h, w]."""
         return depth_to_normals(depth, coord, self.fov_deg, self.aspect,
                                 self.max_rel_jump)
 
-    def prepare(self, view: Tuple[Tensor, Tensor],
+    def on_grid(self, view: Tuple[Tensor, Tensor],
                 size: Sequence[int]) -> Tuple[Tensor, Tensor]:
         """Pooled normals [N, HW, 3] and their validity [N, HW]."""
         return pool_normals(*view, size)
 
-    def pair_statistic(self, prepared_q: Tuple[Tensor, Tensor],
-                       prepared_k: Tuple[Tensor, Tensor]
+    def pair_statistic(self, grid_q: Tuple[Tensor, Tensor],
+                       grid_k: Tuple[Tensor, Tensor]
                        ) -> Tuple[Tensor, Tensor]:
         """``1 - cos`` between normals and validity of every pair."""
-        return normal_pair_difference(*prepared_q, *prepared_k)
+        return normal_pair_difference(*grid_q, *grid_k)

@@ -1,6 +1,6 @@
 """PixPro's pixel head with exogenous pair filters and a multi-scale loss."""
 import copy
-from typing import Dict, List, Optional, Sequence, Union
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
@@ -8,11 +8,11 @@ from mmengine.model import BaseModule
 from torch import Tensor
 
 from mmpretrain.registry import MODELS
-from ..utils import (masked_cosine_loss, normalized_center_distance,
-                     pixel_cosine_similarity)
+from ..utils import masked_cosine_loss, pixel_cosine_similarity
+from .positive_pairs import PairMasks, PairTests, active_filters
 
-#: PixPro's spatial threshold on the last level; weight 1.
-DEFAULT_SCALES = (dict(level=-1, spatial_thresh=0.7, weight=1.0), )
+#: PixPro's single scale: spatial threshold 0.7 on the last level, weight 1.
+PIXPRO_SCALES = (dict(level=-1, spatial_thresh=0.7, weight=1.0), )
 #: Both view orders, (query view, key view), summed as PixPro.
 VIEW_ORDERS = ((0, 1), (1, 0))
 
@@ -37,6 +37,7 @@ class MultiScalePixelHead(BaseModule):
     / after the filters, mean over images and view orders),
     ``removed_by_filters`` (fraction of spatial positives removed) and
     ``imgs_no_pos`` (images with no positive pair in either view order).
+    :attr:`grid_sizes` records each level's grid of the last call.
 
     Args:
         in_channels (int | Sequence[int]): Channels of each level's projected
@@ -55,7 +56,7 @@ class MultiScalePixelHead(BaseModule):
     def __init__(self,
                  in_channels: Union[int, Sequence[int]],
                  levels: int = 1,
-                 scales: Sequence[dict] = DEFAULT_SCALES,
+                 scales: Sequence[dict] = PIXPRO_SCALES,
                  filters: Sequence[dict] = (),
                  ppm: dict = dict(transform_layers=1, gamma=2.),
                  init_cfg: Optional[dict] = None) -> None:
@@ -80,6 +81,9 @@ class MultiScalePixelHead(BaseModule):
                      **ppm))
             for level in self.used_levels
         })
+        #: level -> feature grid (H, W) of the last :meth:`loss` call, e.g.
+        #: for drawing that batch's positives without a backbone pass.
+        self.grid_sizes: Dict[int, Tuple[int, int]] = {}
 
     def _parse_scales(self, scales: Sequence[dict]) -> List[dict]:
         if not scales:
@@ -104,22 +108,17 @@ class MultiScalePixelHead(BaseModule):
             parsed.append(scale)
         return parsed
 
-    def _active_filters(self, level: int, has_depth: bool) -> list:
-        """Filters with a finite threshold at some scale of ``level``."""
-        if not has_depth:
-            return []
-        level_scales = [s for s in self.scales if s['level'] == level]
-        return [
-            f for f in self.filters if any(
-                not f.is_disabled(f.scale_thresh(s)) for s in level_scales)
-        ]
-
     def loss(self,
              proj_online: Sequence[Sequence[Tensor]],
              proj_target: Sequence[Sequence[Tensor]],
              coord: Tensor,
              depth: Optional[Tensor] = None) -> Dict[str, Tensor]:
         """Multi-scale loss over both view orders.
+
+        Positives come from :class:`PairTests` (the owner of the masks that
+        :func:`positive_pair_masks` also serves): per level and view order
+        one distance matrix, one cosine matrix and one statistic per filter,
+        shared by all scales of the level.
 
         Args:
             proj_online (Sequence[Sequence[Tensor]]): Per view (2), per
@@ -133,6 +132,39 @@ class MultiScalePixelHead(BaseModule):
         Returns:
             dict[str, Tensor]: ``loss_s{i}`` and the statistics.
         """
+        self._check_inputs(proj_online, proj_target, coord, depth)
+        scale_losses = [0.] * len(self.scales)
+        first_scale_masks = []
+        cache = {}  # filters' per-view work, shared by levels and orders
+        for level in self.used_levels:
+            preds = [self.propagations[str(level)](proj_online[v][level])
+                     for v in range(2)]
+            size = tuple(preds[0].shape[-2:])
+            self.grid_sizes[level] = size
+            scales = {i: s for i, s in enumerate(self.scales)
+                      if s['level'] == level}
+            filters = active_filters(self.filters, scales.values(), depth)
+            for q, k in VIEW_ORDERS:
+                tests = PairTests(coord, size, (q, k), filters, depth, cache)
+                cos = pixel_cosine_similarity(
+                    preds[q], proj_target[k][level].detach())
+                for index, scale in scales.items():
+                    masks = tests.masks(scale)
+                    scale_losses[index] += masked_cosine_loss(cos,
+                                                              masks.final)
+                    if index == 0:
+                        first_scale_masks.append(masks)
+
+        losses = {
+            f'loss_s{i}': scale['weight'] * scale_losses[i]
+            for i, scale in enumerate(self.scales)
+        }
+        losses.update(self._pair_statistics(first_scale_masks))
+        return losses
+
+    @staticmethod
+    def _check_inputs(proj_online, proj_target, coord: Tensor,
+                      depth: Optional[Tensor]) -> None:
         if len(proj_online) != 2 or len(proj_target) != 2:
             raise ValueError('MultiScalePixelHead needs exactly 2 views, got '
                              f'{len(proj_online)} and {len(proj_target)}')
@@ -143,63 +175,12 @@ class MultiScalePixelHead(BaseModule):
             raise ValueError(
                 f'depth must be [N, 2, h, w], got {tuple(depth.shape)}')
 
-        scale_losses = [None] * len(self.scales)
-        first_masks = None
-        view_cache = {}  # (filter index, view) -> level-independent data
-        for level in self.used_levels:
-            preds = [
-                self.propagations[str(level)](proj_online[v][level])
-                for v in range(2)
-            ]
-            targets = [proj_target[v][level].detach() for v in range(2)]
-            size = tuple(preds[0].shape[-2:])
-            filters = self._active_filters(level, depth is not None)
-            prepared = []
-            for f in filters:
-                views = []
-                for v in range(2):
-                    key = (id(f), v)
-                    if key not in view_cache:
-                        view_cache[key] = f.prepare_view(
-                            depth[:, v], coord[:, v])
-                    views.append(f.prepare(view_cache[key], size))
-                prepared.append(views)
-            for q, k in VIEW_ORDERS:
-                distance = normalized_center_distance(coord[:, q], coord[:, k],
-                                                      size)
-                cos = pixel_cosine_similarity(preds[q], targets[k])
-                stats = [
-                    f.pair_statistic(prep[q], prep[k])
-                    for f, prep in zip(filters, prepared)
-                ]
-                for index, scale in enumerate(self.scales):
-                    if scale['level'] != level:
-                        continue
-                    spatial = distance < scale['spatial_thresh']
-                    mask = spatial
-                    for f, (stat, valid) in zip(filters, stats):
-                        thresh = f.scale_thresh(scale)
-                        if not f.is_disabled(thresh):
-                            mask = mask & f.keep(stat, valid, thresh)
-                    loss = masked_cosine_loss(cos, mask)
-                    scale_losses[index] = loss if scale_losses[index] is None \
-                        else scale_losses[index] + loss
-                    if index == 0:
-                        first_masks = (first_masks or []) + [(spatial, mask)]
-
-        losses = {
-            f'loss_s{i}': scale['weight'] * scale_losses[i]
-            for i, scale in enumerate(self.scales)
-        }
-        losses.update(self._pair_statistics(first_masks))
-        return losses
-
     @staticmethod
-    def _pair_statistics(masks: List[tuple]) -> Dict[str, Tensor]:
+    def _pair_statistics(masks: List[PairMasks]) -> Dict[str, Tensor]:
         """Positive-pair counts of the first scale, detached float32."""
         with torch.no_grad():
-            spatial = torch.stack([s.sum(dim=(1, 2)) for s, _ in masks])
-            final = torch.stack([m.sum(dim=(1, 2)) for _, m in masks])
+            spatial = torch.stack([m.spatial.sum(dim=(1, 2)) for m in masks])
+            final = torch.stack([m.final.sum(dim=(1, 2)) for m in masks])
             spatial, final = spatial.float(), final.float()
             removed = (spatial.sum() - final.sum()) / \
                 spatial.sum().clamp(min=1.)
@@ -207,4 +188,4 @@ class MultiScalePixelHead(BaseModule):
                 pos_spatial=spatial.mean(),
                 pos_final=final.mean(),
                 removed_by_filters=removed,
-                imgs_no_pos=(final == 0).all(dim=0).sum().float())
+                imgs_no_pos=(final == 0).any(dim=0).sum().float())
