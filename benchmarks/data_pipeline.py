@@ -19,14 +19,10 @@ for _var in ('OMP_NUM_THREADS', 'OPENBLAS_NUM_THREADS', 'MKL_NUM_THREADS'):
     os.environ.setdefault(_var, '1')
 
 import argparse  # noqa: E402
-import os.path as osp  # noqa: E402
-import sys  # noqa: E402
 import time  # noqa: E402
 
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
-
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 cv2.setNumThreads(1)
 

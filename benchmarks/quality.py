@@ -15,7 +15,7 @@ For every renderer difficulty and seed:
      (``benchmarks/configs/linear_probe_r18_synthetic.py``),
    * ``finetune``: short FCN-R18-D8 fine-tune
      (``benchmarks/configs/fcn_r18_synthetic_short.py``, from
-     ``configs/benchmarks/fcn_r18_synthetic_cpu.py``);
+     ``configs/segmentation/fcn_r18_synthetic_cpu.py``);
 
    mIoU on the validation scenes (evaluated once, at the end of training).
 
@@ -45,11 +45,13 @@ import os
 import os.path as osp
 import statistics
 import subprocess
-import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+from projects.depth_pixpro.utils.scripts import (read_scalars, repo_root,
+                                                 thread_env, tool_command)
+
+REPO_ROOT = repo_root()
 CONFIG_DIR = osp.join(REPO_ROOT, 'benchmarks', 'configs')
 PRETRAIN_CONFIGS = dict(
     pixpro=osp.join(CONFIG_DIR, 'pixpro_r18_synthetic.py'),
@@ -138,8 +140,7 @@ def eval_options(iters: int, checkpoint: str, seed: int, difficulty: float,
 def train_command(config: str, work_dir: str, options: list,
                   resume: bool = False) -> list:
     """``tools/train.py`` command line."""
-    cmd = [sys.executable, osp.join(REPO_ROOT, 'tools', 'train.py'), config,
-           '--work-dir', work_dir]
+    cmd = tool_command('train.py') + [config, '--work-dir', work_dir]
     if resume:
         cmd.append('--resume')
     return cmd + ['--cfg-options', *options]
@@ -203,19 +204,8 @@ def plan(settings: dict, out: str) -> tuple:
 
 
 # --------------------------------------------------------------------------
-# Logs
+# Logs (read with read_scalars: every session of a run, oldest first)
 # --------------------------------------------------------------------------
-def read_scalars(work_dir: str) -> list:
-    """All records of every ``scalars.json`` in ``work_dir`` (oldest run
-    first; a resumed run has several)."""
-    records = []
-    for log in sorted(glob.glob(osp.join(work_dir, '*', 'vis_data',
-                                         'scalars.json'))):
-        with open(log) as f:
-            records += [json.loads(line) for line in f if line.strip()]
-    return records
-
-
 def median_iter_time(records: list) -> float:
     """Median logged training ``time`` (s/iter), NaN if none."""
     times = [r['time'] for r in records if 'iter' in r and 'time' in r]
@@ -618,9 +608,7 @@ def main(argv=None):
     pretrains, evals = plan(settings, out)
     if not args.dry:
         check_settings(out, settings)
-    env = dict(os.environ)
-    for var in ('OMP_NUM_THREADS', 'MKL_NUM_THREADS', 'OPENBLAS_NUM_THREADS'):
-        env[var] = str(args.threads)
+    env = thread_env(args.threads)
     start = time.perf_counter()
     if not args.report_only:
         run_all(run_pretrain, pretrains, args.jobs, env, args.dry)

@@ -27,26 +27,20 @@ or the ratio measures contention instead of scaling. On GPU each process
 needs its own GPU.
 """
 import argparse
-import glob
 import json
 import os
 import os.path as osp
 import shutil
-import socket
 import statistics
 import subprocess
-import sys
 import time
 
-REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+from projects.depth_pixpro.utils.scripts import (read_scalars, repo_root,
+                                                 scalars_files, thread_env,
+                                                 tool_command)
+
+REPO_ROOT = repo_root()
 DEFAULT_CONFIG = osp.join('configs', 'depth_pixpro_synthetic.py')
-
-
-def free_port() -> int:
-    """A free local TCP port for torchrun's rendezvous."""
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
 
 
 def train_command(config: str, nproc: int, work_dir: str, iters: int,
@@ -79,12 +73,8 @@ def train_command(config: str, nproc: int, work_dir: str, iters: int,
     if workers is not None:
         options += [f'train_dataloader.num_workers={workers}',
                     f'train_dataloader.persistent_workers={workers > 0}']
-    return [
-        sys.executable, '-m', 'torch.distributed.run',
-        f'--nproc_per_node={nproc}', f'--master_port={free_port()}',
-        osp.join(REPO_ROOT, 'tools', 'train.py'), config,
-        '--launcher', 'pytorch', '--work-dir', work_dir,
-        '--cfg-options', *options
+    return tool_command('train.py', nproc, distributed=True) + [
+        config, '--work-dir', work_dir, '--cfg-options', *options
     ]
 
 
@@ -96,15 +86,13 @@ def read_iter_records(work_dir: str) -> list:
     Raises:
         FileNotFoundError: No log with iteration times in ``work_dir``.
     """
-    logs = sorted(glob.glob(osp.join(work_dir, '*', 'vis_data',
-                                     'scalars.json')))
+    logs = scalars_files(work_dir)
     if not logs:
         raise FileNotFoundError(
             f'no {work_dir}/*/vis_data/scalars.json: the training run wrote '
             'no log (see its output above).')
-    with open(logs[-1]) as f:
-        records = [json.loads(line) for line in f if line.strip()]
-    records = [r for r in records if 'iter' in r and 'time' in r]
+    records = [r for r in read_scalars(work_dir, newest_only=True)
+               if 'iter' in r and 'time' in r]
     if not records:
         raise FileNotFoundError(f'{logs[-1]} has no iteration times')
     return records
@@ -205,10 +193,7 @@ def main(argv=None) -> list:
     workers = args.workers if args.workers is not None else (
         None if cuda else 0)
     out = osp.abspath(args.out)
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
-        filter(None, [REPO_ROOT, os.environ.get('PYTHONPATH')])))
-    for var in ('OMP_NUM_THREADS', 'MKL_NUM_THREADS', 'OPENBLAS_NUM_THREADS'):
-        env[var] = str(args.threads)
+    env = thread_env(args.threads)
     commands = {
         n: train_command(config, n, osp.join(out, f'nproc{n}'), args.iters,
                          args.batch, workers)

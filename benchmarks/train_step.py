@@ -29,8 +29,6 @@ import time
 
 import torch
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-
 CHANNELS = dict(resnet18=(256, 512), resnet50=(1024, 2048))
 VARIANTS = ('a', 'b', 'c', 'd', 'e')
 LABELS = dict(

@@ -16,6 +16,7 @@ from projects.depth_pixpro.models.heads import MultiScalePixelHead
 from projects.depth_pixpro.models.utils import (depth_positive_mask,
                                                 pool_depth,
                                                 spatial_positive_mask)
+from projects.depth_pixpro.utils.scripts import read_scalars
 from projects.depth_pixpro.visualization import (build_pair_figure,
                                                  compute_pair_masks,
                                                  cosine_similarity_map,
@@ -248,9 +249,7 @@ def test_pair_visualization_hook_writes_images(trained_run):
     assert names == ['pairs_0_1.png', 'pairs_0_2.png']
     for path in vis:
         assert read_png(path).shape[:2] == (530, 720)
-    scalars = [osp.join(r, 'scalars.json') for r, _, files in
-               os.walk(trained_run) if 'scalars.json' in files]
-    records = [json.loads(line) for line in open(scalars[0])]
+    records = read_scalars(trained_run)
     counts = [r for r in records if 'pairs/spatial' in r]
     assert [r['step'] for r in counts] == [1, 2]
     assert all(r['pairs/spatial+depth'] <= r['pairs/spatial']

@@ -1,17 +1,23 @@
 """Smoke tests of benchmarks/scaling.py and benchmarks/quality.py: their
---dry paths, run plans, config overrides, log parsing, statistics, report
-and the linear-probe head (no training is launched)."""
+--dry paths, run plans, config overrides, log parsing, statistics, report,
+the linear-probe head, and the script helpers they share
+(projects/depth_pixpro/utils/scripts.py); no training is launched."""
 import argparse
 import json
 import math
 import os
 import os.path as osp
+import socket
+import sys
 
 import pytest
 import torch
 from mmengine.config import Config, DictAction
 
 from benchmarks import quality, scaling
+from projects.depth_pixpro.utils import scripts
+
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 
 def _write_scalars(work_dir, records, stamp='20260101_000000'):
@@ -20,6 +26,56 @@ def _write_scalars(work_dir, records, stamp='20260101_000000'):
     with open(osp.join(log_dir, 'scalars.json'), 'w') as f:
         for record in records:
             f.write(json.dumps(record) + '\n')
+
+
+# --------------------------------------------------------------------------
+# projects/depth_pixpro/utils/scripts.py
+# --------------------------------------------------------------------------
+def test_repo_root_and_tool_commands():
+    assert scripts.repo_root() == REPO
+    train = osp.join(REPO, 'tools', 'train.py')
+    assert scripts.tool_command('train.py') == [sys.executable, train]
+    assert scripts.tool_command('train.py', nproc=1, distributed=False) == [
+        sys.executable, train]
+    for nproc, distributed in ((2, None), (1, True)):
+        cmd = scripts.tool_command('test.py', nproc, distributed)
+        port = [a for a in cmd if a.startswith('--master_port=')]
+        assert cmd == [
+            sys.executable, '-m', 'torch.distributed.run',
+            f'--nproc_per_node={nproc}', port[0],
+            osp.join(REPO, 'tools', 'test.py'), '--launcher', 'pytorch']
+        assert 0 < int(port[0].split('=')[1]) < 65536
+
+
+def test_free_port_can_be_bound():
+    port = scripts.free_port()
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', port))  # raises if the port were taken
+
+
+def test_thread_env_sets_every_pool_and_copies():
+    base = dict(PATH='/bin', OMP_NUM_THREADS='8')
+    env = scripts.thread_env(3, base)
+    assert env == dict(PATH='/bin', OMP_NUM_THREADS='3',
+                       MKL_NUM_THREADS='3', OPENBLAS_NUM_THREADS='3')
+    assert base['OMP_NUM_THREADS'] == '8'  # the input is not modified
+
+
+def test_read_scalars_sessions_and_bad_lines(tmp_path):
+    work = str(tmp_path)
+    assert scripts.read_scalars(work) == []
+    _write_scalars(work, [dict(iter=1), dict(iter=2)], '20260102_000000')
+    _write_scalars(work, [dict(iter=0)], '20260101_000000')  # older session
+    assert scripts.read_scalars(work) == [
+        dict(iter=0), dict(iter=1), dict(iter=2)]
+    assert scripts.read_scalars(work, newest_only=True) == [
+        dict(iter=1), dict(iter=2)]
+    bad = tmp_path / 'bad.json'
+    bad.write_text('{"a": 1}\n\n{broken\n')
+    with pytest.raises(ValueError, match=r'bad.json:3 is not JSON'):
+        scripts.read_json_lines(str(bad))
+    bad.write_text('{"a": 1}\n\n')
+    assert scripts.read_json_lines(str(bad)) == [dict(a=1)]
 
 
 # --------------------------------------------------------------------------
@@ -165,7 +221,7 @@ def test_eval_options_merge_into_configs():
 
 
 def test_linear_probe_trains_only_the_classifier_and_is_linear():
-    import benchmarks.linear_probe_head  # noqa: F401  (registers the head)
+    import projects.depth_pixpro  # noqa: F401  (registers the head)
     from mmengine.registry import init_default_scope
     from mmseg.registry import MODELS
     init_default_scope('mmseg')

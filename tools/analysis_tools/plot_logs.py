@@ -12,17 +12,13 @@ step logged twice, the later session wins.
 """
 import argparse
 import glob
-import json
 import os.path as osp
-import sys
 from typing import Dict, List, Optional
 
-REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-sys.path.insert(0, REPO_ROOT)
+from matplotlib.figure import Figure
 
-from matplotlib.figure import Figure  # noqa: E402
-
-from projects.depth_pixpro.visualization.canvas import (  # noqa: E402
+from projects.depth_pixpro.utils.scripts import read_json_lines
+from projects.depth_pixpro.visualization.canvas import (
     figure_to_array, save_rgb_png)
 
 
@@ -64,22 +60,15 @@ def load_scalars(work_dir: str) -> Dict[str, Dict[int, float]]:
     """All logged scalars of a run: key -> {step: value}."""
     curves: Dict[str, Dict[int, float]] = {}
     for path in find_json_logs(work_dir):
-        with open(path) as f:
-            for lineno, line in enumerate(f, 1):
-                if not line.strip():
+        for record in read_json_lines(path):
+            step = record.get('step', record.get('iter'))
+            if step is None:
+                continue
+            for key, value in record.items():
+                if key in ('step', 'iter', 'epoch') or \
+                        not isinstance(value, (int, float)):
                     continue
-                try:
-                    record = json.loads(line)
-                except json.JSONDecodeError as e:
-                    raise ValueError(f'{path}:{lineno} is not JSON: {e}')
-                step = record.get('step', record.get('iter'))
-                if step is None:
-                    continue
-                for key, value in record.items():
-                    if key in ('step', 'iter', 'epoch') or \
-                            not isinstance(value, (int, float)):
-                        continue
-                    curves.setdefault(key, {})[int(step)] = float(value)
+                curves.setdefault(key, {})[int(step)] = float(value)
     return curves
 
 

@@ -14,24 +14,20 @@ Weights load with ``torch.load(weights_only=True)``.
 """
 import argparse
 import os.path as osp
-import sys
 from typing import List, Optional, Sequence, Tuple
 
-REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-sys.path.insert(0, REPO_ROOT)
+import projects.depth_pixpro  # noqa: F401,I001  (registers; compat first)
+import mmcv
+import numpy as np
+import torch
+from matplotlib.figure import Figure
+from mmengine.config import Config
+from mmengine.registry import init_default_scope
+from mmengine.utils import track_iter_progress
+from mmpretrain.registry import MODELS
 
-import projects.depth_pixpro  # noqa: E402,F401,I001  (registers; compat first)
-import mmcv  # noqa: E402
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from mmengine.config import Config  # noqa: E402
-from mmengine.registry import init_default_scope  # noqa: E402
-from mmengine.utils import track_iter_progress  # noqa: E402
-from mmpretrain.registry import MODELS  # noqa: E402
-
-from projects.depth_pixpro.compat import load_checkpoint_file  # noqa: E402
-from projects.depth_pixpro.visualization import (  # noqa: E402
+from projects.depth_pixpro.compat import load_checkpoint_file
+from projects.depth_pixpro.visualization import (
     cosine_similarity_map, figure_to_array, pca_rgb, save_rgb_png)
 
 

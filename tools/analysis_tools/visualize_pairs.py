@@ -13,20 +13,16 @@ head (depth, normals), computed with the head's own functions::
 """
 import argparse
 import os.path as osp
-import sys
 from typing import List, Optional
 
-REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-sys.path.insert(0, REPO_ROOT)
+import projects.depth_pixpro  # noqa: F401,I001  (registers; compat first)
+import torch
+from mmengine.config import Config, DictAction
+from mmengine.registry import init_default_scope
+from mmengine.runner import set_random_seed
+from mmpretrain.registry import DATASETS, MODELS
 
-import projects.depth_pixpro  # noqa: E402,F401,I001  (registers; compat first)
-import torch  # noqa: E402
-from mmengine.config import Config, DictAction  # noqa: E402
-from mmengine.registry import init_default_scope  # noqa: E402
-from mmengine.runner import set_random_seed  # noqa: E402
-from mmpretrain.registry import DATASETS, MODELS  # noqa: E402
-
-from projects.depth_pixpro.visualization import (  # noqa: E402
+from projects.depth_pixpro.visualization import (
     compute_pair_masks, draw_pair_figure, feature_grid_size, pair_counts,
     save_rgb_png, select_query_cell, to_display_rgb)
 

@@ -22,16 +22,12 @@ Colour and depth share the resolution and intrinsics.
 import argparse
 import os
 import os.path as osp
-import sys
 
 import cv2
 import numpy as np
 from mmengine.utils import ProgressBar
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(
-    __file__)))))
-
-from projects.depth_pixpro.datasets.synthetic_scenes import (  # noqa: E402
+from projects.depth_pixpro.datasets.synthetic_scenes import (
     CLASSES, render_scene_views)
 
 

@@ -1,4 +1,4 @@
-"""tools/benchmark_seg.py: init options, metrics parsing, results table, and
+"""tools/seg_transfer.py: init options, metrics parsing, results table, and
 one real fine-tune -> test -> results row run on a fabricated checkpoint."""
 import csv
 import importlib.util
@@ -13,9 +13,9 @@ REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 
 @pytest.fixture(scope='module')
-def bench():
+def transfer():
     spec = importlib.util.spec_from_file_location(
-        'benchmark_seg', osp.join(REPO, 'tools', 'benchmark_seg.py'))
+        'seg_transfer', osp.join(REPO, 'tools', 'seg_transfer.py'))
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -33,42 +33,42 @@ def fabricate_pretrain(path):
     return online
 
 
-def test_backbone_init_options(bench, tmp_path):
+def test_backbone_init_options(transfer, tmp_path):
     raw = str(tmp_path / 'raw.pth')
     fabricate_pretrain(raw)
-    options = bench.backbone_init_options(raw)
+    options = transfer.backbone_init_options(raw)
     assert options['model.backbone.init_cfg.prefix'] == 'backbone.'
     assert options['model.backbone.init_cfg.checkpoint'] == raw
     converted = str(tmp_path / 'conv.pth')
     torch.save({'state_dict': {'conv1.weight': torch.zeros(1)}}, converted)
-    assert bench.backbone_init_options(converted)[
+    assert transfer.backbone_init_options(converted)[
         'model.backbone.init_cfg.prefix'] is None
-    assert bench.backbone_init_options('none') == {
+    assert transfer.backbone_init_options('none') == {
         'model.backbone.init_cfg': None, 'init': 'random'}
     with pytest.raises(FileNotFoundError, match='not found'):
-        bench.backbone_init_options(str(tmp_path / 'missing.pth'))
-    assert bench._format_options(options)[-1] == \
+        transfer.backbone_init_options(str(tmp_path / 'missing.pth'))
+    assert transfer._format_options(options)[-1] == \
         'model.backbone.init_cfg.prefix=backbone.'
-    assert bench._format_options({'model.backbone.init_cfg': None}) == [
+    assert transfer._format_options({'model.backbone.init_cfg': None}) == [
         'model.backbone.init_cfg=None']
 
 
-def test_metrics_and_results_table(bench, tmp_path):
+def test_metrics_and_results_table(transfer, tmp_path):
     log_dir = tmp_path / 'test' / '20250101_000000'
     log_dir.mkdir(parents=True)
     (log_dir / '20250101_000000.json').write_text(
         json.dumps({'lr': 0.1}) + '\n' + json.dumps(
             {'aAcc': 80.5, 'mIoU': 40.25, 'mAcc': 50.0, 'IoU.wall': 70.0,
              'IoU.floor': 10.5, 'Acc.wall': 90.0}) + '\n')
-    metrics = bench.read_test_metrics(str(tmp_path / 'test'))
+    metrics = transfer.read_test_metrics(str(tmp_path / 'test'))
     assert metrics['mIoU'] == 40.25
     with pytest.raises(FileNotFoundError):
-        bench.read_test_metrics(str(tmp_path / 'nothing'))
+        transfer.read_test_metrics(str(tmp_path / 'nothing'))
     prefix = str(tmp_path / 'out' / 'results')
     for ckpt in ('a.pth', 'b.pth'):
-        row = bench.results_row(metrics, 'configs/x.py', ckpt, 'random', '2',
+        row = transfer.results_row(metrics, 'configs/x.py', ckpt, 'random', '2',
                                 str(tmp_path))
-        bench.append_results(row, prefix)
+        transfer.append_results(row, prefix)
     with open(prefix + '.csv') as f:
         rows = list(csv.DictReader(f))
     assert [r['checkpoint'] for r in rows] == ['a.pth', 'b.pth']
@@ -121,14 +121,14 @@ env_cfg = dict(cudnn_benchmark=False, dist_cfg=dict(backend='gloo'))
 '''
 
 
-def test_benchmark_end_to_end(bench, tmp_path):
+def test_seg_transfer_end_to_end(transfer, tmp_path):
     config = tmp_path / 'tiny_seg.py'
     config.write_text(
         TINY_CONFIG.replace('CACHE', repr(str(tmp_path / 'cache'))))
     ckpt = str(tmp_path / 'pretrain.pth')
     fabricate_pretrain(ckpt)
     prefix = str(tmp_path / 'results')
-    row = bench.main([
+    row = transfer.main([
         str(config), ckpt, '--work-dir', str(tmp_path / 'work'), '--results',
         prefix, '--show-dir', str(tmp_path / 'show')
     ])

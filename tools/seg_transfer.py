@@ -1,6 +1,7 @@
-"""Fine-tune + evaluate one segmentation benchmark and record the result.
+"""Segmentation transfer of a pretraining checkpoint: fine-tune, test and
+record the result.
 
-    python tools/benchmark_seg.py CONFIG CHECKPOINT [--nproc N]
+    python tools/seg_transfer.py CONFIG CHECKPOINT [--nproc N]
         [--work-dir DIR] [--results PREFIX] [--show-dir DIR]
         [--cfg-options k=v ...]
 
@@ -16,23 +17,21 @@ Steps:
 3. Appends aAcc, mIoU, mAcc and per-class IoU (the config's evaluator must be
    ``PerClassIoUMetric`` for per-class values) with the config, checkpoint,
    iteration and git commit to ``PREFIX.csv`` and ``PREFIX.md``
-   (default ``work_dirs/benchmark_results``).
+   (default ``work_dirs/seg_transfer_results``).
 """
 import argparse
 import csv
 import datetime
 import glob
-import json
 import os
 import os.path as osp
-import socket
 import subprocess
-import sys
 from typing import Dict, List
 
-REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-if REPO_ROOT not in sys.path:
-    sys.path.insert(0, REPO_ROOT)
+from projects.depth_pixpro.utils.scripts import (read_json_lines, repo_root,
+                                                 tool_command)
+
+REPO_ROOT = repo_root()
 
 CSV_FIELDS = ('date', 'config', 'checkpoint', 'init', 'iters', 'aAcc', 'mIoU',
               'mAcc', 'per_class_iou', 'git_commit', 'work_dir')
@@ -78,23 +77,6 @@ def _format_options(options: Dict[str, object]) -> List[str]:
     return out
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
-
-
-def _tool_command(tool: str, nproc: int) -> List[str]:
-    path = osp.join(REPO_ROOT, 'tools', tool)
-    if nproc <= 1:
-        return [sys.executable, path]
-    return [
-        sys.executable, '-m', 'torch.distributed.run',
-        f'--nproc_per_node={nproc}', f'--master_port={_free_port()}', path,
-        '--launcher', 'pytorch'
-    ]
-
-
 def _run(cmd: List[str]) -> None:
     print('+ ' + ' '.join(cmd), flush=True)
     env = dict(os.environ)
@@ -125,9 +107,7 @@ def read_test_metrics(test_work_dir: str) -> Dict[str, float]:
     """
     logs = sorted(glob.glob(osp.join(test_work_dir, '*', '*.json')))
     for log in reversed(logs):
-        with open(log) as f:
-            lines = [json.loads(line) for line in f if line.strip()]
-        for record in reversed(lines):
+        for record in reversed(read_json_lines(log)):
             if 'mIoU' in record:
                 return record
     raise FileNotFoundError(
@@ -200,17 +180,19 @@ def append_results(row: Dict[str, str], prefix: str) -> List[str]:
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(
-        description='Fine-tune and test a segmentation benchmark config, '
-        'then append the result to a CSV/markdown table.')
-    parser.add_argument('config', help='configs/benchmarks/*.py')
+        description='Fine-tune and test a segmentation config from a '
+        'pretraining checkpoint, then append the result to a CSV/markdown '
+        'table.')
+    parser.add_argument('config', help='an mmseg config, e.g. '
+                        'configs/segmentation/*.py')
     parser.add_argument(
         'checkpoint', help='pretraining or converted checkpoint, or "none"')
     parser.add_argument('--nproc', type=int, default=1, help='processes')
-    parser.add_argument('--work-dir', help='default: work_dirs/benchmarks/'
+    parser.add_argument('--work-dir', help='default: work_dirs/seg_transfer/'
                         '<config>_<checkpoint>')
     parser.add_argument(
         '--results',
-        default=osp.join('work_dirs', 'benchmark_results'),
+        default=osp.join('work_dirs', 'seg_transfer_results'),
         help='results table path without extension (.csv and .md)')
     parser.add_argument('--show-dir', help='write colour overlays here')
     parser.add_argument(
@@ -233,17 +215,17 @@ def main(argv=None) -> Dict[str, str]:
     name = osp.splitext(osp.basename(config))[0]
     ckpt_name = osp.splitext(osp.basename(args.checkpoint))[0]
     work_dir = osp.abspath(args.work_dir or osp.join(
-        REPO_ROOT, 'work_dirs', 'benchmarks', f'{name}_{ckpt_name}'))
+        REPO_ROOT, 'work_dirs', 'seg_transfer', f'{name}_{ckpt_name}'))
     init = backbone_init_options(args.checkpoint)
 
     if not args.skip_train:
-        _run(_tool_command('train.py', args.nproc) + [
+        _run(tool_command('train.py', args.nproc) + [
             config, '--work-dir', work_dir, '--cfg-options',
             *_format_options(init), *args.cfg_options
         ])
     final = last_checkpoint(work_dir)
     test_dir = osp.join(work_dir, 'test')
-    test_cmd = _tool_command('test.py', args.nproc) + [
+    test_cmd = tool_command('test.py', args.nproc) + [
         config, final, '--work-dir', test_dir
     ]
     if args.show_dir:

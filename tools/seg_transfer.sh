@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Fine-tune + test a segmentation benchmark and append the result to
-# work_dirs/benchmark_results.{csv,md} (see tools/benchmark_seg.py).
-#   bash tools/benchmark_seg.sh CONFIG CHECKPOINT [NPROC] [extra args...]
+# Segmentation transfer: fine-tune + test an mmseg config from a pretraining
+# checkpoint and append the result to work_dirs/seg_transfer_results.{csv,md}
+# (see tools/seg_transfer.py).
+#   bash tools/seg_transfer.sh CONFIG CHECKPOINT [NPROC] [extra args...]
 # CHECKPOINT: pretraining checkpoint, converted backbone, or "none".
 set -euo pipefail
 if [ $# -lt 2 ]; then
@@ -14,4 +15,4 @@ NPROC=${3:-1}
 shift $(( $# < 3 ? $# : 3 ))
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PYTHON=${PYTHON:-python}
-exec "$PYTHON" "$ROOT/tools/benchmark_seg.py" "$CONFIG" "$CHECKPOINT" --nproc "$NPROC" "$@"
+exec "$PYTHON" "$ROOT/tools/seg_transfer.py" "$CONFIG" "$CHECKPOINT" --nproc "$NPROC" "$@"

@@ -1,0 +1,1 @@
+"""Helpers of the command-line scripts (``tools/``, ``benchmarks/``)."""

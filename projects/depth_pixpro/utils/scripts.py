@@ -1,0 +1,131 @@
+"""What the scripts of ``tools/`` and ``benchmarks/`` share: the repository
+root, ``tools/*.py`` command lines (plain or under torchrun), a free port,
+the thread environment of child processes and mmengine's JSON logs.
+
+The scripts import it from the installed package (``pip install -e .``), so
+none of them edits ``sys.path``.
+"""
+import glob
+import json
+import os
+import os.path as osp
+import socket
+import sys
+from typing import Dict, List, Optional
+
+#: Environment variables that size the BLAS / OpenMP thread pools.
+THREAD_VARS = ('OMP_NUM_THREADS', 'MKL_NUM_THREADS', 'OPENBLAS_NUM_THREADS')
+
+
+def repo_root() -> str:
+    """The source checkout holding ``tools/``, ``configs/`` and this package.
+
+    Returns:
+        str: Absolute path of the repository root.
+
+    Raises:
+        RuntimeError: The package was not installed from a source checkout
+            (``pip install -e .``), so ``tools/train.py`` is not next to it.
+    """
+    root = osp.dirname(osp.dirname(osp.dirname(osp.dirname(
+        osp.abspath(__file__)))))
+    if not osp.isfile(osp.join(root, 'tools', 'train.py')):
+        raise RuntimeError(
+            f'no tools/train.py under {root}: the scripts need the source '
+            'checkout installed with `pip install -e .`')
+    return root
+
+
+def free_port(host: str = '127.0.0.1') -> int:
+    """A TCP port free at the time of the call (torchrun's rendezvous)."""
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
+
+
+def tool_command(tool: str, nproc: int = 1,
+                 distributed: Optional[bool] = None) -> List[str]:
+    """Command line that runs ``tools/<tool>`` with this Python.
+
+    Args:
+        tool (str): Script under ``tools/``, e.g. ``'train.py'``.
+        nproc (int): Processes of a distributed launch. Defaults to 1.
+        distributed (bool, optional): Launch through
+            ``torch.distributed.run`` with ``--launcher pytorch``. Defaults
+            to ``nproc > 1``; True with ``nproc=1`` gives a one-process DDP
+            run (e.g. to compare process counts with nothing else changed).
+
+    Returns:
+        list[str]: The command; append the tool's own arguments.
+    """
+    if distributed is None:
+        distributed = nproc > 1
+    path = osp.join(repo_root(), 'tools', tool)
+    if not distributed:
+        return [sys.executable, path]
+    return [
+        sys.executable, '-m', 'torch.distributed.run',
+        f'--nproc_per_node={nproc}', f'--master_port={free_port()}', path,
+        '--launcher', 'pytorch'
+    ]
+
+
+def thread_env(threads: int,
+               base: Optional[Dict[str, str]] = None) -> Dict[str, str]:
+    """Environment of a child process with ``threads`` BLAS/OpenMP threads.
+
+    Args:
+        threads (int): Threads per pool.
+        base (dict, optional): Environment to start from; ``os.environ``
+            if None.
+
+    Returns:
+        dict: A copy of ``base`` with every :data:`THREAD_VARS` set.
+    """
+    env = dict(os.environ if base is None else base)
+    env.update({var: str(threads) for var in THREAD_VARS})
+    return env
+
+
+def read_json_lines(path: str) -> List[dict]:
+    """Records of an mmengine JSON log (one JSON object per line).
+
+    Raises:
+        ValueError: A line is not JSON (names the file and line).
+    """
+    records = []
+    with open(path) as f:
+        for lineno, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                records.append(json.loads(line))
+            except json.JSONDecodeError as e:
+                raise ValueError(f'{path}:{lineno} is not JSON: {e}')
+    return records
+
+
+def scalars_files(work_dir: str) -> List[str]:
+    """``<work_dir>/<timestamp>/vis_data/scalars.json`` of every session of
+    a run (a resumed run has several), oldest first."""
+    return sorted(
+        glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json')))
+
+
+def read_scalars(work_dir: str, newest_only: bool = False) -> List[dict]:
+    """Records that mmengine's visualizer logged for a run (``scalars.json``:
+    training records with ``iter``, validation records with the metrics).
+
+    Args:
+        work_dir (str): The run's work dir.
+        newest_only (bool): Only the newest session's records. Defaults to
+            False: every session's, oldest first.
+
+    Returns:
+        list[dict]: The records in logging order; empty if the run logged
+        nothing.
+    """
+    files = scalars_files(work_dir)
+    if newest_only:
+        files = files[-1:]
+    return [record for path in files for record in read_json_lines(path)]
