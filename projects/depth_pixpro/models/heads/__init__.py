@@ -1,10 +1,11 @@
 """heads"""
+from .linear_probe_head import LinearProbeHead
 from .multi_scale_pixel_head import PIXPRO_SCALES, MultiScalePixelHead
 from .pixel_propagation import PixelPropagation
 from .positive_pairs import (PairMasks, PairTests, active_filters,
                              positive_pair_masks)
 
 __all__ = [
-    'MultiScalePixelHead', 'PixelPropagation', 'PIXPRO_SCALES', 'PairMasks',
-    'PairTests', 'active_filters', 'positive_pair_masks'
+    'LinearProbeHead', 'MultiScalePixelHead', 'PixelPropagation',
+    'PIXPRO_SCALES', 'PairMasks', 'PairTests', 'active_filters', 'positive_pair_masks'
 ]
