@@ -7,5 +7,6 @@ from .positive_pairs import (PairMasks, PairTests, active_filters,
 
 __all__ = [
     'LinearProbeHead', 'MultiScalePixelHead', 'PixelPropagation',
-    'PIXPRO_SCALES', 'PairMasks', 'PairTests', 'active_filters', 'positive_pair_masks'
+    'PIXPRO_SCALES', 'PairMasks', 'PairTests', 'active_filters',
+    'positive_pair_masks'
 ]
