@@ -188,4 +188,4 @@ class MultiScalePixelHead(BaseModule):
                 pos_spatial=spatial.mean(),
                 pos_final=final.mean(),
                 removed_by_filters=removed,
-                imgs_no_pos=(final == 0).any(dim=0).sum().float())
+                imgs_no_pos=(final == 0).all(dim=0).sum().float())
