@@ -10,9 +10,10 @@ from mmengine.config import Config
 from mmengine.logging import HistoryBuffer, MessageHub
 from mmengine.runner.checkpoint import _load_checkpoint
 
-from projects.depth_pixpro import compat
-from projects.depth_pixpro.engine.hooks.safe_checkpoint_hook import (
-    SafeCheckpointHook, decode_message_hub, encode_message_hub)
+from projects.depth_pixpro import checkpoint, device, mmcv_shim
+from projects.depth_pixpro.checkpoint import (SafeCheckpointHook,
+                                              decode_message_hub,
+                                              encode_message_hub)
 
 
 class _Exploit:
@@ -45,7 +46,7 @@ def test_mmcv_ext_shim_fails_only_when_an_op_is_called():
 
 
 def test_shim_is_noop_when_ext_exists():
-    assert compat.install_mmcv_ext_shim() is False
+    assert mmcv_shim.install_mmcv_ext_shim() is False
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason='CPU behaviour')
@@ -56,7 +57,7 @@ def test_adapt_cfg_for_cpu_distributed():
                 backbone=dict(norm_cfg=dict(type='SyncBN')),
                 neck=[dict(norm_cfg=dict(type='SyncBN', eps=1e-5))]),
             env_cfg=dict(dist_cfg=dict(backend='nccl'))))
-    message = compat.adapt_cfg_for_device(cfg, 'pytorch')
+    message = device.adapt_cfg_for_device(cfg, 'pytorch')
     assert cfg.model.backbone.norm_cfg.type == 'BN'
     assert cfg.model.neck[0].norm_cfg.type == 'BN'
     assert cfg.model.neck[0].norm_cfg.eps == 1e-5
@@ -64,7 +65,7 @@ def test_adapt_cfg_for_cpu_distributed():
     assert cfg.model_wrapper_cfg.device_ids is None
     assert '2 SyncBN -> BN' in message
     single = Config(dict(model=dict(norm_cfg=dict(type='SyncBN'))))
-    compat.adapt_cfg_for_device(single, 'none')
+    device.adapt_cfg_for_device(single, 'none')
     assert single.model.norm_cfg.type == 'BN'
     assert 'model_wrapper_cfg' not in single
 
@@ -76,7 +77,7 @@ def test_tampered_checkpoint_refused_on_finetuning_path(tmp_path):
     backbone = ResNet(
         depth=18,
         init_cfg=dict(type='Pretrained', checkpoint=path, prefix='backbone.'))
-    with pytest.raises(compat.CheckpointLoadError) as err:
+    with pytest.raises(checkpoint.CheckpointLoadError) as err:
         backbone.init_weights()
     assert path in str(err.value) and 'refusing' in str(err.value)
     assert not marker.exists()
@@ -84,7 +85,7 @@ def test_tampered_checkpoint_refused_on_finetuning_path(tmp_path):
 
 def test_tampered_checkpoint_refused_by_load_from(tmp_path):
     path, marker = _tampered_checkpoint(tmp_path)
-    with pytest.raises(compat.CheckpointLoadError, match='refusing'):
+    with pytest.raises(checkpoint.CheckpointLoadError, match='refusing'):
         _load_checkpoint(path, map_location='cpu')
     assert not marker.exists()
 
@@ -92,13 +93,13 @@ def test_tampered_checkpoint_refused_by_load_from(tmp_path):
 def test_trusted_context_allows_only_the_named_file(tmp_path):
     path, marker = _tampered_checkpoint(tmp_path)
     other, _ = _tampered_checkpoint(tmp_path, 'other')
-    with compat.trusted_checkpoints([path]):
-        with pytest.raises(compat.CheckpointLoadError):
-            compat.load_checkpoint_file(other)
-        compat.load_checkpoint_file(path)
+    with checkpoint.trusted_checkpoints([path]):
+        with pytest.raises(checkpoint.CheckpointLoadError):
+            checkpoint.load_checkpoint_file(other)
+        checkpoint.load_checkpoint_file(path)
     assert marker.exists()  # full unpickling really happened in the block
-    with pytest.raises(compat.CheckpointLoadError):
-        compat.load_checkpoint_file(path)  # and not after it
+    with pytest.raises(checkpoint.CheckpointLoadError):
+        checkpoint.load_checkpoint_file(path)  # and not after it
 
 
 def test_corrupt_truncated_and_missing_checkpoints_name_the_file(tmp_path):
@@ -110,13 +111,13 @@ def test_corrupt_truncated_and_missing_checkpoints_name_the_file(tmp_path):
     garbage = tmp_path / 'garbage.pth'
     garbage.write_bytes(b'this is not a checkpoint')
     for bad in (truncated, garbage):
-        with pytest.raises(compat.CheckpointLoadError) as err:
-            compat.load_checkpoint_file(str(bad))
+        with pytest.raises(checkpoint.CheckpointLoadError) as err:
+            checkpoint.load_checkpoint_file(str(bad))
         assert str(bad) in str(err.value)
-    with pytest.raises(compat.CheckpointLoadError, match='not found'):
-        compat.load_checkpoint_file(str(tmp_path / 'missing.pth'))
+    with pytest.raises(checkpoint.CheckpointLoadError, match='not found'):
+        checkpoint.load_checkpoint_file(str(tmp_path / 'missing.pth'))
     assert torch.equal(
-        compat.load_checkpoint_file(str(good))['state_dict']['w'],
+        checkpoint.load_checkpoint_file(str(good))['state_dict']['w'],
         torch.ones(1000))
 
 

@@ -136,3 +136,41 @@ def test_converted_and_raw_load_into_mmseg(tool, tmp_path):
     for key in online:
         assert torch.equal(from_converted[key], online[key]), key
         assert torch.equal(from_raw[key], online[key]), key
+
+
+def test_detect_layout_and_backbone_state_dict():
+    """One function names every layout; the online weights of each."""
+    from projects.depth_pixpro.checkpoint import (UnknownLayoutError,
+                                                  backbone_state_dict,
+                                                  detect_layout)
+    online = {'conv1.weight': torch.zeros(1), 'layer1.0.conv1.weight':
+              torch.ones(1), 'fc.weight': torch.full((1, ), 5.)}
+    cases = {
+        'depth_pixpro': ({f'backbone.{k}': v for k, v in online.items()}
+                         | {'target_net.module.0.conv1.weight': torch.ones(1),
+                            'neck.projector.0.weight': torch.ones(1)},
+                         'backbone.'),
+        'pixpro': ({f'module.encoder.{k}': v for k, v in online.items()}
+                   | {'module.encoder_k.conv1.weight': torch.ones(1)},
+                   'module.encoder.'),
+        'segmentor': ({'backbone.conv1.weight': torch.zeros(1),
+                       'decode_head.conv_seg.weight': torch.zeros(1)},
+                      'backbone.'),
+        'model': ({'backbone.conv1.weight': torch.zeros(1)}, 'backbone.'),
+        'backbone': (dict(online), ''),
+    }
+    for kind, (state, prefix) in cases.items():
+        layout = detect_layout(state)
+        assert (layout.kind, layout.prefix) == (kind, prefix)
+        assert layout.is_pretraining == (kind in ('depth_pixpro', 'pixpro'))
+    # Official PixPro: the online encoder, never encoder_k, fc dropped.
+    pixpro = backbone_state_dict({'model': cases['pixpro'][0], 'epoch': 100})
+    assert list(pixpro) == ['conv1.weight', 'layer1.0.conv1.weight']
+    assert torch.equal(pixpro['layer1.0.conv1.weight'], torch.ones(1))
+    assert list(backbone_state_dict({'state_dict': dict(online)})) == list(
+        pixpro)
+    with pytest.raises(UnknownLayoutError, match='first keys: foo.weight'):
+        detect_layout({'foo.weight': torch.zeros(1)})
+    with pytest.raises(UnknownLayoutError, match='not a DepthPixPro'):
+        backbone_state_dict({'state_dict': dict(online)},
+                            pretraining_only=True)

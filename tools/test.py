@@ -6,13 +6,10 @@
 import argparse
 import os
 import os.path as osp
-import sys
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-
-from projects.depth_pixpro.tools_utils import (  # noqa: E402,I001
-    add_safe_checkpoint_hook, build_runner, setup_launch)
-from mmengine.config import Config, DictAction  # noqa: E402
+from projects.depth_pixpro import checkpoint  # noqa: I001  (first: shim)
+from projects.depth_pixpro.device import build_runner, setup_launch
+from mmengine.config import Config, DictAction
 
 
 def parse_args():
@@ -75,7 +72,7 @@ def main():
         raise SystemExit(
             f'{args.config} has no test_dataloader/test_evaluator. Pretraining '
             'configs are evaluated downstream: convert the checkpoint and '
-            'fine-tune with configs/benchmarks/* (README, "Workflow").')
+            'fine-tune with configs/segmentation/* (README, "Workflow").')
     cfg.launcher = args.launcher
     if args.work_dir is not None:
         cfg.work_dir = args.work_dir
@@ -93,7 +90,7 @@ def main():
         cfg.test_evaluator['output_dir'] = args.out
         cfg.test_evaluator['keep_results'] = True
     setup_launch(cfg, args.launcher)
-    add_safe_checkpoint_hook(cfg)
+    checkpoint.ensure_safe_checkpoint_hook(cfg)
     runner = build_runner(cfg)
     runner.test()
 

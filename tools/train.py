@@ -8,15 +8,11 @@ Same CLI as mmseg/mmpretrain's ``tools/train.py``::
 import argparse
 import os
 import os.path as osp
-import sys
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-
-from projects.depth_pixpro import compat  # noqa: E402,I001  (first)
-from projects.depth_pixpro.tools_utils import (  # noqa: E402
-    add_safe_checkpoint_hook, build_runner, setup_launch)
-from mmengine.config import Config, DictAction  # noqa: E402
-from mmengine.runner import find_latest_checkpoint  # noqa: E402
+from projects.depth_pixpro import checkpoint  # noqa: I001  (first: shim)
+from projects.depth_pixpro.device import build_runner, setup_launch
+from mmengine.config import Config, DictAction
+from mmengine.runner import find_latest_checkpoint
 
 
 def parse_args():
@@ -100,11 +96,11 @@ def main():
         cfg.merge_from_dict(args.cfg_options)
     cfg = merge_args(cfg, args)
     setup_launch(cfg, args.launcher)
-    add_safe_checkpoint_hook(cfg)
+    checkpoint.ensure_safe_checkpoint_hook(cfg)
     runner = build_runner(cfg)
     # Only the checkpoint being resumed may hold pickled objects (older
     # runs); everything else, `load_from` included, loads weights-only.
-    with compat.trusted_checkpoints([resume_file(cfg)]):
+    with checkpoint.trusted_checkpoints([resume_file(cfg)]):
         runner.train()
 
 

@@ -9,7 +9,3 @@ default_hooks = dict(
     checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=3))
 
 log_processor = dict(window_size=10)
-
-# Checkpoints loadable with torch.load(weights_only=True) (tools/train.py
-# adds this hook to any config that lacks it).
-custom_hooks = [dict(type='SafeCheckpointHook')]

@@ -5,7 +5,8 @@ Importing this package registers every component into mmpretrain's registries
 ``default_scope='mmseg'``). Configs load it with
 ``custom_imports=dict(imports=['projects.depth_pixpro'])``.
 """
-from . import compat  # noqa: F401,I001  (first: mmcv._ext shim, safe loading)
+from . import mmcv_shim  # noqa: F401,I001  (first: before mmseg imports mmcv.ops)
+from . import checkpoint  # noqa: F401,E402  (weights-only loading, hooks)
 from . import datasets, engine, models  # noqa: F401,E402
 
 __version__ = '0.1.0'

@@ -9,7 +9,7 @@ Usage::
 
     python tools/model_converters/depth_pixpro_to_mmseg.py \
         work_dirs/depth_pixpro/epoch_100.pth work_dirs/depth_pixpro_r50.pth
-    # then, in a configs/benchmarks config:
+    # then, in a configs/segmentation config:
     #   model.backbone.init_cfg = dict(type='Pretrained',
     #                                  checkpoint='work_dirs/depth_pixpro_r50.pth')
 
@@ -39,19 +39,10 @@ from typing import Dict, Tuple
 
 import torch
 
-REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-if REPO_ROOT not in sys.path:
-    sys.path.insert(0, REPO_ROOT)
+from projects.depth_pixpro.checkpoint import (NotPixProCheckpointError,
+                                              backbone_state_dict,
+                                              load_checkpoint_file)
 
-from projects.depth_pixpro.compat import load_checkpoint_file  # noqa: E402
-
-# Online-backbone prefix of each supported checkpoint flavour.
-MMLAB_PREFIX = 'backbone.'
-PIXPRO_PREFIX = 'module.encoder.'
-# Keys that only a self-supervised (PixPro-like) checkpoint carries.
-SELFSUP_MARKERS = ('target_net.', 'neck.', 'head.')
-# Keys of a finished segmentation/classification model: not a pretraining file.
-TASK_MARKERS = ('decode_head.', 'auxiliary_head.')
 # Blocks per stage -> ResNet depth, for each block type.
 STAGE_BLOCKS = {
     ('basic', (2, 2, 2, 2)): 18,
@@ -60,59 +51,6 @@ STAGE_BLOCKS = {
     ('bottleneck', (3, 4, 23, 3)): 101,
     ('bottleneck', (3, 8, 36, 3)): 152,
 }
-
-
-class NotPixProCheckpointError(ValueError):
-    """The input file is not a (Depth-)PixPro pretraining checkpoint."""
-
-
-def extract_online_backbone(checkpoint: dict,
-                            source: str = '<checkpoint>') -> Dict:
-    """Return the online backbone weights with the prefix stripped.
-
-    Args:
-        checkpoint (dict): A loaded checkpoint (runner checkpoint with
-            ``state_dict``, original PixPro with ``model``, or a bare dict).
-        source (str): Name used in error messages.
-
-    Returns:
-        OrderedDict: ``{'conv1.weight': ..., 'layer1.0.conv1.weight': ...}``.
-
-    Raises:
-        NotPixProCheckpointError: no online backbone of a PixPro-like model.
-    """
-    if not isinstance(checkpoint, dict):
-        raise NotPixProCheckpointError(
-            f'{source}: expected a checkpoint dict, got '
-            f'{type(checkpoint).__name__}.')
-    state = checkpoint.get('state_dict', checkpoint.get('model', checkpoint))
-    if not isinstance(state, dict):
-        raise NotPixProCheckpointError(f'{source}: no state_dict inside.')
-    keys = list(state)
-    if any(k.startswith(PIXPRO_PREFIX) for k in keys):
-        prefix = PIXPRO_PREFIX
-    elif any(k.startswith(MMLAB_PREFIX) for k in keys):
-        if any(k.startswith(TASK_MARKERS) for k in keys) or not any(
-                k.startswith(SELFSUP_MARKERS) for k in keys):
-            raise NotPixProCheckpointError(
-                f'{source} has backbone.* weights but is not a DepthPixPro/'
-                'PixPro pretraining checkpoint (no target_net/neck/head keys, '
-                'or it carries decode_head keys of a segmentation model). '
-                'Pass the checkpoint written by pretraining with '
-                'configs/depth_pixpro_*.py.')
-        prefix = MMLAB_PREFIX
-    else:
-        sample = ', '.join(keys[:5])
-        raise NotPixProCheckpointError(
-            f'{source} is not a DepthPixPro/PixPro checkpoint: no '
-            f'"{MMLAB_PREFIX}*" or "{PIXPRO_PREFIX}*" keys (first keys: '
-            f'{sample}). Pass the checkpoint written by pretraining.')
-    backbone = OrderedDict(
-        (k[len(prefix):], v) for k, v in state.items() if k.startswith(prefix))
-    # The original PixPro encoder keeps a classifier; a ResNet backbone has none.
-    for key in [k for k in backbone if k.startswith('fc.')]:
-        backbone.pop(key)
-    return backbone
 
 
 def infer_resnet_arch(state_dict: Dict) -> Tuple[int, bool]:
@@ -179,7 +117,8 @@ def convert(src: str, dst: str, fmt: str = 'mmseg') -> dict:
     if fmt not in ('mmseg', 'torchvision'):
         raise ValueError(f'unknown format {fmt!r}: use mmseg or torchvision')
     checkpoint = load_checkpoint_file(src, map_location='cpu')
-    backbone = extract_online_backbone(checkpoint, source=src)
+    backbone = backbone_state_dict(
+        checkpoint, source=src, pretraining_only=True)
     depth, deep_stem = infer_resnet_arch(backbone)
     missing, unexpected = verify_mmseg_resnet(backbone, depth, deep_stem)
     if missing or unexpected:

@@ -1,0 +1,51 @@
+"""Atomic checkpoint writing: a temporary file in the same folder, then
+``os.replace``. A crash or kill while writing leaves the previous file intact.
+"""
+import io
+import os
+import os.path as osp
+import uuid
+from typing import Any, Union
+
+import torch
+
+__all__ = ['atomic_write_bytes', 'atomic_torch_save']
+
+
+def atomic_write_bytes(data: Union[bytes, str], path: str) -> None:
+    """Write ``data`` to ``path`` so that ``path`` is never half written.
+
+    The bytes go to a temporary file next to ``path`` (same file system),
+    are flushed to disk, and the temporary file is renamed over ``path``.
+
+    Args:
+        data (bytes | str): Content (``str`` is written as UTF-8).
+        path (str): Destination file.
+    """
+    if isinstance(data, str):
+        data = data.encode('utf-8')
+    path = osp.abspath(path)
+    tmp = osp.join(
+        osp.dirname(path), f'.{osp.basename(path)}.{uuid.uuid4().hex[:8]}.tmp')
+    try:
+        with open(tmp, 'wb') as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if osp.exists(tmp):
+            os.remove(tmp)
+        raise
+
+
+def atomic_torch_save(obj: Any, path: str) -> None:
+    """``torch.save(obj, path)`` written atomically (see above).
+
+    Args:
+        obj: What to save (tensors, dicts of tensors, plain Python values).
+        path (str): Destination file.
+    """
+    buffer = io.BytesIO()
+    torch.save(obj, buffer)
+    atomic_write_bytes(buffer.getvalue(), path)
