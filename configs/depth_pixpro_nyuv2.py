@@ -1,6 +1,3 @@
-# DepthPixPro on nyuv2 (ResNet-50, 2x224 crops, LARS lr 4.0 @ batch 1024,
-# 100 epochs): depth filter + multi-scale loss (configs/_base_/models).
-_base_ = [
-    './_base_/models/depth_pixpro_r50.py', './_base_/datasets/nyuv2.py',
-    './_base_/schedules/lars_cosine_100e.py', './_base_/default_runtime.py'
-]
+# Entry point (README quick start): DepthPixPro, ResNet-50, 8 GPUs x 128,
+# LARS, cosine lr, 100 epochs on NYU Depth v2.
+_base_ = './depth_pixpro_resnet50_8xb128-lars-coslr-100e_nyuv2.py'

@@ -1,9 +1,3 @@
-# PixPro baseline on nyuv2 (ResNet-50, 2x224 crops, LARS, 100 epochs): the
-# depth-aware model with no filter and one scale, i.e. exactly PixPro.
-_base_ = [
-    './_base_/models/depth_pixpro_r50.py', './_base_/datasets/nyuv2.py',
-    './_base_/schedules/lars_cosine_100e.py', './_base_/default_runtime.py'
-]
-model = dict(
-    head=dict(
-        filters=[], scales=[dict(level=-1, spatial_thresh=0.7, weight=1.)]))
+# Entry point: the PixPro baseline, ResNet-50, 8 GPUs x 128, LARS, cosine lr,
+# 100 epochs on NYU Depth v2.
+_base_ = './pixpro_resnet50_8xb128-lars-coslr-100e_nyuv2.py'

@@ -1,5 +1,3 @@
-# PixPro baseline for the synthetic CPU demo: no depth filter, one scale.
-_base_ = ['./depth_pixpro_synthetic.py']
-model = dict(
-    head=dict(
-        filters=[], scales=[dict(level=-1, spatial_thresh=0.7, weight=1.)]))
+# Entry point: the PixPro baseline of the CPU demo (ResNet-18, one process x
+# 16, SGD, cosine lr, 300 iterations on the synthetic rooms).
+_base_ = './pixpro_resnet18_1xb16-sgd-coslr-300iter_synthetic.py'

@@ -46,7 +46,7 @@ def test_pretrain_convert_finetune_test_results_row(tmp_path):
 
     results = str(tmp_path / 'results')
     _run([
-        'tools/benchmark_seg.py', 'configs/benchmarks/fcn_r18_synthetic_cpu.py',
+        'tools/seg_transfer.py', 'configs/segmentation/fcn_r18_synthetic_cpu.py',
         converted, '--work-dir', str(tmp_path / 'seg'), '--results', results,
         '--cfg-options', 'train_cfg.max_iters=2', 'train_cfg.val_interval=2',
         'default_hooks.checkpoint.interval=2',

@@ -44,6 +44,45 @@ def test_pretraining_config_builds(path):
     assert type(model).__name__ == 'DepthPixPro'
 
 
+ENTRY_POINTS = {
+    f'{algo}_{data}.py': f'{algo}_resnet50_8xb128-lars-coslr-100e_{data}.py'
+    for algo in ('depth_pixpro', 'pixpro')
+    for data in ('scannet', 'cityscapes', 'nyuv2')
+}
+ENTRY_POINTS.update({
+    f'{algo}_synthetic.py': f'{algo}_resnet18_1xb16-sgd-coslr-300iter_synthetic.py'
+    for algo in ('depth_pixpro', 'pixpro')
+})
+
+
+@pytest.mark.parametrize('short', sorted(ENTRY_POINTS))
+def test_short_name_is_an_entry_point_of_the_long_name(short):
+    """README / design names: one `_base_` line, the same config."""
+    long_name = ENTRY_POINTS[short]
+    with open(osp.join(REPO, 'configs', short)) as f:
+        code = [line for line in f if not line.startswith('#')]
+    assert code == [f"_base_ = './{long_name}'\n"]
+    short_cfg = Config.fromfile(osp.join(REPO, 'configs', short))
+    long_cfg = Config.fromfile(osp.join(REPO, 'configs', long_name))
+    assert short_cfg.to_dict() == long_cfg.to_dict()
+
+
+def test_long_names_say_backbone_batch_and_schedule():
+    for long_name in ENTRY_POINTS.values():
+        cfg = Config.fromfile(osp.join(REPO, 'configs', long_name))
+        _, backbone, recipe, _ = long_name[:-3].rsplit('_', 3)
+        assert backbone == f'resnet{cfg.model.backbone.depth}'
+        batch = recipe.split('-')[0]
+        assert batch.split('xb')[1] == str(cfg.train_dataloader.batch_size)
+        if recipe.endswith('100e'):
+            assert cfg.train_cfg.max_epochs == 100
+            assert cfg.optim_wrapper.optimizer.type == 'LARS'
+        else:
+            assert recipe.endswith('300iter')
+            assert cfg.train_cfg.max_iters == 300
+            assert cfg.optim_wrapper.optimizer.type == 'SGD'
+
+
 def _one_step(path, tmp_path, data_root, **dataset):
     cfg = Config.fromfile(path)
     cfg.work_dir = str(tmp_path / 'work')

@@ -24,7 +24,7 @@ def _shrink_pipeline(pipeline):
 
 
 def _one_iteration(config, tmp_path, data_root):
-    cfg = Config.fromfile(osp.join(REPO, 'configs', 'benchmarks', config))
+    cfg = Config.fromfile(osp.join(REPO, 'configs', 'segmentation', config))
     compat.adapt_cfg_for_device(cfg, 'none')  # SyncBN -> BN on CPU
     cfg.work_dir = str(tmp_path / 'work')
     cfg.model.backbone.init_cfg = None

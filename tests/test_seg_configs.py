@@ -1,4 +1,4 @@
-"""configs/benchmarks: every config builds; the CPU configs train + validate."""
+"""configs/segmentation: every config builds; the CPU configs train + validate."""
 import glob
 import os.path as osp
 
@@ -8,7 +8,7 @@ from mmengine.registry import init_default_scope
 from mmseg.registry import MODELS
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-CONFIGS = sorted(glob.glob(osp.join(REPO, 'configs', 'benchmarks', '*.py')))
+CONFIGS = sorted(glob.glob(osp.join(REPO, 'configs', 'segmentation', '*.py')))
 
 
 def test_configs_exist():
@@ -70,7 +70,7 @@ def run_tiny(cfg, work_dir):
 
 def test_synthetic_cpu_config_runs(tmp_path):
     cfg = Config.fromfile(
-        osp.join(REPO, 'configs', 'benchmarks', 'fcn_r18_synthetic_cpu.py'))
+        osp.join(REPO, 'configs', 'segmentation', 'fcn_r18_synthetic_cpu.py'))
     cfg.train_dataloader.batch_size = 2
     for loader, num in ((cfg.train_dataloader, 4), (cfg.val_dataloader, 2)):
         loader.dataset.num_images = num
@@ -82,7 +82,7 @@ def test_synthetic_cpu_config_runs(tmp_path):
 
 def test_nyuv2_mini_cpu_config_runs(tmp_path, nyuv2_mini):
     cfg = Config.fromfile(
-        osp.join(REPO, 'configs', 'benchmarks', 'fcn_r18_nyuv2-mini_cpu.py'))
+        osp.join(REPO, 'configs', 'segmentation', 'fcn_r18_nyuv2-mini_cpu.py'))
     for loader in (cfg.train_dataloader, cfg.val_dataloader):
         loader.dataset.data_root = nyuv2_mini
     cfg.train_dataloader.batch_size = 2

@@ -154,7 +154,7 @@ def test_test_py_refuses_pretraining_config_clearly(trained_run):
 
 def test_segmentation_train_then_test_py_evaluates(tmp_path):
     """tools/train.py then tools/test.py on the CPU synthetic benchmark."""
-    config = osp.join(REPO, 'configs', 'benchmarks',
+    config = osp.join(REPO, 'configs', 'segmentation',
                       'fcn_r18_synthetic_cpu.py')
     work_dir = str(tmp_path / 'seg')
     tiny = [

@@ -1,7 +1,7 @@
 # Short FCN-R18-D8 fine-tune for the quality experiment: the CPU benchmark
-# (configs/benchmarks/fcn_r18_synthetic_cpu.py) with 100 iterations and the
+# (configs/segmentation/fcn_r18_synthetic_cpu.py) with 100 iterations and the
 # validation once at the end (its metrics land in the training log).
-_base_ = ['../../configs/benchmarks/fcn_r18_synthetic_cpu.py']
+_base_ = ['../../configs/segmentation/fcn_r18_synthetic_cpu.py']
 max_iters = 100
 param_scheduler = [
     dict(type='PolyLR', eta_min=1e-4, power=0.9, begin=0, end=max_iters,

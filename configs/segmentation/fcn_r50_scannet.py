@@ -1,7 +1,7 @@
 # FCN-R50-D8 on ScanNet 2D (20 classes), 480x640 crops, 40k iterations,
 # 4 GPUs x 4 images. Benchmark protocol of the MoCo/PixPro line: mmseg
 # ResNet with the plain stem, initialised from the pretraining checkpoint:
-#   python tools/train.py configs/benchmarks/fcn_r50_scannet.py \
+#   python tools/train.py configs/segmentation/fcn_r50_scannet.py \
 #       --cfg-options model.backbone.init_cfg.checkpoint=PRETRAIN.pth
 # A file from tools/model_converters/depth_pixpro_to_mmseg.py has no
 # 'backbone.' prefix: add model.backbone.init_cfg.prefix=None.

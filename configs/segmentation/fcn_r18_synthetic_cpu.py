@@ -2,7 +2,7 @@
 # crops of 96x96 renders, plain BN, 200 iterations. Scenes are rendered once
 # into a cache (seeds from 10_000_000 upwards, disjoint from pretraining):
 # train seeds +0..+255, val seeds +100_000..+100_031.
-#   python tools/train.py configs/benchmarks/fcn_r18_synthetic_cpu.py \
+#   python tools/train.py configs/segmentation/fcn_r18_synthetic_cpu.py \
 #       --cfg-options model.backbone.init_cfg.checkpoint=PRETRAIN.pth
 # Random init: --cfg-options model.backbone.init_cfg=None
 _base_ = [
