@@ -1,18 +1,18 @@
 # Frozen-backbone linear pixel probe on the synthetic scenes: mmseg's
 # EncoderDecoder with the pretrained ResNet-18 frozen (all stages, BN in eval
-# mode) and a linear classifier on C5: benchmarks/linear_probe_head.py (a
+# mode) and a linear classifier on C5: LinearProbeHead
+# (projects/depth_pixpro/models/heads/linear_probe_head.py: a
 # parameter-free BatchNorm, then mmseg's 1x1 conv_seg; no dropout), so only
 # the features' linear separability is measured. The backbone keeps the
 # pretraining geometry (dilated C5, stride 16), so the probe sees exactly the
 # pretrained features. Data, metric and iterations as
-# configs/benchmarks/fcn_r18_synthetic_cpu.py (train seeds +0..+255, val
+# configs/segmentation/fcn_r18_synthetic_cpu.py (train seeds +0..+255, val
 # seeds +100_000..+100_031); the validation runs once, at the end.
 #   python tools/train.py benchmarks/configs/linear_probe_r18_synthetic.py \
 #       --cfg-options model.backbone.init_cfg.checkpoint=PRETRAIN.pth
-_base_ = ['../../configs/benchmarks/fcn_r18_synthetic_cpu.py']
+_base_ = ['../../configs/segmentation/fcn_r18_synthetic_cpu.py']
 custom_imports = dict(
-    imports=['projects.depth_pixpro', 'benchmarks.linear_probe_head'],
-    allow_failed_imports=False)
+    imports=['projects.depth_pixpro'], allow_failed_imports=False)
 max_iters = 200
 model = dict(
     backbone=dict(
