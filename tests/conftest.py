@@ -16,12 +16,27 @@ NYUV2_MINI = os.environ.get(
     'NYUV2_MINI', osp.join(REPO_ROOT, '..', 'shared', 'data', 'nyuv2_mini'))
 
 
+def in_ci() -> bool:
+    """Whether the tests run under CI (``CI=true``, as CI services set)."""
+    return os.environ.get('CI', '').strip().lower() in ('1', 'true', 'yes')
+
+
+def require_path(path: str, what: str) -> str:
+    """Absolute ``path``; a missing one skips locally but FAILS under CI,
+    where every fixture must be present (a silent skip hides a broken run).
+    """
+    if not osp.exists(path):
+        message = f'{what} not found at {path}'
+        if in_ci():
+            pytest.fail(f'{message} (CI=true: missing fixtures fail)')
+        pytest.skip(message)
+    return osp.abspath(path)
+
+
 @pytest.fixture
 def nyuv2_mini():
-    """Path of ../shared/data/nyuv2_mini; skips if it is not there."""
-    if not osp.isdir(NYUV2_MINI):
-        pytest.skip(f'nyuv2_mini fixture not found at {NYUV2_MINI}')
-    return osp.abspath(NYUV2_MINI)
+    """Path of ../shared/data/nyuv2_mini (see :func:`require_path`)."""
+    return require_path(NYUV2_MINI, 'nyuv2_mini fixture')
 
 
 @pytest.fixture(autouse=True)
