@@ -78,6 +78,18 @@ def test_read_scalars_sessions_and_bad_lines(tmp_path):
     assert scripts.read_json_lines(str(bad)) == [dict(a=1)]
 
 
+def test_no_script_edits_sys_path():
+    offenders = []
+    for folder in ('tools', 'benchmarks'):
+        for root, _, files in os.walk(osp.join(REPO, folder)):
+            for name in files:
+                if name.endswith('.py'):
+                    with open(osp.join(root, name)) as f:
+                        if 'sys.path' in f.read():
+                            offenders.append(osp.join(root, name))
+    assert offenders == []
+
+
 # --------------------------------------------------------------------------
 # scaling.py
 # --------------------------------------------------------------------------

@@ -47,6 +47,17 @@ def test_backbone_init_options(transfer, tmp_path):
         'model.backbone.init_cfg': None, 'init': 'random'}
     with pytest.raises(FileNotFoundError, match='not found'):
         transfer.backbone_init_options(str(tmp_path / 'missing.pth'))
+    # the official PixPro layout must be converted; unknown files refused
+    official = str(tmp_path / 'official.pth')
+    torch.save({'model': {'module.encoder.conv1.weight': torch.zeros(1)}},
+               official)
+    with pytest.raises(ValueError, match='depth_pixpro_to_mmseg'):
+        transfer.backbone_init_options(official)
+    unknown = str(tmp_path / 'unknown.pth')
+    torch.save({'state_dict': {'classifier.weight': torch.zeros(1)}},
+               unknown)
+    with pytest.raises(ValueError, match='not a DepthPixPro'):
+        transfer.backbone_init_options(unknown)
     assert transfer._format_options(options)[-1] == \
         'model.backbone.init_cfg.prefix=backbone.'
     assert transfer._format_options({'model.backbone.init_cfg': None}) == [

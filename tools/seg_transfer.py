@@ -11,7 +11,8 @@ Steps:
    (``model.backbone.init_cfg``). CHECKPOINT may be the raw pretraining
    checkpoint (keys ``backbone.*``: loaded with ``prefix='backbone.'``), a
    file from ``tools/model_converters/depth_pixpro_to_mmseg.py`` or any bare
-   ResNet state dict (loaded without prefix), or ``none`` (random init).
+   ResNet state dict (loaded without prefix), or ``none`` (random init);
+   the layout comes from ``projects.depth_pixpro.checkpoint.detect_layout``.
    ``--nproc N > 1`` launches ``torch.distributed.run`` (gloo on CPU).
 2. ``tools/test.py CONFIG <last checkpoint of step 1>``.
 3. Appends aAcc, mIoU, mAcc and per-class IoU (the config's evaluator must be
@@ -28,6 +29,11 @@ import os.path as osp
 import subprocess
 from typing import Dict, List
 
+from projects.depth_pixpro.checkpoint import (UnknownLayoutError,
+                                              detect_layout,
+                                              load_checkpoint_file,
+                                              model_state_dict)
+from projects.depth_pixpro.checkpoint.layout import MMLAB_PREFIX
 from projects.depth_pixpro.utils.scripts import (read_json_lines, repo_root,
                                                  tool_command)
 
@@ -49,6 +55,9 @@ def backbone_init_options(checkpoint: str) -> Dict[str, object]:
 
     Raises:
         FileNotFoundError: ``checkpoint`` does not exist.
+        UnknownLayoutError: ``checkpoint`` holds no backbone weights that
+            mmseg's ``Pretrained`` init can load as they are (an official
+            PixPro checkpoint must be converted first).
     """
     if checkpoint.lower() in RANDOM_INIT:
         return {'model.backbone.init_cfg': None, 'init': 'random'}
@@ -56,10 +65,14 @@ def backbone_init_options(checkpoint: str) -> Dict[str, object]:
         raise FileNotFoundError(
             f'pretrained checkpoint not found: {checkpoint} (pass "none" for '
             'random initialisation).')
-    from projects.depth_pixpro.compat import load_checkpoint_file
     ckpt = load_checkpoint_file(checkpoint, map_location='cpu')
-    state = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else {}
-    raw = any(str(k).startswith('backbone.') for k in state)
+    layout = detect_layout(model_state_dict(ckpt, checkpoint), checkpoint)
+    if layout.prefix not in (MMLAB_PREFIX, ''):
+        raise UnknownLayoutError(
+            f'{checkpoint} is a {layout.kind} checkpoint (backbone keys '
+            f'"{layout.prefix}*"): convert it first with '
+            'tools/model_converters/depth_pixpro_to_mmseg.py.')
+    raw = layout.prefix == MMLAB_PREFIX
     return {
         'model.backbone.init_cfg.type': 'Pretrained',
         'model.backbone.init_cfg.checkpoint': osp.abspath(checkpoint),
