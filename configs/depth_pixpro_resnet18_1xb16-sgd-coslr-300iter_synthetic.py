@@ -5,15 +5,12 @@ _base_ = [
     './_base_/models/depth_pixpro_r18_cpu.py',
     './_base_/datasets/synthetic.py', './_base_/default_runtime.py'
 ]
+# SGD at batch 16 (LARS is for large batches); PixPro's weight decay with
+# every 1-D parameter excluded, as the GPU recipe.
 optim_wrapper = dict(
     type='OptimWrapper',
     optimizer=dict(type='SGD', lr=0.05, momentum=0.9, weight_decay=1e-5),
-    paramwise_cfg=dict(
-        custom_keys={
-            'bn': dict(decay_mult=0),
-            'bias': dict(decay_mult=0),
-            'downsample.1': dict(decay_mult=0),
-        }))
+    constructor='Exclude1DParamsOptimWrapperConstructor')
 max_iters = 300
 train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters)
 param_scheduler = [

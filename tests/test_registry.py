@@ -79,6 +79,10 @@ def _configs(tmp_path, nyu_root):
             cache_dir=str(tmp_path / 'seg_cache')),
         ('mmseg', 'METRICS', 'PerClassIoUMetric'): dict(
             type='PerClassIoUMetric'),
+        ('mmpretrain', 'OPTIM_WRAPPER_CONSTRUCTORS',
+         'Exclude1DParamsOptimWrapperConstructor'): dict(
+            type='Exclude1DParamsOptimWrapperConstructor',
+            optim_wrapper_cfg=dict(optimizer=dict(type='SGD', lr=0.1))),
         ('mmengine', 'HOOKS', 'SafeCheckpointHook'): dict(
             type='SafeCheckpointHook'),
         ('mmengine', 'HOOKS', 'PairVisualizationHook'): dict(

@@ -1,16 +1,13 @@
-# PixPro's schedule: LARS, lr = 1.0 x batch / 256 (4.0 at batch 1024),
-# weight decay 1e-5 with BN and bias excluded, 5 warm-up epochs, cosine.
+# PixPro's schedule (tools/pixpro_base_r50_100ep.sh): LARS, lr = 1.0 x
+# batch / 256 (4.0 at batch 1024), momentum 0.9, weight decay 1e-5; every 1-D
+# parameter (biases, norm scales and shifts) has no weight decay and no LARS
+# adaptation (Exclude1DParamsOptimWrapperConstructor, PixPro's
+# `len(param.shape) == 1` rule); 5 warm-up epochs, cosine.
 optimizer = dict(type='LARS', lr=4.0, momentum=0.9, weight_decay=1e-5)
 optim_wrapper = dict(
     type='OptimWrapper',
     optimizer=optimizer,
-    paramwise_cfg=dict(
-        custom_keys={
-            'bn': dict(decay_mult=0, lars_exclude=True),
-            'bias': dict(decay_mult=0, lars_exclude=True),
-            # BN of the ResNet block downsample branch
-            'downsample.1': dict(decay_mult=0, lars_exclude=True),
-        }))
+    constructor='Exclude1DParamsOptimWrapperConstructor')
 
 max_epochs = 100
 warmup_epochs = 5

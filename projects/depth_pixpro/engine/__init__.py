@@ -1,2 +1,2 @@
-"""Engine extras (hooks)."""
-from . import hooks  # noqa: F401
+"""Engine extras (hooks, optimizer-wrapper constructors)."""
+from . import hooks, optimizers  # noqa: F401

@@ -1,0 +1,159 @@
+"""The GPU recipe against official PixPro's rules (zdaxie/PixPro:
+tools/pixpro_base_r50_100ep.sh, contrast/lars.py, contrast/resnet.py,
+contrast/lr_scheduler.py), checked on each built config, and the generic
+mechanisms the configs use, checked on hand-made models."""
+import glob
+import os.path as osp
+
+import pytest
+import torch
+import torch.nn as nn
+from mmengine.config import Config
+from mmengine.optim import build_optim_wrapper
+from mmengine.registry import init_default_scope
+
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+GPU_CONFIGS = sorted(
+    path for path in glob.glob(osp.join(REPO, 'configs', '*.py')) +
+    glob.glob(osp.join(REPO, 'configs', 'ablations', '*.py'))
+    if '_synthetic' not in osp.basename(path))
+CPU_CONFIGS = sorted(glob.glob(osp.join(REPO, 'configs', '*_synthetic.py')))
+
+# PixPro: lr = 1.0 x batch / 256, weight decay 1e-5, LARS momentum 0.9
+BASE_LR_PER_256 = 1.0
+WEIGHT_DECAY = 1e-5
+
+
+def _param_groups(optimizer):
+    """{parameter: its group}, every parameter in exactly one group."""
+    groups = {}
+    for group in optimizer.param_groups:
+        for param in group['params']:
+            assert param not in groups, 'a parameter in two groups'
+            groups[param] = group
+    return groups
+
+
+def _check_1d_excluded(model, optimizer, weight_decay):
+    """Every trainable 1-D parameter: wd 0 and LARS-excluded; every other
+    trainable parameter: the base weight decay and LARS adaptation."""
+    groups = _param_groups(optimizer)
+    trainable = [(n, p) for n, p in model.named_parameters()
+                 if p.requires_grad]
+    assert len(groups) == len(trainable)
+    n_flat = 0
+    for name, param in trainable:
+        group = groups[param]
+        if param.ndim == 1:
+            n_flat += 1
+            assert group['weight_decay'] == 0., name
+            assert group['lars_exclude'] is True, name
+        else:
+            assert group['weight_decay'] == weight_decay, name
+            assert not group.get('lars_exclude', False), name
+    return n_flat
+
+
+# ---------------------------------------------------------------------------
+# The mechanism: Exclude1DParamsOptimWrapperConstructor
+# ---------------------------------------------------------------------------
+class _Toy(nn.Module):
+    """Biases, a BN inside a Sequential (no telling name), a LayerNorm, a
+    frozen parameter and a 2-D weight."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(2, 3, 1)
+        self.block = nn.Sequential(nn.Conv2d(3, 3, 1, bias=False),
+                                   nn.BatchNorm2d(3))
+        self.ln = nn.LayerNorm(3)
+        self.fc = nn.Linear(3, 2)
+        self.frozen = nn.Parameter(torch.ones(4), requires_grad=False)
+
+
+def _build(model, optimizer, **wrapper):
+    init_default_scope('mmpretrain')
+    return build_optim_wrapper(
+        model,
+        dict(type='OptimWrapper', optimizer=optimizer,
+             constructor='Exclude1DParamsOptimWrapperConstructor',
+             **wrapper)).optimizer
+
+
+def test_constructor_excludes_every_1d_parameter():
+    model = _Toy()
+    optimizer = _build(
+        model, dict(type='LARS', lr=4.0, momentum=0.9, weight_decay=1e-5))
+    n_flat = _check_1d_excluded(model, optimizer, 1e-5)
+    # conv.bias, block.1.weight/bias, ln.weight/bias, fc.bias
+    assert n_flat == 6
+    groups = _param_groups(optimizer)
+    assert model.frozen not in groups
+    assert groups[model.block[1].weight]['lars_exclude'] is True
+
+
+def test_constructor_keeps_paramwise_lr_and_overrides_its_decay():
+    """custom_keys still set lr (and the decay of >1-D parameters); the 1-D
+    rule wins over a custom decay."""
+    model = _Toy()
+    optimizer = _build(
+        model, dict(type='SGD', lr=0.1, momentum=0.9, weight_decay=1e-4),
+        paramwise_cfg=dict(custom_keys={
+            'fc': dict(lr_mult=0.5, decay_mult=2.)}))
+    groups = _param_groups(optimizer)
+    assert groups[model.fc.weight]['lr'] == pytest.approx(0.05)
+    assert groups[model.fc.weight]['weight_decay'] == pytest.approx(2e-4)
+    assert groups[model.fc.bias]['lr'] == pytest.approx(0.05)
+    assert groups[model.fc.bias]['weight_decay'] == 0.
+    assert groups[model.conv.weight]['weight_decay'] == pytest.approx(1e-4)
+
+
+def test_lars_step_follows_the_groups():
+    """One LARS step by hand: an excluded parameter moves by lr * grad; an
+    adapted one by lr * eta ||w|| / (||g|| + wd ||w||) * (g + wd w)."""
+    torch.manual_seed(0)
+    model = nn.Linear(3, 2)
+    lr, wd, eta = 0.5, 1e-2, 1e-3
+    optimizer = _build(
+        model, dict(type='LARS', lr=lr, momentum=0.9, weight_decay=wd,
+                    eta=eta))
+    weight, bias = model.weight.detach().clone(), model.bias.detach().clone()
+    model(torch.randn(4, 3)).square().sum().backward()
+    g_w, g_b = model.weight.grad.clone(), model.bias.grad.clone()
+    optimizer.step()
+    trust = eta * weight.norm() / (g_w.norm() + wd * weight.norm() + 1e-8)
+    expected_w = weight - lr * trust * (g_w + wd * weight)
+    torch.testing.assert_close(model.weight.detach(), expected_w)
+    torch.testing.assert_close(model.bias.detach(), bias - lr * g_b)
+
+
+# ---------------------------------------------------------------------------
+# Each config
+# ---------------------------------------------------------------------------
+def _built(path):
+    from mmpretrain.registry import MODELS
+    cfg = Config.fromfile(path)
+    init_default_scope('mmpretrain')
+    return cfg, MODELS.build(cfg.model)
+
+
+@pytest.mark.parametrize('path', GPU_CONFIGS, ids=osp.basename)
+def test_gpu_config_follows_pixpro(path):
+    cfg, model = _built(path)
+    # LARS lr 1.0 x batch / 256 at the configured batch (8 GPUs x 128)
+    optim = cfg.optim_wrapper.optimizer
+    batch = 8 * cfg.train_dataloader.batch_size
+    assert batch == cfg.auto_scale_lr.base_batch_size == 1024
+    assert optim.type == 'LARS' and optim.momentum == 0.9
+    assert optim.lr == BASE_LR_PER_256 * batch / 256 == 4.0
+    assert optim.weight_decay == WEIGHT_DECAY
+    # every 1-D parameter of the online network: no decay, no LARS
+    optimizer = build_optim_wrapper(model, cfg.optim_wrapper).optimizer
+    assert _check_1d_excluded(model, optimizer, WEIGHT_DECAY) > 0
+
+
+@pytest.mark.parametrize('path', CPU_CONFIGS, ids=osp.basename)
+def test_cpu_config_excludes_1d_parameters(path):
+    cfg, model = _built(path)
+    optimizer = build_optim_wrapper(model, cfg.optim_wrapper).optimizer
+    assert _check_1d_excluded(model, optimizer, WEIGHT_DECAY) > 0
