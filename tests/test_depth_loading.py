@@ -1,5 +1,6 @@
 """LoadDepth: formats, units, invalid values and bad inputs."""
 import json
+import os
 import os.path as osp
 import warnings
 
@@ -225,3 +226,52 @@ def test_bad_arguments():
         LoadDepth(on_size_mismatch='crop')
     with pytest.raises(ValueError, match='infer'):
         LoadDepth()(dict(depth_path=osp.join('x', 'depth.tiff')))
+
+
+# ------------------------------------------------ depth I/O and new names
+def test_depth_png_encoding_round_trip(tmp_path):
+    from projects.depth_pixpro.datasets.depth_io import (encode_depth_png,
+                                                         read_depth_png,
+                                                         write_depth_png)
+    depth = np.array([[1.2344, 1.2346, 0.0, -1.0],
+                      [np.nan, np.inf, 65.535, 65.5356]])
+    raw = encode_depth_png(depth)
+    # rounded millimetres; NaN, inf, <= 0 and beyond 16 bits are 0 (invalid,
+    # never saturated to 65535)
+    np.testing.assert_array_equal(
+        raw, np.array([[1234, 1235, 0, 0], [0, 0, 65535, 0]], np.uint16))
+    path = str(tmp_path / 'sub' / 'd.png')
+    write_depth_png(path, depth)
+    assert sorted(os.listdir(tmp_path / 'sub')) == ['d.png']  # no temp left
+    # the PNG the writers produce is what LoadDepth decodes
+    loaded = LoadDepth()(dict(depth_map_path=path))['depth']
+    np.testing.assert_array_equal(loaded, raw / np.float32(1000.))
+    np.testing.assert_array_equal(read_depth_png(path), loaded)
+    assert encode_depth_png(np.array([[2.0]]), 100.)[0, 0] == 200
+    with pytest.raises(ValueError, match='depth_scale'):
+        encode_depth_png(depth, 0.)
+
+
+def test_depth_map_path_and_legacy_depth_path(tmp_path):
+    path = _write_png16(tmp_path / 'd.png', np.full((2, 3), 2500))
+    new = LoadDepth()(dict(depth_map_path=path))['depth']
+    old = LoadDepth()(dict(depth_path=path))['depth']
+    np.testing.assert_array_equal(new, old)
+    assert new[0, 0] == np.float32(2.5)
+    with pytest.raises(KeyError, match='depth_map_path'):
+        LoadDepth()(dict(img_path='x.png'))
+
+
+def test_scale_free_kind_and_deprecated_relative(tmp_path):
+    from projects.depth_pixpro.datasets.transforms import depth_loading
+    assert depth_loading.DEFAULT_DEPTH_SCALES == dict(
+        png=1000.0, npy=1.0, npz=1.0)
+    path = _write_png16(tmp_path / 'd.png', np.ones((2, 2)))
+    out = LoadDepth(depth_kind='scale_free')(dict(depth_map_path=path))
+    assert out['depth_kind'] == 'scale_free'
+    with pytest.warns(DeprecationWarning, match="'scale_free'"):
+        t = LoadDepth(depth_kind='relative')
+    assert t.depth_kind == 'scale_free'
+    with pytest.warns(DeprecationWarning, match="'scale_free'"):
+        out = LoadDepth()(dict(depth_map_path=path, depth_kind='relative'))
+    assert out['depth_kind'] == 'scale_free'

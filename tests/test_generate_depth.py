@@ -151,7 +151,7 @@ def test_metric_model_writes_millimetres(tool, models, rgb_dir, tmp_path):
     # forcing the kind overrides the model's
     forced = tool.main([rgb_dir, str(tmp_path / 'forced'), '--model',
                         models['metric'], '--kind', 'relative'])
-    assert forced['depth_kind'] == 'relative'
+    assert forced['depth_kind'] == 'scale_free'
 
 
 def test_clear_errors(tool, rgb_dir, tmp_path):

@@ -38,7 +38,7 @@ def test_pretraining_config_builds(path):
         assert cfg.optim_wrapper.optimizer.weight_decay == 1e-5
         assert cfg.auto_scale_lr.base_batch_size == 1024
         crop = cfg.train_dataloader.dataset.pipeline[2].transforms[0][0]
-        assert crop.size == 224 and tuple(crop.scale) == (0.08, 1.)
+        assert crop.scale == 224 and tuple(crop.crop_ratio_range) == (0.08, 1.)
     init_default_scope('mmpretrain')
     model = MODELS.build(cfg.model)
     assert type(model).__name__ == 'DepthPixPro'

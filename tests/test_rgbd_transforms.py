@@ -91,7 +91,8 @@ def test_nearest_crop_and_flip_match_brute_force(seed):
     img, depth = colour_coded_scene(seed)
     np.random.seed(seed)
     out = TRANSFORMS.build(
-        dict(type='RGBDRandomResizedCrop', size=(24, 32), scale=(0.1, 1.),
+        dict(type='RGBDRandomResizedCrop', scale=(24, 32),
+             crop_ratio_range=(0.1, 1.),
              interpolation='nearest'))(dict(img=img, depth=depth))
     out = RGBDRandomFlip(prob=seed % 2)(out)
     # coord -> box -> brute-force crop reproduces image and depth exactly
@@ -110,7 +111,7 @@ def test_nearest_crop_and_flip_match_brute_force(seed):
 def test_bilinear_image_agrees_with_nearest_depth_off_edges(seed):
     img, depth = colour_coded_scene(seed)
     np.random.seed(100 + seed)
-    out = RGBDRandomResizedCrop(size=40, scale=(0.2, 1.))(
+    out = RGBDRandomResizedCrop(scale=40, crop_ratio_range=(0.2, 1.))(
         dict(img=img, depth=depth))
     out = RGBDRandomFlip(prob=0.5)(out)
     # depth is never blended: exact brute-force nearest of the input depth
@@ -133,9 +134,11 @@ def test_bin_centres_of_coord_find_the_view_depth(seed):
     img, depth = colour_coded_scene(seed)
     np.random.seed(seed)
     view = dict(img=img, depth=depth)
-    view = RGBDRandomResizedCrop(size=(50, 70), scale=(0.4, 1.))(view)
+    view = RGBDRandomResizedCrop(
+        scale=(50, 70), crop_ratio_range=(0.4, 1.))(view)
     view = RGBDRandomFlip(prob=1.0)(view)
-    view = RGBDRandomResizedCrop(size=(30, 30), scale=(0.3, 1.))(view)
+    view = RGBDRandomResizedCrop(
+        scale=(30, 30), crop_ratio_range=(0.3, 1.))(view)
     rows, cols = bin_centre_source(view['coord'], 30, 30)
     flat = locally_constant(depth, radius=2)[rows, cols]
     assert flat.sum() > 50
@@ -147,7 +150,8 @@ def test_two_views_agree_where_they_overlap():
     np.random.seed(7)
     multi = RGBDMultiView(
         transforms=[[
-            dict(type='RGBDRandomResizedCrop', size=32, scale=(0.5, 1.),
+            dict(type='RGBDRandomResizedCrop', scale=32,
+                 crop_ratio_range=(0.5, 1.),
                  interpolation='nearest'),
             dict(type='RGBDRandomFlip', prob=0.5)
         ]],
@@ -180,7 +184,7 @@ def test_nearest_depth_values_are_input_values():
     img = rng.integers(0, 255, (H, W, 3), dtype=np.uint8)
     np.random.seed(0)
     for size in (16, 150):  # down- and up-sampling
-        out = RGBDRandomResizedCrop(size=size)(dict(img=img, depth=depth))
+        out = RGBDRandomResizedCrop(scale=size)(dict(img=img, depth=depth))
         assert out['depth'].shape == (size, size)
         assert out['depth'].dtype == np.float32
         assert np.isin(out['depth'], depth).all()
@@ -246,7 +250,7 @@ def test_photometric_transforms_leave_depth_and_coord_alone():
 
 def test_multiview_without_depth_and_size_checks():
     img, _ = colour_coded_scene(0)
-    crop = dict(type='RGBDRandomResizedCrop', size=20)
+    crop = dict(type='RGBDRandomResizedCrop', scale=20)
     out = RGBDMultiView(transforms=[[crop], [crop]], num_views=[2, 1])(
         dict(img=img))
     assert len(out['img']) == 3
@@ -259,18 +263,19 @@ def test_multiview_without_depth_and_size_checks():
     with pytest.raises(ValueError, match='same size'):
         RGBDMultiView(
             transforms=[[crop], [dict(type='RGBDRandomResizedCrop',
-                                      size=24)]],
+                                      scale=24)]],
             num_views=[1, 1])(dict(img=img))
     with pytest.raises(ValueError, match='num_views'):
         RGBDMultiView(transforms=[[crop], [crop]], num_views=[1])
     with pytest.raises(ValueError, match='depth shape'):
-        RGBDRandomResizedCrop(size=8)(
+        RGBDRandomResizedCrop(scale=8)(
             dict(img=img, depth=np.zeros((5, 5), np.float32)))
 
 
 def test_pack_and_collate_end_to_end():
     view = [
-        dict(type='RGBDRandomResizedCrop', size=32, scale=(0.2, 1.)),
+        dict(type='RGBDRandomResizedCrop', scale=32,
+             crop_ratio_range=(0.2, 1.)),
         dict(type='RGBDRandomFlip'),
         dict(type='RandomApply', prob=0.8, transforms=[
             dict(type='ColorJitter', brightness=0.4, contrast=0.4,
@@ -309,3 +314,27 @@ def test_pack_and_collate_end_to_end():
                 data['inputs'][v][n].permute(1, 2, 0).numpy(), imgs[v])
     with pytest.raises(KeyError, match='RGBDMultiView'):
         pack(dict(img=[np.zeros((4, 4, 3), np.uint8)]))
+
+
+def test_crop_takes_mmpretrain_argument_names_and_old_ones():
+    img, depth = colour_coded_scene(1)
+    new = RGBDRandomResizedCrop(scale=(24, 32), crop_ratio_range=(0.2, 0.5),
+                                aspect_ratio_range=(0.5, 2.))
+    assert new.scale == (24, 32) and new.crop_ratio_range == (0.2, 0.5)
+    assert new.aspect_ratio_range == (0.5, 2.)
+    with pytest.warns(DeprecationWarning, match='crop_ratio_range'):
+        old = RGBDRandomResizedCrop(size=(24, 32), scale=(0.2, 0.5),
+                                    ratio=(0.5, 2.))
+    assert (old.scale, old.crop_ratio_range, old.aspect_ratio_range) == (
+        new.scale, new.crop_ratio_range, new.aspect_ratio_range)
+    np.random.seed(3)
+    a = new(dict(img=img, depth=depth))
+    np.random.seed(3)
+    b = old(dict(img=img, depth=depth))
+    np.testing.assert_array_equal(a['coord'], b['coord'])
+    np.testing.assert_array_equal(a['depth'], b['depth'])
+    assert RGBDRandomResizedCrop(16).scale == (16, 16)  # positional
+    with pytest.raises(TypeError, match='crop_ratio_range'):
+        RGBDRandomResizedCrop(size=16, crop_ratio_range=(0.2, 1.))
+    with pytest.raises(TypeError, match='scale='):
+        RGBDRandomResizedCrop()

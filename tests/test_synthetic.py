@@ -188,7 +188,8 @@ def test_dataset_items_and_pipeline():
     np.testing.assert_array_equal(item['gt_seg_map'], ref['label'])
     np.testing.assert_array_equal(item['K'], ref['K'])
 
-    view = [dict(type='RGBDRandomResizedCrop', size=32, scale=(0.3, 1.)),
+    view = [dict(type='RGBDRandomResizedCrop', scale=32,
+                 crop_ratio_range=(0.3, 1.)),
             dict(type='RGBDRandomFlip'),
             dict(type='RandomGrayscale', prob=0.2, keep_channels=True)]
     ds = DATASETS.build(

@@ -25,7 +25,8 @@ Encoding (``depth_kind`` / ``depth_scale`` are the arguments of
   millimetres, ``depth_scale=1000`` (LoadDepth gives metres); values <= 0 or
   beyond 65.535 m are stored as 0 = invalid.
 * ``inverse`` (DPT/MiDaS, relative Depth Anything: affine-invariant inverse
-  depth, larger = nearer) or ``relative``: per image min-max normalised to
+  depth, larger = nearer) or ``scale_free`` (``--kind relative`` is the old
+  spelling of ``scale_free``): per image min-max normalised to
   1..65535 (0 stays free for invalid), ``depth_scale=65535``; the JSON keeps
   the prediction's ``min``/``max`` (value = min + (raw - 1) / 65534 *
   (max - min)). ``RGBDFolderDataset`` picks kind and scale up from
@@ -40,11 +41,15 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import cv2
 import numpy as np
 
+from projects.depth_pixpro.datasets.depth_io import (MM_PER_METRE, UINT16_MAX,
+                                                     encode_depth_png,
+                                                     write_image_atomic)
+from projects.depth_pixpro.structures import canonical_depth_kind
+
 #: Model types whose output is metric depth whatever their config says.
 METRIC_MODEL_TYPES = ('zoedepth', 'glpn', 'depth_pro')
-KINDS = ('metric', 'inverse', 'relative')
+KINDS = ('metric', 'inverse', 'scale_free')
 INFO_FILE = 'depth_info.json'
-UINT16_MAX = 65535
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -58,9 +63,11 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--batch-size', type=int, default=4)
     parser.add_argument('--ext', default='.png,.jpg,.jpeg',
                         help='comma-separated image suffixes')
-    parser.add_argument('--kind', choices=('auto', ) + KINDS, default='auto',
+    parser.add_argument('--kind', choices=('auto', 'relative') + KINDS,
+                        default='auto',
                         help='what the model predicts; auto: metric for '
-                        'metric models, else inverse depth')
+                        'metric models, else inverse depth (relative: the '
+                        'deprecated name of scale_free)')
     parser.add_argument('--device', default='cpu', help='cpu or cuda[:i]')
     return parser.parse_args(argv)
 
@@ -112,7 +119,7 @@ def encode_depth(pred: np.ndarray, kind: str) -> Tuple[np.ndarray, Dict]:
 
     Args:
         pred (np.ndarray): HxW float prediction.
-        kind (str): ``'metric'`` (metres), ``'inverse'`` or ``'relative'``.
+        kind (str): ``'metric'`` (metres), ``'inverse'`` or ``'scale_free'``.
 
     Returns:
         tuple: uint16 HxW array (0 = invalid), dict with ``depth_kind``,
@@ -121,11 +128,11 @@ def encode_depth(pred: np.ndarray, kind: str) -> Tuple[np.ndarray, Dict]:
     pred = np.asarray(pred, dtype=np.float64)
     finite = np.isfinite(pred)
     if kind == 'metric':
-        mm = np.where(finite, np.round(pred * 1000.), 0.)
-        valid = (mm > 0) & (mm <= UINT16_MAX)
-        raw = np.where(valid, mm, 0).astype(np.uint16)
+        raw = encode_depth_png(pred, MM_PER_METRE)
+        valid = raw > 0
         return raw, dict(
-            depth_kind='metric', depth_scale=1000., encoding='millimetres',
+            depth_kind='metric', depth_scale=MM_PER_METRE,
+            encoding='millimetres',
             min=float(pred[valid].min() if valid.any() else 0.),
             max=float(pred[valid].max() if valid.any() else 0.),
             invalid_pixels=int((~valid).sum()))
@@ -148,7 +155,7 @@ def decode_depth(raw: np.ndarray, meta: Dict) -> np.ndarray:
     """Inverse of :func:`encode_depth` (up to quantisation); 0 = invalid."""
     raw = np.asarray(raw, dtype=np.float64)
     if meta['encoding'] == 'millimetres':
-        return raw / 1000.
+        return raw / MM_PER_METRE
     value = meta['min'] + (raw - 1) / (UINT16_MAX - 1) * \
         (meta['max'] - meta['min'])
     return np.where(raw > 0, value, 0.)
@@ -256,8 +263,8 @@ def main(argv: Optional[List[str]] = None) -> Dict:
     os.makedirs(args.out_dir, exist_ok=True)
     model, processor = load_local_model(args.model, args.device)
     kind = model_depth_kind(model.config) if args.kind == 'auto' \
-        else args.kind
-    scale = 1000. if kind == 'metric' else float(UINT16_MAX)
+        else canonical_depth_kind(args.kind, '--kind')
+    scale = MM_PER_METRE if kind == 'metric' else float(UINT16_MAX)
     info = write_info(args.out_dir, kind, scale, model)
 
     if pending:
@@ -269,11 +276,7 @@ def main(argv: Optional[List[str]] = None) -> Dict:
                                                 args.device)):
                 raw, meta = encode_depth(pred, kind)
                 png, meta_path = output_paths(args.out_dir, rel)
-                os.makedirs(osp.dirname(png), exist_ok=True)
-                tmp = png[:-4] + '.tmp.png'
-                if not cv2.imwrite(tmp, raw):
-                    raise OSError(f'could not write {png}')
-                os.replace(tmp, png)
+                write_image_atomic(png, raw)
                 meta.update(source=rel, height=int(raw.shape[0]),
                             width=int(raw.shape[1]),
                             model_type=info['model_type'])

@@ -34,26 +34,16 @@ import os
 import os.path as osp
 from typing import Dict, List, Optional
 
-import cv2
 import numpy as np
 from mmengine.utils import track_iter_progress
 
-# classMapping13.labels13, indexed by NYU-40 id 1..40, upstream 1-based
-# 13-class ids (source: nyuv2_mini README, Couprie et al. / Handa et al.).
-NYU40_TO_13 = np.array([
-    12, 5, 6, 1, 4, 9, 10, 12, 13, 6, 8, 6, 13, 10, 6, 13, 6, 7, 7, 5, 7, 3,
-    2, 6, 11, 7, 7, 7, 7, 7, 7, 6, 7, 7, 7, 7, 7, 7, 6, 7
-])
+from projects.depth_pixpro.datasets.depth_io import (encode_depth_png,
+                                                     write_image_atomic)
+from projects.depth_pixpro.datasets.segmentation.label_tables import (
+    IGNORE_INDEX, NYU40_TO_13, nyu40_to_13_lut)
+
 NUM_RAW_CLASSES = 894
-IGNORE = 255
-
-
-def nyu40_to_13_lut() -> np.ndarray:
-    """256-entry LUT: NYU-40 id (0 = unlabeled, 1..40) -> 13-class train id
-    (0..12) or 255."""
-    lut = np.full(256, IGNORE, np.uint8)
-    lut[1:41] = NYU40_TO_13 - 1
-    return lut
+IGNORE = IGNORE_INDEX
 
 
 def load_raw_to_40(path: str) -> np.ndarray:
@@ -118,9 +108,9 @@ def to_hwc(img_3wh: np.ndarray) -> np.ndarray:
 
 
 def metres_to_mm(depth: np.ndarray) -> np.ndarray:
-    """Float metres -> uint16 millimetres (non-finite/negative -> 0)."""
-    depth = np.where(np.isfinite(depth) & (depth > 0), depth, 0)
-    return np.clip(np.rint(depth * 1000.0), 0, 65535).astype(np.uint16)
+    """Float metres -> uint16 millimetres (:func:`encode_depth_png`:
+    non-finite, negative or beyond 65.535 m -> 0 = invalid)."""
+    return encode_depth_png(depth)
 
 
 def convert(mat_path: str,
@@ -167,9 +157,9 @@ def convert(mat_path: str,
         for i in track_iter_progress(range(num)):
             name = f'{i + 1:04d}.png'
             rgb = to_hwc(images[i])
-            cv2.imwrite(osp.join(out_dir, 'rgb', name), rgb[..., ::-1])
-            cv2.imwrite(osp.join(out_dir, 'depth', name),
-                        metres_to_mm(np.asarray(depths[i]).T))
+            write_image_atomic(osp.join(out_dir, 'rgb', name), rgb[..., ::-1])
+            write_image_atomic(osp.join(out_dir, 'depth', name),
+                               metres_to_mm(np.asarray(depths[i]).T))
             if raw_to_40 is None:
                 continue
             raw = np.asarray(f['labels'][i]).T.astype(np.int64)
@@ -178,9 +168,9 @@ def convert(mat_path: str,
                                  f'outside 0..{NUM_RAW_CLASSES}.')
             lab40 = raw_to_40[raw]
             train40 = np.where(lab40 > 0, lab40 - 1, IGNORE).astype(np.uint8)
-            cv2.imwrite(osp.join(out_dir, 'label40', name), train40)
-            cv2.imwrite(osp.join(out_dir, 'label13', name),
-                        lut13[lab40.astype(np.uint8)])
+            write_image_atomic(osp.join(out_dir, 'label40', name), train40)
+            write_image_atomic(osp.join(out_dir, 'label13', name),
+                               lut13[lab40.astype(np.uint8)])
         summary['frames'] = num
     summary['labeled'] = int(raw_to_40 is not None)
     if splits is not None:

@@ -34,6 +34,9 @@ import cv2
 import numpy as np
 from mmengine.utils import ProgressBar
 
+from projects.depth_pixpro.datasets.depth_io import (write_depth_png,
+                                                     write_image_atomic)
+
 COLOR_COMPRESSION = {-1: 'unknown', 0: 'raw', 1: 'png', 2: 'jpeg'}
 DEPTH_COMPRESSION = {-1: 'unknown', 0: 'raw_ushort', 1: 'zlib_ushort',
                      2: 'occi_ushort'}
@@ -233,14 +236,11 @@ def export_sens(path: str,
             if (depth.shape[1], depth.shape[0]) != out_size:
                 depth = cv2.resize(depth, out_size,
                                    interpolation=cv2.INTER_NEAREST)
-            if shift != 1000:  # store millimetres, whatever the sensor unit
-                depth = np.clip(np.rint(depth * (1000.0 / shift)), 0,
-                                65535).astype(np.uint16)
-            ok = cv2.imwrite(osp.join(dirs['color'], f'{i}.jpg'), color,
-                             [cv2.IMWRITE_JPEG_QUALITY, jpeg_quality])
-            ok &= cv2.imwrite(osp.join(dirs['depth'], f'{i}.png'), depth)
-            if not ok:
-                raise OSError(f'Cannot write frame {i} under {root}.')
+            write_image_atomic(osp.join(dirs['color'], f'{i}.jpg'), color,
+                               [cv2.IMWRITE_JPEG_QUALITY, jpeg_quality])
+            # millimetres, whatever the sensor unit (raw / shift metres)
+            write_depth_png(osp.join(dirs['depth'], f'{i}.png'),
+                            depth.astype(np.float64) / shift)
             np.savetxt(osp.join(dirs['pose'], f'{i}.txt'), pose, fmt='%.6f')
             counts['exported'] += 1
     if show_progress:

@@ -11,7 +11,7 @@ poses of the same room, frame 0 is exactly ``render_scene(seed + k)``)::
     OUT_DIR/scene%04d_00/color/%06d.jpg   BGR->JPEG (quality 95)
                         depth/%06d.png    uint16 millimetres, 0 = invalid
                         label/%06d.png    uint8 SYNTHETIC class ids (index
-                                          into synthetic_scenes.CLASSES,
+                                          into synthetic.CLASSES,
                                           255 = ignore); NOT NYU40 ids
                         instance/%06d.png uint8 surface ids
                         pose/%06d.txt     4x4 camera-to-world
@@ -27,8 +27,9 @@ import cv2
 import numpy as np
 from mmengine.utils import ProgressBar
 
-from projects.depth_pixpro.datasets.synthetic_scenes import (
-    CLASSES, render_scene_views)
+from projects.depth_pixpro.datasets.depth_io import (write_depth_png,
+                                                     write_image_atomic)
+from projects.depth_pixpro.synthetic import CLASSES, render_scene_views
 
 
 def parse_args(argv=None):
@@ -69,11 +70,6 @@ def _write_matrix(path: str, matrix: np.ndarray) -> None:
     np.savetxt(path, np.asarray(matrix, np.float64), fmt='%.9g')
 
 
-def _write_png(path: str, image: np.ndarray) -> None:
-    if not cv2.imwrite(path, image):
-        raise OSError(f'could not write {path}; check the output folder')
-
-
 def write_scene(out_dir: str, index: int, views: list) -> None:
     """Write the frames of one scene to ``out_dir/scene%04d_00``."""
     scene_dir = osp.join(out_dir, f'scene{index:04d}_00')
@@ -85,16 +81,14 @@ def write_scene(out_dir: str, index: int, views: list) -> None:
         _write_matrix(osp.join(scene_dir, name), intrinsic)
     for f, view in enumerate(views):
         stem = f'{f:06d}'
-        if not cv2.imwrite(
-                osp.join(scene_dir, 'color', stem + '.jpg'), view['img'],
-            [cv2.IMWRITE_JPEG_QUALITY, 95]):
-            raise OSError(f'could not write colour frame into {scene_dir}')
-        depth_mm = np.clip(np.round(view['depth'] * 1000.0), 0, 65535)
-        _write_png(
-            osp.join(scene_dir, 'depth', stem + '.png'),
-            depth_mm.astype(np.uint16))
-        _write_png(osp.join(scene_dir, 'label', stem + '.png'), view['label'])
-        _write_png(
+        write_image_atomic(
+            osp.join(scene_dir, 'color', stem + '.jpg'), view['img'],
+            [cv2.IMWRITE_JPEG_QUALITY, 95])
+        write_depth_png(
+            osp.join(scene_dir, 'depth', stem + '.png'), view['depth'])
+        write_image_atomic(
+            osp.join(scene_dir, 'label', stem + '.png'), view['label'])
+        write_image_atomic(
             osp.join(scene_dir, 'instance', stem + '.png'), view['instance'])
         _write_matrix(osp.join(scene_dir, 'pose', stem + '.txt'), view['pose'])
 

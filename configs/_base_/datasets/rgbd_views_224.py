@@ -24,7 +24,10 @@ grayscale = dict(
     keep_channels=True,
     channel_weights=(0.114, 0.587, 0.2989))
 view_pipeline1 = [
-    dict(type='RGBDRandomResizedCrop', size=crop_size, scale=(0.08, 1.)),
+    dict(
+        type='RGBDRandomResizedCrop',
+        scale=crop_size,
+        crop_ratio_range=(0.08, 1.)),
     dict(type='RGBDRandomFlip', prob=0.5),
     color_jitter,
     grayscale,
@@ -36,7 +39,10 @@ view_pipeline1 = [
     dict(type='Solarize', thr=128, prob=0.),
 ]
 view_pipeline2 = [
-    dict(type='RGBDRandomResizedCrop', size=crop_size, scale=(0.08, 1.)),
+    dict(
+        type='RGBDRandomResizedCrop',
+        scale=crop_size,
+        crop_ratio_range=(0.08, 1.)),
     dict(type='RGBDRandomFlip', prob=0.5),
     color_jitter,
     grayscale,

@@ -3,7 +3,10 @@
 _base_ = ['./rgbd_views_224.py']
 crop_size = 64
 view_pipeline1 = [
-    dict(type='RGBDRandomResizedCrop', size=crop_size, scale=(0.2, 1.)),
+    dict(
+        type='RGBDRandomResizedCrop',
+        scale=crop_size,
+        crop_ratio_range=(0.2, 1.)),
     dict(type='RGBDRandomFlip', prob=0.5),
     {{_base_.color_jitter}},
     {{_base_.grayscale}},
@@ -11,7 +14,10 @@ view_pipeline1 = [
          magnitude_std='inf', prob=1.),
 ]
 view_pipeline2 = [
-    dict(type='RGBDRandomResizedCrop', size=crop_size, scale=(0.2, 1.)),
+    dict(
+        type='RGBDRandomResizedCrop',
+        scale=crop_size,
+        crop_ratio_range=(0.2, 1.)),
     dict(type='RGBDRandomFlip', prob=0.5),
     {{_base_.color_jitter}},
     {{_base_.grayscale}},

@@ -1,5 +1,15 @@
-"""RGB-D pretraining datasets (mmpretrain registry) and segmentation datasets
-(mmseg registry). Each module registers its classes on import."""
+"""Data, by role.
+
+* RGB-D pretraining datasets (mmpretrain ``DATASETS``): one module per
+  source (``scannet``, ``cityscapes``, ``nyuv2``, ``folder``, ``synthetic``)
+  on the shared ``base_rgbd``; their transforms in ``transforms/``.
+* Depth file I/O (``depth_io``): the one encoder/decoder of depth PNGs.
+* Segmentation datasets (mmseg ``DATASETS``): the ``segmentation`` package.
+
+Each module registers its classes on import. The renderer of the synthetic
+scenes is the package :mod:`projects.depth_pixpro.synthetic`; the metric is
+in :mod:`projects.depth_pixpro.evaluation`.
+"""
 from . import transforms  # noqa: F401
 from .base_rgbd import BaseRGBDDataset  # noqa: F401
 from .cityscapes import CityscapesRGBDDataset  # noqa: F401
@@ -7,6 +17,7 @@ from .folder import RGBDFolderDataset  # noqa: F401
 from .nyuv2 import NYUv2RGBDDataset  # noqa: F401
 from .scannet import ScanNetRGBDDataset  # noqa: F401
 from .synthetic import SyntheticRGBDDataset  # noqa: F401
-from .seg_datasets import (NYUv2Seg13Dataset, NYUv2SegDataset,  # noqa: F401
+from .segmentation import (NYUv2Seg13Dataset, NYUv2SegDataset,  # noqa: F401
                            ScanNet2DSegDataset, SyntheticSceneSegDataset)
-from .seg_metric import PerClassIoUMetric  # noqa: F401
+# Old location of the metric (configs may import it from here).
+from ..evaluation.metrics import PerClassIoUMetric  # noqa: F401,E402

@@ -2,7 +2,7 @@
 
 Every item is a dict for ``LoadImageFromFile`` + ``LoadDepth``::
 
-    img_path, depth_path, depth_format, depth_scale, depth_kind
+    img_path, depth_map_path, depth_format, depth_scale, depth_kind
     [+ camera_path, max_depth, resize_img_to_depth, ...]
 
 There are no labels: pretraining is self-supervised.
@@ -13,6 +13,9 @@ from typing import List, Optional, Sequence
 
 from mmengine.logging import print_log
 from mmpretrain.datasets import BaseDataset
+
+from .. import structures as K
+from ..structures import canonical_depth_kind
 
 __all__ = ['BaseRGBDDataset', 'list_files', 'read_name_list']
 
@@ -60,7 +63,8 @@ class BaseRGBDDataset(BaseDataset):
 
     Args:
         data_root (str): Dataset root directory.
-        depth_kind (str): ``'metric'``, ``'inverse'`` or ``'relative'``,
+        depth_kind (str): ``'metric'``, ``'inverse'`` or ``'scale_free'``
+            (old spelling ``'relative'`` accepted with a DeprecationWarning),
             recorded in every item. Defaults to ``'metric'``.
         ann_file (str): Optional list file, relative to ``data_root``.
         **kwargs: Passed to :class:`mmpretrain.datasets.BaseDataset`
@@ -79,7 +83,8 @@ class BaseRGBDDataset(BaseDataset):
             raise FileNotFoundError(
                 f'{type(self).__name__}: dataset root {data_root!r} does not '
                 f'exist. {self.PREPARE_HINT}')
-        self.depth_kind = depth_kind
+        self.depth_kind = canonical_depth_kind(
+            depth_kind, f'{type(self).__name__}(depth_kind=...)')
         super().__init__(
             ann_file=ann_file,
             data_root=osp.expanduser(data_root),
@@ -102,10 +107,11 @@ class BaseRGBDDataset(BaseDataset):
 
     def make_item(self, img_path: str, depth_path: str, **extra) -> dict:
         """One data item with the depth format information."""
-        item = dict(
-            img_path=img_path,
-            depth_path=depth_path,
-            depth_kind=self.depth_kind)
+        item = {
+            K.IMG_PATH: img_path,
+            K.DEPTH_PATH: depth_path,
+            K.DEPTH_KIND: self.depth_kind
+        }
         item.update(extra)
         return item
 

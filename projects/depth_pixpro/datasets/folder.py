@@ -2,7 +2,7 @@
 
 For RGB-D data in no known layout, or RGB data whose depth was predicted
 offline by a monocular network (then set ``depth_kind='inverse'`` or
-``'relative'``). Two ways to pair images with depth maps:
+``'scale_free'``). Two ways to pair images with depth maps:
 
 * folders: ``data_root/img_dir/<name><img_suffix>`` with
   ``data_root/depth_dir/<name><depth_suffix>`` (sub-folders allowed);
@@ -18,6 +18,7 @@ from typing import List, Optional
 
 from mmpretrain.registry import DATASETS
 
+from ..structures import canonical_depth_kind
 from .base_rgbd import BaseRGBDDataset, list_files
 
 __all__ = ['RGBDFolderDataset']
@@ -37,7 +38,10 @@ def read_depth_info(depth_root: str) -> dict:
             info = json.load(f)
     except (OSError, ValueError) as err:
         raise ValueError(f'cannot read {path}: {err}') from err
-    return {k: info[k] for k in ('depth_kind', 'depth_scale') if k in info}
+    found = {k: info[k] for k in ('depth_kind', 'depth_scale') if k in info}
+    if 'depth_kind' in found:
+        found['depth_kind'] = canonical_depth_kind(found['depth_kind'], path)
+    return found
 
 
 @DATASETS.register_module()
@@ -59,7 +63,7 @@ class RGBDFolderDataset(BaseRGBDDataset):
         depth_format (str, optional): ``'png'``, ``'npy'``, ``'npz'``; None
             infers it from the suffix. Defaults to None.
         depth_kind (str, optional): ``'metric'``, ``'inverse'`` or
-            ``'relative'``. None: from ``depth_dir/depth_info.json`` if
+            ``'scale_free'``. None: from ``depth_dir/depth_info.json`` if
             present, else ``'metric'``. Defaults to None.
         img_suffix (str): Defaults to ``'.png'``.
         depth_suffix (str): Defaults to ``'.png'``.

@@ -15,6 +15,7 @@ Depth PNGs are uint16 millimetres. Frames whose pose holds ``-inf``/NaN
 """
 import os
 import os.path as osp
+import warnings
 from typing import List, Optional, Sequence
 
 from mmpretrain.registry import DATASETS
@@ -52,10 +53,12 @@ class ScanNetRGBDDataset(BaseRGBDDataset):
             ``split_file``). Defaults to None.
         frame_step (int): Keep every ``frame_step``-th frame of each scene
             (in frame-number order). Defaults to 1.
-        resize_color_to_depth (bool): Resize colour to the depth resolution
+        resize_img_to_depth (bool): Resize colour to the depth resolution
             in ``LoadDepth`` (reader.py exports colour at 1296x968, depth at
-            640x480). If False, depth is resized to the colour (nearest,
-            with a warning). Defaults to True.
+            640x480); the results key of the same name. If False, depth is
+            resized to the colour (nearest, with a warning). Defaults to True.
+            The old name ``resize_color_to_depth`` is accepted with a
+            DeprecationWarning.
         skip_invalid_pose (bool): Drop frames whose pose has -inf/NaN. Reads
             one small text file per frame at start-up. Defaults to True.
         depth_scale (float): ``metres = raw / depth_scale``. Defaults to 1000.
@@ -75,18 +78,24 @@ class ScanNetRGBDDataset(BaseRGBDDataset):
                  split_file: Optional[str] = None,
                  scenes: Optional[Sequence[str]] = None,
                  frame_step: int = 1,
-                 resize_color_to_depth: bool = True,
+                 resize_img_to_depth: bool = True,
                  skip_invalid_pose: bool = True,
                  depth_scale: float = 1000.0,
                  color_suffix: str = '.jpg',
                  depth_suffix: str = '.png',
                  **kwargs):
+        if 'resize_color_to_depth' in kwargs:
+            warnings.warn(
+                'ScanNetRGBDDataset(resize_color_to_depth=...) is deprecated:'
+                ' use resize_img_to_depth=... (the LoadDepth results key).',
+                DeprecationWarning, stacklevel=2)
+            resize_img_to_depth = kwargs.pop('resize_color_to_depth')
         if int(frame_step) < 1:
             raise ValueError(f'frame_step must be >= 1, got {frame_step}')
         self.split_file = split_file
         self.scenes = list(scenes) if scenes is not None else None
         self.frame_step = int(frame_step)
-        self.resize_color_to_depth = resize_color_to_depth
+        self.resize_img_to_depth = resize_img_to_depth
         self.skip_invalid_pose = skip_invalid_pose
         self.depth_scale = float(depth_scale)
         self.color_suffix = color_suffix
@@ -141,7 +150,7 @@ class ScanNetRGBDDataset(BaseRGBDDataset):
                     osp.join(root, 'depth', depth_name),
                     depth_format='png',
                     depth_scale=self.depth_scale,
-                    resize_img_to_depth=self.resize_color_to_depth,
+                    resize_img_to_depth=self.resize_img_to_depth,
                     scene=scene,
                     frame_id=stem))
         name = type(self).__name__

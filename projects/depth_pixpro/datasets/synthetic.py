@@ -4,7 +4,7 @@ from typing import Optional, Sequence, Union
 from mmpretrain.datasets import BaseDataset
 from mmpretrain.registry import DATASETS
 
-from .synthetic_scenes import CLASSES, render_scene
+from ..synthetic import CLASSES, render_scene
 
 
 @DATASETS.register_module()
@@ -17,8 +17,8 @@ class SyntheticRGBDDataset(BaseDataset):
     so pipelines start directly at ``RGBDMultiView``:
 
     ``img`` (HxWx3 uint8 BGR), ``depth`` (HxW float32 metres),
-    ``gt_seg_map`` (HxW uint8, index into
-    :data:`~.synthetic_scenes.CLASSES`, 255 = ignore), ``K`` (3x3 float32),
+    ``gt_seg_map`` (HxW uint8, index into the renderer's ``CLASSES``, 255 =
+    ignore), ``K`` (3x3 float32),
     ``pose`` (4x4 float32 camera-to-world), ``img_shape``, ``ori_shape``,
     ``sample_idx``, ``seed``.
 
@@ -30,7 +30,7 @@ class SyntheticRGBDDataset(BaseDataset):
         difficulty (float): Renderer difficulty in [0, 1] (how little colour
             and texture separate surfaces). Defaults to 0.5.
         render_options (dict, optional): Extra ``render_scene`` options
-            (see ``synthetic_scenes.DEFAULT_OPTIONS``).
+            (see ``synthetic.DEFAULT_OPTIONS``).
         pipeline (Sequence): Transforms. Defaults to ().
         **kwargs: Other :class:`mmpretrain.datasets.BaseDataset` arguments
             (``indices``, ``serialize_data``, ``lazy_init``, ...).

@@ -6,11 +6,13 @@ transform turns it into one convention shared by the whole pipeline:
 * ``results['depth']``: ``HxW float32``, metres for metric depth, ``0`` where
   the depth is unknown (sensor hole, NaN/inf, negative, beyond ``max_depth``).
 * ``results['depth_kind']``: ``'metric'`` (metres, use the head's
-  ``'relative'``/``'absolute'`` depth test), ``'inverse'`` or ``'relative'``
+  ``'relative'``/``'absolute'`` depth test), ``'inverse'`` or ``'scale_free'``
   (a monocular network's output, kept as stored: its scale/shift are unknown,
   so the head should use ``mode='normalized'``, which min-max normalises per
   image; we deliberately do not compute ``1/x`` of an affine-invariant inverse
-  depth, whose unknown shift makes the reciprocal meaningless).
+  depth, whose unknown shift makes the reciprocal meaningless). The old
+  spelling ``'relative'`` of ``'scale_free'`` is accepted with a
+  DeprecationWarning.
 
 Storage formats (``results['depth_format']`` or inferred from the suffix):
 
@@ -29,15 +31,16 @@ Storage formats (``results['depth_format']`` or inferred from the suffix):
 
 Per-sample values written by the dataset (``depth_format``, ``depth_scale``,
 ``depth_kind``, ``max_depth``) take precedence; the transform's arguments are
-the defaults for samples that do not carry them.
+the defaults for samples that do not carry them. The depth file is
+``results['depth_map_path']`` (the key mmseg uses; the older
+``results['depth_path']`` is still read). Decoding lives in
+:mod:`..depth_io`.
 """
-import io
 import json
 import os.path as osp
 import warnings
 from typing import Optional, Tuple
 
-import cv2
 import mmcv
 import numpy as np
 from mmcv.transforms import BaseTransform
@@ -45,17 +48,24 @@ from mmengine import fileio
 from mmpretrain.registry import TRANSFORMS as PRETRAIN_TRANSFORMS
 from mmseg.registry import TRANSFORMS as SEG_TRANSFORMS
 
+from ... import structures as K
+from ...structures import canonical_depth_kind
+from ..depth_io import decode_depth_array, decode_depth_png
+
 __all__ = [
     'LoadDepth', 'DepthSizeMismatchWarning', 'sanitize_depth',
     'disparity_to_depth', 'decode_depth_png', 'read_cityscapes_camera',
-    'infer_depth_format'
+    'infer_depth_format', 'depth_path_of', 'DEFAULT_DEPTH_SCALES'
 ]
 
 DEPTH_FORMATS = ('png', 'npy', 'npz', 'cityscapes_disparity')
-DEPTH_KINDS = ('metric', 'inverse', 'relative')
-# Raw value -> metres divisor used when neither the sample nor the transform
-# names one: 16-bit PNGs are millimetres (ScanNet, NYUv2), arrays are metres.
-DEFAULT_SCALES = dict(png=1000.0, npy=1.0, npz=1.0)
+DEPTH_KINDS = K.DEPTH_KINDS
+#: Depth unit per storage format (``depth = raw / scale``) used when neither
+#: the sample nor the transform names one: 16-bit PNGs are millimetres
+#: (ScanNet, NYUv2), arrays are metres.
+DEFAULT_DEPTH_SCALES = dict(png=1000.0, npy=1.0, npz=1.0)
+#: Old name of :data:`DEFAULT_DEPTH_SCALES`.
+DEFAULT_SCALES = DEFAULT_DEPTH_SCALES
 
 
 class DepthSizeMismatchWarning(UserWarning):
@@ -126,34 +136,14 @@ def read_cityscapes_camera(camera: dict, source: str) -> Tuple[float, float]:
     return baseline, fx
 
 
-def decode_depth_png(data: bytes, path: str,
-                     allow_8bit: bool = False) -> np.ndarray:
-    """Decode a single-channel depth PNG, keeping its bit depth.
-
-    Args:
-        data (bytes): File content.
-        path (str): File name, for error messages.
-        allow_8bit (bool): Accept an 8-bit PNG instead of raising.
-
-    Returns:
-        np.ndarray: ``HxW`` uint16 (or uint8 when allowed) raw values.
-    """
-    raw = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
-    if raw is None:
-        raise ValueError(f'Cannot decode depth image {path}: the file is '
-                         'corrupt or not an image. Re-export it.')
-    if raw.ndim != 2:
-        raise ValueError(
-            f'Depth image {path} has {raw.shape[2]} channels; a depth map '
-            'must be a single-channel 16-bit PNG (a colourised depth '
-            'visualisation cannot be used as depth).')
-    if raw.dtype == np.uint8 and not allow_8bit:
-        raise ValueError(
-            f'Depth image {path} is 8-bit, but 16-bit depth was expected '
-            '(e.g. millimetres). 8 bits cannot hold metric depth; re-export '
-            'it as uint16, or set LoadDepth(allow_8bit=True) if this map '
-            'really is 8-bit (relative) depth.')
-    return raw
+def depth_path_of(results: dict) -> str:
+    """The depth file of a sample: ``depth_map_path`` (or the older key
+    ``depth_path``)."""
+    path = results.get(K.DEPTH_PATH) or results.get(K.LEGACY_DEPTH_PATH)
+    if not path:
+        raise KeyError(f'LoadDepth needs results[{K.DEPTH_PATH!r}] (the '
+                       'depth file); the dataset did not set it.')
+    return path
 
 
 def infer_depth_format(path: str) -> str:
@@ -170,11 +160,13 @@ def infer_depth_format(path: str) -> str:
 
 @PRETRAIN_TRANSFORMS.register_module()
 class LoadDepth(BaseTransform):
-    """Load ``results['depth_path']`` as ``results['depth']`` (see module doc).
+    """Load ``results['depth_map_path']`` as ``results['depth']`` (see the
+    module doc).
 
-    Required keys: ``depth_path``; optional ``depth_format``,
-    ``depth_scale``, ``depth_kind``, ``max_depth``, ``camera`` /
-    ``camera_path``, ``resize_img_to_depth``, ``img``.
+    Required keys: ``depth_map_path`` (or the older ``depth_path``);
+    optional ``depth_format``, ``depth_scale``, ``depth_kind``,
+    ``max_depth``, ``camera`` / ``camera_path``, ``resize_img_to_depth``,
+    ``img``.
 
     Added keys: ``depth`` (HxW float32), ``depth_kind``. When the image is
     resized to the depth (``resize_img_to_depth``): ``img``, ``img_shape``.
@@ -185,7 +177,7 @@ class LoadDepth(BaseTransform):
         depth_scale (float, optional): Default ``raw / depth_scale = metres``;
             None means 1000 for PNG, 1 for arrays. Defaults to None.
         depth_kind (str): Default kind, one of ``'metric'``, ``'inverse'``,
-            ``'relative'``. Defaults to ``'metric'``.
+            ``'scale_free'``. Defaults to ``'metric'``.
         max_depth (float, optional): Default upper bound; farther values
             become invalid. Defaults to None.
         depth_key (str): Array name inside ``.npz`` files with several
@@ -214,9 +206,7 @@ class LoadDepth(BaseTransform):
         if depth_format is not None and depth_format not in DEPTH_FORMATS:
             raise ValueError(f'depth_format must be one of {DEPTH_FORMATS}, '
                              f'got {depth_format!r}')
-        if depth_kind not in DEPTH_KINDS:
-            raise ValueError(
-                f'depth_kind must be one of {DEPTH_KINDS}, got {depth_kind!r}')
+        depth_kind = canonical_depth_kind(depth_kind, 'LoadDepth')
         if on_size_mismatch not in ('resize', 'error'):
             raise ValueError("on_size_mismatch must be 'resize' or 'error', "
                              f'got {on_size_mismatch!r}')
@@ -254,33 +244,16 @@ class LoadDepth(BaseTransform):
             if raw.dtype == np.uint8:
                 self.num_8bit += 1
             return raw
-        try:
-            arrays = np.load(io.BytesIO(data), allow_pickle=False)
-            if fmt == 'npz':
-                names = list(arrays.keys())
-                key = self.depth_key if self.depth_key in names else (
-                    names[0] if len(names) == 1 else None)
-                if key is None:
-                    raise ValueError(f'no array named {self.depth_key!r} '
-                                     f'among {names}')
-                arrays = arrays[key]
-        except Exception as e:
-            raise ValueError(f'Cannot read depth array {path}: {e}') from e
-        raw = np.asarray(arrays)
-        raw = raw[..., 0] if raw.ndim == 3 and raw.shape[-1] == 1 else raw
-        if raw.ndim != 2 or not np.issubdtype(raw.dtype, np.number):
-            raise ValueError(f'Depth array {path} must be a 2-D numeric '
-                             f'array, got {raw.dtype} {raw.shape}.')
-        return raw
+        return decode_depth_array(data, path, fmt, self.depth_key)
 
     def _camera(self, results: dict) -> Tuple[float, float]:
         if results.get('camera') is not None:
             return read_cityscapes_camera(results['camera'],
-                                          f"for {results['depth_path']}")
+                                          f'for {depth_path_of(results)}')
         path = results.get('camera_path')
         if path is None:
             raise ValueError(
-                f"Disparity {results['depth_path']} needs camera parameters: "
+                f'Disparity {depth_path_of(results)} needs camera parameters: '
                 "the dataset must set results['camera'] or "
                 "results['camera_path'].")
         try:
@@ -307,7 +280,7 @@ class LoadDepth(BaseTransform):
         ih, iw = img.shape[:2]
         if self.on_size_mismatch == 'error':
             raise ValueError(
-                f"Depth {results['depth_path']} is {w}x{h} but the image "
+                f'Depth {depth_path_of(results)} is {w}x{h} but the image '
                 f"{results.get('img_path', '')} is {iw}x{ih}. Export depth "
                 "at the image resolution, or use "
                 "LoadDepth(on_size_mismatch='resize').")
@@ -315,7 +288,7 @@ class LoadDepth(BaseTransform):
         if (depth.shape, (ih, iw)) not in self._warned_sizes:
             self._warned_sizes.add((depth.shape, (ih, iw)))
             warnings.warn(
-                f"Depth {results['depth_path']} is {w}x{h} but the image is "
+                f'Depth {depth_path_of(results)} is {w}x{h} but the image is '
                 f'{iw}x{ih}; resizing depth with nearest interpolation (shown '
                 'once per size pair; see LoadDepth.num_resized).',
                 DepthSizeMismatchWarning)
@@ -326,21 +299,20 @@ class LoadDepth(BaseTransform):
         """Add ``depth`` (HxW float32, 0 = invalid) and ``depth_kind``.
 
         Args:
-            results (dict): Needs ``depth_path`` (see the class doc).
+            results (dict): Needs ``depth_map_path`` (see the class doc).
 
         Returns:
             dict: The updated results.
         """
-        path = results['depth_path']
+        path = depth_path_of(results)
         fmt = results.get('depth_format') or self.depth_format \
             or infer_depth_format(path)
         if fmt not in DEPTH_FORMATS:
             raise ValueError(f'Unknown depth_format {fmt!r} for {path}; use '
                              f'one of {DEPTH_FORMATS}.')
-        kind = results.get('depth_kind') or self.depth_kind
-        if kind not in DEPTH_KINDS:
-            raise ValueError(f'Unknown depth_kind {kind!r} for {path}; use '
-                             f'one of {DEPTH_KINDS}.')
+        kind = results.get(K.DEPTH_KIND)
+        kind = self.depth_kind if not kind else canonical_depth_kind(
+            kind, f'depth_kind of {path}')
         max_depth = results.get('max_depth')
         max_depth = self.max_depth if max_depth is None else max_depth
         if 'img' in results and results['img'] is None:
@@ -354,7 +326,7 @@ class LoadDepth(BaseTransform):
             depth = disparity_to_depth(raw, *self._camera(results))
         else:
             scale = results.get('depth_scale') or self.depth_scale \
-                or DEFAULT_SCALES[fmt]
+                or DEFAULT_DEPTH_SCALES[fmt]
             depth = raw.astype(np.float32) / np.float32(scale)
         depth = sanitize_depth(depth, max_depth)
 

@@ -1,0 +1,172 @@
+"""Depth file I/O: the one place that encodes and decodes stored depth.
+
+The project stores depth as single-channel uint16 PNGs with
+``raw = round(depth * depth_scale)`` (``depth_scale=1000``: millimetres, as
+ScanNet and NYUv2) and ``raw = 0`` for invalid pixels; every writer (the
+dataset converters, the synthetic segmentation cache, ``tools/
+generate_depth.py``) calls :func:`write_depth_png`, and ``LoadDepth`` reads
+through :func:`decode_depth_png` / :func:`decode_depth_array`.
+"""
+import io
+import os
+import os.path as osp
+from typing import Optional, Sequence
+
+import cv2
+import numpy as np
+
+__all__ = [
+    'MM_PER_METRE', 'UINT16_MAX', 'encode_depth_png', 'write_depth_png',
+    'write_image_atomic', 'decode_depth_png', 'decode_depth_array',
+    'read_depth_png'
+]
+
+#: ``depth_scale`` of millimetre PNGs (ScanNet, NYUv2, our converters).
+MM_PER_METRE = 1000.0
+UINT16_MAX = 65535
+
+
+def encode_depth_png(depth: np.ndarray,
+                     depth_scale: float = MM_PER_METRE) -> np.ndarray:
+    """Depth -> the uint16 values stored in a depth PNG.
+
+    Args:
+        depth (np.ndarray): HxW depth of any float or int dtype (metres for
+            metric depth).
+        depth_scale (float): ``raw = round(depth * depth_scale)``. Defaults
+            to 1000 (millimetres).
+
+    Returns:
+        np.ndarray: HxW uint16; 0 where the depth is NaN, infinite, <= 0 or
+        too large for 16 bits (invalid: never saturated to 65535, which
+        would be a wrong depth).
+    """
+    if not depth_scale > 0:
+        raise ValueError(f'depth_scale must be > 0, got {depth_scale}')
+    depth = np.asarray(depth, dtype=np.float64)
+    with np.errstate(invalid='ignore', over='ignore'):
+        raw = np.rint(np.where(np.isfinite(depth), depth, 0.) * depth_scale)
+    valid = (raw > 0) & (raw <= UINT16_MAX)
+    return np.where(valid, raw, 0).astype(np.uint16)
+
+
+def write_image_atomic(path: str,
+                       image: np.ndarray,
+                       params: Optional[Sequence[int]] = None) -> None:
+    """Write an image file atomically (temporary file + ``os.replace``), so
+    that a crash or a concurrent reader never sees a partial file.
+
+    Args:
+        path (str): Destination; its suffix selects the encoder.
+        image (np.ndarray): What ``cv2.imwrite`` accepts.
+        params (Sequence[int], optional): ``cv2.imwrite`` parameters.
+    """
+    folder = osp.dirname(path)
+    if folder:
+        os.makedirs(folder, exist_ok=True)
+    stem, ext = osp.splitext(path)
+    tmp = f'{stem}.{os.getpid()}.tmp{ext}'
+    try:
+        if not cv2.imwrite(tmp, image, list(params or [])):
+            raise OSError(f'could not write {path}; check the output folder')
+        os.replace(tmp, path)
+    finally:
+        if osp.exists(tmp):
+            os.remove(tmp)
+
+
+def write_depth_png(path: str,
+                    depth: np.ndarray,
+                    depth_scale: float = MM_PER_METRE) -> np.ndarray:
+    """Encode depth with :func:`encode_depth_png` and write it atomically.
+
+    Args:
+        path (str): Destination ``.png``.
+        depth (np.ndarray): HxW depth (metres for metric depth).
+        depth_scale (float): Defaults to 1000 (millimetres).
+
+    Returns:
+        np.ndarray: The uint16 values written.
+    """
+    raw = encode_depth_png(depth, depth_scale)
+    write_image_atomic(path, raw)
+    return raw
+
+
+def decode_depth_png(data: bytes, path: str,
+                     allow_8bit: bool = False) -> np.ndarray:
+    """Decode a single-channel depth PNG, keeping its bit depth.
+
+    Args:
+        data (bytes): File content.
+        path (str): File name, for error messages.
+        allow_8bit (bool): Accept an 8-bit PNG instead of raising.
+
+    Returns:
+        np.ndarray: ``HxW`` uint16 (or uint8 when allowed) raw values.
+    """
+    raw = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+    if raw is None:
+        raise ValueError(f'Cannot decode depth image {path}: the file is '
+                         'corrupt or not an image. Re-export it.')
+    if raw.ndim != 2:
+        raise ValueError(
+            f'Depth image {path} has {raw.shape[2]} channels; a depth map '
+            'must be a single-channel 16-bit PNG (a colourised depth '
+            'visualisation cannot be used as depth).')
+    if raw.dtype == np.uint8 and not allow_8bit:
+        raise ValueError(
+            f'Depth image {path} is 8-bit, but 16-bit depth was expected '
+            '(e.g. millimetres). 8 bits cannot hold metric depth; re-export '
+            'it as uint16, or set LoadDepth(allow_8bit=True) if this map '
+            'really is 8-bit (relative) depth.')
+    return raw
+
+
+def decode_depth_array(data: bytes, path: str, fmt: str,
+                       key: str = 'depth') -> np.ndarray:
+    """Decode a ``.npy`` / ``.npz`` depth array (never unpickling).
+
+    Args:
+        data (bytes): File content.
+        path (str): File name, for error messages.
+        fmt (str): ``'npy'`` or ``'npz'``.
+        key (str): Array name inside an ``.npz`` with several arrays (one
+            array is taken whatever its name). Defaults to ``'depth'``.
+
+    Returns:
+        np.ndarray: HxW numeric array of raw values.
+    """
+    try:
+        arrays = np.load(io.BytesIO(data), allow_pickle=False)
+        if fmt == 'npz':
+            names = list(arrays.keys())
+            name = key if key in names else (
+                names[0] if len(names) == 1 else None)
+            if name is None:
+                raise ValueError(f'no array named {key!r} among {names}')
+            arrays = arrays[name]
+    except Exception as e:
+        raise ValueError(f'Cannot read depth array {path}: {e}') from e
+    raw = np.asarray(arrays)
+    raw = raw[..., 0] if raw.ndim == 3 and raw.shape[-1] == 1 else raw
+    if raw.ndim != 2 or not np.issubdtype(raw.dtype, np.number):
+        raise ValueError(f'Depth array {path} must be a 2-D numeric '
+                         f'array, got {raw.dtype} {raw.shape}.')
+    return raw
+
+
+def read_depth_png(path: str,
+                   depth_scale: float = MM_PER_METRE) -> np.ndarray:
+    """Read a depth PNG written by :func:`write_depth_png`.
+
+    Args:
+        path (str): The ``.png``.
+        depth_scale (float): ``depth = raw / depth_scale``. Defaults to 1000.
+
+    Returns:
+        np.ndarray: HxW float32 depth, 0 = invalid.
+    """
+    with open(path, 'rb') as f:
+        raw = decode_depth_png(f.read(), path)
+    return raw.astype(np.float32) / np.float32(depth_scale)
