@@ -6,6 +6,11 @@ custom_imports = dict(
 
 default_hooks = dict(
     logger=dict(type='LoggerHook', interval=10),
-    checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=3))
+    checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=3),
+    # watch pretraining (engine/hooks): one warning when the projections
+    # collapse (feat_std, logged with the losses), one line for the frozen
+    # target parameters and one summary line of the run
+    collapse_monitor=dict(type='CollapseMonitorHook'),
+    run_summary=dict(type='RunSummaryHook'))
 
 log_processor = dict(window_size=10)

@@ -1,5 +1,10 @@
 """Training hooks."""
+from .collapse_monitor_hook import CollapseMonitorHook
 from .pair_visualization_hook import PairVisualizationHook
+from .run_summary_hook import RunSummaryHook
 from .safe_checkpoint_hook import SafeCheckpointHook
 
-__all__ = ['SafeCheckpointHook', 'PairVisualizationHook']
+__all__ = [
+    'SafeCheckpointHook', 'PairVisualizationHook', 'CollapseMonitorHook',
+    'RunSummaryHook'
+]
