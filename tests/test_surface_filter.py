@@ -1,0 +1,150 @@
+"""Same-surface test (SurfacePairFilter) against a brute-force loop, and on
+the two scenes it exists for: a slanted floor and a small step."""
+import math
+
+import pytest
+import torch
+
+from projects.depth_pixpro.models.filters import (DepthPairFilter,
+                                                  SurfacePairFilter)
+from projects.depth_pixpro.models.heads.positive_pairs import \
+    positive_pair_masks
+from projects.depth_pixpro.models.utils import (grid_centers,
+                                                max_relative_jump,
+                                                segment_depth_jump)
+
+
+def _lookup(depth, coord, x, y):
+    """Depth of a view at an original-image point, None outside its crop."""
+    h, w = depth.shape
+    u = (x - coord[0]) / (coord[2] - coord[0])
+    v = (y - coord[1]) / (coord[3] - coord[1])
+    if not (0 <= u <= 1 and 0 <= v <= 1):
+        return None
+    col = min(max(math.floor(u * w), 0), w - 1)
+    row = min(max(math.floor(v * h), 0), h - 1)
+    return max(float(depth[row, col]), 0.)
+
+
+def _brute_jump(depth_q, coord_q, depth_k, coord_k, size, num_samples):
+    n = depth_q.size(0)
+    hw = size[0] * size[1]
+    jump = torch.zeros(n, hw, hw, dtype=torch.float64)
+    valid = torch.zeros(n, hw, hw, dtype=torch.bool)
+    qx, qy = grid_centers(coord_q, size)
+    kx, ky = grid_centers(coord_k, size)
+    for b in range(n):
+        cq, ck = coord_q[b].tolist(), coord_k[b].tolist()
+        for i in range(hw):
+            for j in range(hw):
+                x0, y0 = float(qx[b, i]), float(qy[b, i])
+                x1, y1 = float(kx[b, j]), float(ky[b, j])
+                samples = []
+                for s in range(num_samples):
+                    t = s / (num_samples - 1)
+                    x, y = x0 + t * (x1 - x0), y0 + t * (y1 - y0)
+                    z = _lookup(depth_q[b], cq, x, y)
+                    if z is None:
+                        z = _lookup(depth_k[b], ck, x, y)
+                    samples.append(z or 0.)
+                valid[b, i, j] = samples[0] > 0 and samples[-1] > 0
+                known = [z for z in samples if z > 0]
+                jump[b, i, j] = max(
+                    [abs(a - c) / max(a, c)
+                     for a, c in zip(known[:-1], known[1:])] or [0.])
+    return jump, valid
+
+
+def test_segment_jump_matches_loops():
+    gen = torch.Generator().manual_seed(0)
+    # Dyadic boxes and sample spacings keep every pixel lookup exact.
+    coord_q = torch.tensor([[0., 0., 1., 1.], [0.75, 0.125, 0.25, 0.625]],
+                           dtype=torch.float64)  # second: flipped
+    coord_k = torch.tensor([[0.25, 0.25, 0.75, 0.75], [0., 0., 0.5, 1.]],
+                           dtype=torch.float64)
+    depth_q = torch.rand(2, 8, 16, generator=gen, dtype=torch.float64) + 1
+    depth_k = torch.rand(2, 16, 8, generator=gen, dtype=torch.float64) + 1
+    depth_q[torch.rand(2, 8, 16, generator=gen) < 0.2] = 0.
+    depth_k[torch.rand(2, 16, 8, generator=gen) < 0.2] = 0.
+    for size, samples in (((4, 4), 9), ((2, 4), 5)):
+        got, got_valid = segment_depth_jump(depth_q, coord_q, depth_k,
+                                            coord_k, size, samples)
+        want, want_valid = _brute_jump(depth_q, coord_q, depth_k, coord_k,
+                                       size, samples)
+        assert torch.equal(got_valid, want_valid)
+        torch.testing.assert_close(got, want, rtol=1e-9, atol=1e-12)
+        assert got_valid.any() and not got_valid.all()
+
+
+def test_max_relative_jump_skips_unknown_samples():
+    samples = torch.tensor([[2., 0., 0., 3.], [0., 2., 2., 2.],
+                            [4., 4., 4., 0.], [0., 0., 0., 0.]])
+    jump, valid = max_relative_jump(samples)
+    torch.testing.assert_close(jump, torch.tensor([1. / 3, 0., 0., 0.]))
+    assert valid.tolist() == [True, False, False, False]
+
+
+def _view_depth(coord, hw, surface):
+    """A view's depth: ``surface(x, y)`` at each pixel centre."""
+    h, w = hw
+    u = (torch.arange(w, dtype=torch.float64) + 0.5) / w
+    v = (torch.arange(h, dtype=torch.float64) + 0.5) / h
+    x = coord[0] + u * (coord[2] - coord[0])
+    y = coord[1] + v * (coord[3] - coord[1])
+    return surface(x[None, :], y[:, None])
+
+
+def _two_views(surface, hw=(16, 16)):
+    coord = torch.tensor([[[0., 0., 1., 1.], [0.75, 0.25, 0.25, 0.75]]],
+                         dtype=torch.float64)  # view 2 flipped
+    depth = torch.stack([_view_depth(c, hw, surface) for c in coord[0]])
+    return coord.float(), depth[None].float()
+
+
+def test_slanted_floor_keeps_every_spatial_pair():
+    # One plane, depth 2 m at the top to 4 m at the bottom: no edge (3 %
+    # per pixel of the 32-pixel views, 7 % per sample on the longest
+    # segment).
+    coord, depth = _two_views(lambda x, y: 2. + 2. * y + 0. * x, (32, 32))
+    scale = dict(spatial_thresh=2.8, surface_thresh=0.1, depth_thresh=0.1)
+    surface = positive_pair_masks(coord, depth, (4, 4), scale,
+                                  [SurfacePairFilter()])
+    relative = positive_pair_masks(coord, depth, (4, 4), scale,
+                                   [DepthPairFilter()])
+    assert surface.spatial.sum() > 0
+    assert torch.equal(surface.final, surface.spatial)
+    # the relative test wrongly drops pairs of this one surface
+    assert relative.final.sum() < relative.spatial.sum()
+
+
+def test_small_step_removes_exactly_the_straddling_pairs():
+    # Two fronto-parallel planes, 2.0 m left of x = 0.5 and 2.2 m right of
+    # it: a 9 % step, under the relative test's 10 %.
+    coord, depth = _two_views(
+        lambda x, y: torch.where(x >= 0.5, 2.2, 2.0) + 0. * y)
+    scale = dict(spatial_thresh=2.8, surface_thresh=0.05, depth_thresh=0.1)
+    surface = positive_pair_masks(coord, depth, (4, 4), scale,
+                                  [SurfacePairFilter(num_samples=8)])
+    relative = positive_pair_masks(coord, depth, (4, 4), scale,
+                                   [DepthPairFilter()])
+    qx, _ = grid_centers(coord[:, 0], (4, 4))
+    kx, _ = grid_centers(coord[:, 1], (4, 4))
+    same_side = (qx[:, :, None] >= 0.5) == (kx[:, None, :] >= 0.5)
+    spatial = surface.spatial
+    assert (spatial & ~same_side).sum() > 0 and (spatial & same_side).sum()
+    assert torch.equal(surface.final, spatial & same_side)
+    assert torch.equal(relative.final, spatial)  # the step goes unseen
+
+
+def test_invalid_centres_follow_the_policy_and_thresholds():
+    coord, depth = _two_views(lambda x, y: 2. + 0. * x + 0. * y)
+    depth[:, 0] = 0.  # no depth in view 1
+    scale = dict(spatial_thresh=2.8, surface_thresh=0.05)
+    passed = positive_pair_masks(coord, depth, (4, 4), scale,
+                                 [SurfacePairFilter(invalid='pass')])
+    rejected = positive_pair_masks(coord, depth, (4, 4), scale,
+                                   [SurfacePairFilter(invalid='reject')])
+    assert torch.equal(passed.final, passed.spatial)
+    assert rejected.final.sum() == 0
+    with pytest.raises(ValueError, match='num_samples'):
+        SurfacePairFilter(num_samples=1)
