@@ -1,0 +1,375 @@
+"""Pair purity: how often the positive pairs of a filter join one class.
+
+For a pair of views of a labelled RGB-D image, every feature-grid cell gets
+the majority label of its pixels (cells whose majority is unlabelled are
+left out), and for each scale's spatial positives (PixPro's test at T) and
+each filter setting we count
+
+* purity = P(same class | pair kept),
+* recall = P(kept | same-class spatial pair),
+* kept pairs per image (all kept pairs, labelled or not).
+
+The masks are the head's own (:class:`PairTests`, as used by
+:func:`positive_pair_masks` and the head), so what is counted is what is
+trained on. Pairs are counted in the (view 1, view 2) order only: every
+test is symmetric, so the other order counts the same pairs again.
+"""
+import math
+from dataclasses import dataclass, field
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from ..models.heads.positive_pairs import PairTests
+
+#: Label value of unlabelled pixels (mmseg's ``ignore_index``).
+IGNORE_INDEX = 255
+
+
+def cell_majority_labels(label: Tensor, size: Sequence[int],
+                         num_classes: int) -> Tensor:
+    """Majority class of each cell of an (H, W) grid.
+
+    Cells are the bins of ``F.adaptive_avg_pool2d`` (those of the depth
+    pooling). Values outside ``[0, num_classes)`` (255 = ignore) are
+    unlabelled and take part in the vote as one more class: a cell whose
+    majority is unlabelled gets -1. Ties go to the smallest class id, and
+    a labelled class beats unlabelled pixels on a tie.
+
+    Args:
+        label (Tensor): [N, h, w] integer label maps.
+        size (Sequence[int]): Grid size (H, W).
+        num_classes (int): Number of classes K.
+
+    Returns:
+        Tensor: long [N, H*W], class id or -1.
+    """
+    if label.dim() != 3:
+        raise ValueError(f'label must be [N, h, w], got {tuple(label.shape)}')
+    label = label.long()
+    label = torch.where((label >= 0) & (label < num_classes), label,
+                        torch.full_like(label, num_classes))
+    onehot = F.one_hot(label, num_classes + 1).permute(0, 3, 1, 2).float()
+    votes = F.adaptive_avg_pool2d(onehot, tuple(int(s) for s in size))
+    majority = votes.flatten(2).argmax(dim=1)  # first max: smallest id
+    return torch.where(majority == num_classes,
+                       torch.full_like(majority, -1), majority)
+
+
+def pair_agreement(cells_q: Tensor, cells_k: Tensor) -> Tuple[Tensor, Tensor]:
+    """Which (query cell, key cell) pairs hold the same class.
+
+    Args:
+        cells_q (Tensor): [N, HW] majority labels of the query view (-1 =
+            unlabelled), from :func:`cell_majority_labels`.
+        cells_k (Tensor): [N, HW] those of the key view.
+
+    Returns:
+        tuple[Tensor, Tensor]: ``same`` and ``labelled`` (both cells have a
+        class), bool [N, HW, HW]; ``same`` implies ``labelled``.
+    """
+    labelled = (cells_q >= 0)[:, :, None] & (cells_k >= 0)[:, None, :]
+    same = (cells_q[:, :, None] == cells_k[:, None, :]) & labelled
+    return same, labelled
+
+
+@dataclass
+class PurityCounts:
+    """Running pair counts of one (scale, filter setting).
+
+    Attributes:
+        kept (int): Kept pairs (labelled or not).
+        kept_labelled (int): Kept pairs whose cells both have a class.
+        kept_same (int): Kept pairs of one class.
+        spatial_same (int): Spatial positives of one class (the recall's
+            denominator).
+        images (int): Images (view pairs) counted.
+    """
+    kept: int = 0
+    kept_labelled: int = 0
+    kept_same: int = 0
+    spatial_same: int = 0
+    images: int = 0
+
+    def update(self, kept: Tensor, spatial: Tensor, same: Tensor,
+               labelled: Tensor) -> None:
+        """Add a batch of images (all bool [N, HW, HW])."""
+        self.kept += int(kept.sum())
+        self.kept_labelled += int((kept & labelled).sum())
+        self.kept_same += int((kept & same).sum())
+        self.spatial_same += int((spatial & same).sum())
+        self.images += int(kept.size(0))
+
+    @property
+    def purity(self) -> float:
+        """P(same class | kept); NaN without a kept labelled pair."""
+        return _ratio(self.kept_same, self.kept_labelled)
+
+    @property
+    def recall(self) -> float:
+        """P(kept | same-class spatial pair); NaN without one."""
+        return _ratio(self.kept_same, self.spatial_same)
+
+    @property
+    def kept_per_image(self) -> float:
+        return _ratio(self.kept, self.images)
+
+
+def _ratio(num: int, den: int) -> float:
+    return num / den if den else math.nan
+
+
+@dataclass
+class FilterSetting:
+    """One point of a filter family's sweep.
+
+    Attributes:
+        family (str): Curve name, e.g. ``'relative/median'``.
+        filt: The pair filter (``BasePairFilter``); None = spatial test
+            alone.
+        thresh (float): Threshold of the filter at this point.
+    """
+    family: str
+    filt: Optional[torch.nn.Module] = None
+    thresh: float = math.inf
+
+    @property
+    def name(self) -> str:
+        return self.family if self.filt is None else \
+            f'{self.family} {self.thresh:g}'
+
+
+@dataclass
+class ScaleSpec:
+    """A scale of the head: its spatial threshold T on a feature grid.
+
+    Attributes:
+        name (str): Row/panel label, e.g. ``'T=0.7'``.
+        spatial_thresh (float): T.
+        size (tuple[int, int]): Feature grid (H, W) of the scale's level.
+    """
+    name: str
+    spatial_thresh: float
+    size: Tuple[int, int]
+
+
+@dataclass
+class PurityResult:
+    """Counts per (scale name, setting name)."""
+    scales: List[ScaleSpec]
+    settings: List[FilterSetting]
+    counts: Dict[Tuple[str, str], PurityCounts] = field(
+        default_factory=dict)
+
+    def get(self, scale: str, setting: str) -> PurityCounts:
+        return self.counts.setdefault((scale, setting), PurityCounts())
+
+    def rows(self) -> List[dict]:
+        """One dict per (scale, setting): scale, T, setting, family,
+        thresh, purity, recall, kept per image, raw counts."""
+        rows = []
+        for scale in self.scales:
+            for s in self.settings:
+                c = self.get(scale.name, s.name)
+                rows.append(
+                    dict(scale=scale.name, T=scale.spatial_thresh,
+                         grid=list(scale.size), setting=s.name,
+                         family=s.family, thresh=s.thresh, purity=c.purity,
+                         recall=c.recall, kept_per_image=c.kept_per_image,
+                         counts=dict(c.__dict__)))
+        return rows
+
+
+def count_view_pair(result: PurityResult,
+                    coord: Tensor,
+                    depth: Optional[Tensor],
+                    label: Tensor,
+                    num_classes: int,
+                    depth_meta=None) -> None:
+    """Add a batch of view pairs to ``result``.
+
+    Args:
+        result (PurityResult): Counts to update.
+        coord (Tensor): [N, 2, 4] crop boxes of the views.
+        depth (Tensor, optional): [N, 2, h, w] view depths, 0 = invalid;
+            None: every filter lets every pair through (as in the head).
+        label (Tensor): [N, 2, h, w] view label maps (255 = unlabelled).
+        num_classes (int): Number of classes.
+        depth_meta (DepthMeta, optional): Per-sample depth facts (kind,
+            whole-image range for ``'normalized'``), as in the head.
+    """
+    by_size: Dict[Tuple[int, int], List[ScaleSpec]] = {}
+    for scale in result.scales:
+        by_size.setdefault(tuple(scale.size), []).append(scale)
+    # settings sharing a filter share its statistic (one PairTests each)
+    filters = []
+    for s in result.settings:
+        if s.filt is not None and all(s.filt is not f for f in filters):
+            filters.append(s.filt)
+    cache = {}  # filters' per-view work, shared by the grids
+    for size, scales in by_size.items():
+        same, labelled = pair_agreement(
+            cell_majority_labels(label[:, 0], size, num_classes),
+            cell_majority_labels(label[:, 1], size, num_classes))
+        spatial_tests = PairTests(coord, size, (0, 1))
+        tests = {
+            id(f): PairTests(coord, size, (0, 1), [f], depth, cache,
+                             depth_meta=depth_meta)
+            for f in filters
+        }
+        for scale in scales:
+            t = scale.spatial_thresh
+            spatial = spatial_tests.masks(dict(spatial_thresh=t)).spatial
+            for s in result.settings:
+                if s.filt is None:
+                    kept = spatial
+                else:
+                    kept = tests[id(s.filt)].masks({
+                        'spatial_thresh': t,
+                        s.filt.scale_key: s.thresh
+                    }).final
+                result.get(scale.name, s.name).update(
+                    kept, spatial, same, labelled)
+
+
+def sample_labelled_views(multiview, img: np.ndarray, depth: np.ndarray,
+                          label: np.ndarray) -> Optional[dict]:
+    """Two views of one labelled RGB-D image by a config's view pipeline.
+
+    The label map rides through ``multiview`` (an ``RGBDMultiView``) as a
+    second channel of the depth, so it gets exactly the views' crop boxes,
+    flips and nearest-neighbour resizing.
+
+    Args:
+        multiview: The config's ``RGBDMultiView`` transform.
+        img (np.ndarray): HxWx3 uint8 BGR image.
+        depth (np.ndarray): HxW float32 depth, 0 = invalid.
+        label (np.ndarray): HxW integer labels (255 = unlabelled).
+
+    Returns:
+        dict | None: ``coord`` float32 [2, 4], ``depth`` float32
+        [2, h, w], ``label`` long [2, h, w] tensors; None if a transform
+        dropped the sample.
+    """
+    if depth.shape[:2] != img.shape[:2] or label.shape[:2] != img.shape[:2]:
+        raise ValueError(f'image {img.shape[:2]}, depth {depth.shape[:2]} '
+                         f'and label {label.shape[:2]} must be aligned')
+    both = np.stack([depth.astype(np.float32),
+                     label.astype(np.float32)], axis=-1)
+    out = multiview(dict(img=img, depth=both, img_shape=img.shape[:2],
+                         ori_shape=img.shape[:2]))
+    if out is None:
+        return None
+    stacked = torch.from_numpy(np.ascontiguousarray(out['depth']))
+    if stacked.dim() != 4 or stacked.size(0) != 2:
+        raise ValueError('the view pipeline must give 2 views, got depth '
+                         f'of shape {tuple(stacked.shape)}')
+    return dict(
+        coord=torch.as_tensor(np.asarray(out['coord'], np.float32)),
+        depth=stacked[..., 0].contiguous(),
+        label=stacked[..., 1].round().long())
+
+
+def default_settings(build_filter) -> List[FilterSetting]:
+    """The sweep of the tool: spatial alone, the relative depth test with
+    each cell statistic, the absolute and normalised modes, the same-surface
+    test and the normal filter.
+
+    Args:
+        build_filter (callable): Builds a filter from its config dict (e.g.
+            ``MODELS.build``).
+    """
+    families = [
+        ('relative/mean', dict(type='DepthPairFilter', mode='relative',
+                               pool='mean'), (0.02, 0.05, 0.1, 0.2, 0.3)),
+        ('relative/median', dict(type='DepthPairFilter', mode='relative',
+                                 pool='median'), (0.02, 0.05, 0.1, 0.2, 0.3)),
+        ('relative/center', dict(type='DepthPairFilter', mode='relative',
+                                 pool='center'), (0.02, 0.05, 0.1, 0.2, 0.3)),
+        ('absolute/mean (m)', dict(type='DepthPairFilter', mode='absolute',
+                                   pool='mean'), (0.1, 0.25, 0.5, 1., 2.)),
+        ('normalized/mean', dict(type='DepthPairFilter', mode='normalized',
+                                 pool='mean'), (0.02, 0.05, 0.1, 0.2, 0.3)),
+        ('surface', dict(type='SurfacePairFilter', num_samples=16),
+         (0.02, 0.05, 0.1, 0.2, 0.3)),
+        ('normal (deg)', dict(type='NormalPairFilter'), (15, 30, 45, 60)),
+    ]
+    settings = [FilterSetting('spatial')]
+    for family, cfg, thresholds in families:
+        filt = build_filter(cfg)
+        settings += [FilterSetting(family, filt, t) for t in thresholds]
+    return settings
+
+
+def families(settings: Iterable[FilterSetting]) -> List[str]:
+    """Family names in order of first appearance."""
+    out = []
+    for s in settings:
+        if s.family not in out:
+            out.append(s.family)
+    return out
+
+
+def markdown_table(result: PurityResult, digits: int = 3) -> str:
+    """The counts as one markdown table: a row per setting, purity /
+    recall / kept pairs per image for each scale."""
+    head = ['setting']
+    for scale in result.scales:
+        head += [f'{scale.name} purity', 'recall', 'kept/img']
+    lines = ['| ' + ' | '.join(head) + ' |',
+             '|' + '---|' * len(head)]
+    for s in result.settings:
+        cells = [s.name]
+        for scale in result.scales:
+            c = result.get(scale.name, s.name)
+            cells += [f'{c.purity:.{digits}f}', f'{c.recall:.{digits}f}',
+                      f'{c.kept_per_image:.1f}']
+        lines.append('| ' + ' | '.join(cells) + ' |')
+    return '\n'.join(lines)
+
+
+def plot_purity_recall(result: PurityResult, path: str,
+                       title: str = '') -> str:
+    """Purity vs recall, one panel per scale and one curve per filter family
+    (points in threshold order); the spatial test alone is a star.
+
+    Written atomically (temporary file, then ``os.replace``).
+
+    Returns:
+        str: ``path``.
+    """
+    import os
+    import os.path as osp
+
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(5 * len(result.scales), 4.5), dpi=100)
+    names = families(result.settings)
+    for index, scale in enumerate(result.scales):
+        ax = fig.add_subplot(1, len(result.scales), index + 1)
+        for family in names:
+            points = [(result.get(scale.name, s.name).recall,
+                       result.get(scale.name, s.name).purity)
+                      for s in result.settings if s.family == family]
+            if family == 'spatial':
+                ax.plot(*points[0], marker='*', markersize=14, color='k',
+                        linestyle='none', label='spatial only')
+                continue
+            ax.plot(*zip(*points), marker='o', label=family)
+        ax.set_xlabel('recall  P(kept | same-class spatial pair)')
+        ax.set_ylabel('purity  P(same class | kept)')
+        ax.set_title(f'{scale.name} (grid {scale.size[0]}x{scale.size[1]})')
+        ax.grid(alpha=0.3)
+    fig.axes[0].legend(fontsize=8)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    folder = osp.dirname(osp.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    tmp = osp.join(folder, f'.{osp.basename(path)}.{os.getpid()}.tmp.png')
+    fig.savefig(tmp)
+    os.replace(tmp, path)
+    return path

@@ -1,0 +1,182 @@
+"""Pair purity: what the filters do to the positive pairs of labelled data.
+
+Samples crop pairs with CONFIG's own view pipeline on a labelled RGB-D
+dataset, puts both views on the model's feature grid and, for each scale of
+the head (its spatial threshold T) and each filter setting (relative depth
+test with each cell statistic and a tau sweep, absolute and normalised
+modes, the same-surface test, the normal filter), counts
+
+  purity = P(same class | kept), recall = P(kept | same-class spatial pair)
+
+and the kept pairs per image. No training; about a minute on CPU::
+
+    python tools/analysis_tools/pair_purity.py \\
+        configs/depth_pixpro_resnet50_8xb128-lars-coslr-100e_nyuv2.py \\
+        --dataset nyuv2_mini --pairs 300
+    python tools/analysis_tools/pair_purity.py \\
+        configs/depth_pixpro_synthetic.py --dataset synthetic
+    # any segmentation dataset with depth beside its images
+    python tools/analysis_tools/pair_purity.py CONFIG \\
+        --dataset configs/segmentation/fcn_r50_scannet.py
+
+Writes ``<out>/pair_purity.md`` (the table also goes to stdout),
+``pair_purity.json`` (every count) and ``pair_purity.png`` (purity vs recall,
+one curve per filter family).
+"""
+import argparse
+import json
+import os
+import os.path as osp
+from typing import List, Optional
+
+import projects.depth_pixpro  # noqa: F401,I001  (registers everything)
+import torch
+from mmengine.config import Config, DictAction
+from mmengine.registry import init_default_scope
+from mmengine.runner import set_random_seed
+from mmengine.utils import ProgressBar
+from mmpretrain.registry import MODELS, TRANSFORMS
+
+from projects.depth_pixpro.evaluation import (PurityResult, ScaleSpec,
+                                              count_view_pair,
+                                              default_settings,
+                                              markdown_table,
+                                              plot_purity_recall,
+                                              sample_labelled_views)
+from projects.depth_pixpro.evaluation.labelled_frames import (
+    find_pretraining_dataset, labelled_frames)
+from projects.depth_pixpro.models.utils import DepthMeta
+from projects.depth_pixpro.visualization import feature_grid_size
+
+
+def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description='Purity and recall of the positive pixel pairs of each '
+        'filter setting on a labelled RGB-D dataset (no training)')
+    parser.add_argument('config', help='pretraining config (view pipeline, '
+                        'backbone stride, head scales)')
+    parser.add_argument('--dataset', default='nyuv2_mini',
+                        help="'nyuv2_mini' (real NYUv2 frames), 'synthetic' "
+                        "(the config's synthetic rooms) or a config file "
+                        'with `dataset = dict(...)` or a segmentation '
+                        'config (its test dataset)')
+    parser.add_argument('--pairs', type=int, default=300,
+                        help='crop pairs (frames are cycled)')
+    parser.add_argument('--out', default='work_dirs/pair_purity',
+                        help='output folder')
+    parser.add_argument('--seed', type=int, default=0,
+                        help='seed of the view pipeline')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override config settings, key=value')
+    return parser.parse_args(argv)
+
+
+def find_multiview(pipeline) -> dict:
+    """The ``RGBDMultiView`` config of a pipeline."""
+    for step in pipeline:
+        if step.get('type') == 'RGBDMultiView':
+            return step
+    raise ValueError('the pretraining pipeline has no RGBDMultiView: the '
+                     'tool samples views with it')
+
+
+def head_scales(cfg: Config, view_hw) -> List[ScaleSpec]:
+    """The head's scales with their feature grids for views of ``view_hw``.
+    """
+    head = MODELS.build(cfg.model.head)
+    backbone = MODELS.build(cfg.model.backbone)
+    grids = {level: feature_grid_size(backbone, view_hw, level)
+             for level in {s['level'] for s in head.scales}}
+    several = len(grids) > 1
+    return [
+        ScaleSpec(
+            name=f'T={s["spatial_thresh"]:g}' +
+            (f' L{s["level"]}' if several else ''),
+            spatial_thresh=float(s['spatial_thresh']),
+            size=grids[s['level']]) for s in head.scales
+    ]
+
+
+def whole_image_meta(frame: dict) -> DepthMeta:
+    """Depth facts of one frame: metric, with the whole image's range (the
+    ``'normalized'`` mode's min-max, as ``PackRGBDInputs`` packs it)."""
+    depth = torch.as_tensor(frame['depth']).float()
+    valid = depth[depth > 0]
+    span = [float(valid.min()), float(valid.max())] if valid.numel() else \
+        [float('nan')] * 2
+    return DepthMeta(
+        has_depth=torch.tensor([bool(valid.numel())]),
+        kinds=('metric', ),
+        ranges=torch.tensor([span]),
+        paths=(frame.get('name'), ))
+
+
+def write_atomic(path: str, text: str) -> None:
+    tmp = f'{path}.{os.getpid()}.tmp'
+    with open(tmp, 'w') as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
+def main(argv: Optional[List[str]] = None) -> PurityResult:
+    """Run the tool; returns the counts."""
+    args = parse_args(argv)
+    if args.pairs < 1:
+        raise ValueError(f'--pairs must be >= 1, got {args.pairs}')
+    cfg = Config.fromfile(args.config)
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
+    init_default_scope(cfg.get('default_scope', 'mmpretrain'))
+    set_random_seed(args.seed)
+
+    dataset = find_pretraining_dataset(cfg)
+    multiview = TRANSFORMS.build(find_multiview(dataset['pipeline']))
+    frames = labelled_frames(args.dataset, cfg, num_frames=args.pairs)
+    settings = default_settings(MODELS.build)
+
+    result = None
+    progress = ProgressBar(args.pairs)
+    for index in range(args.pairs):
+        frame = frames[index % len(frames)]
+        views = sample_labelled_views(multiview, frame['img'],
+                                      frame['depth'], frame['label'])
+        if views is None:
+            progress.update()
+            continue
+        if result is None:  # the grids follow the views' size
+            scales = head_scales(cfg, views['depth'].shape[-2:])
+            result = PurityResult(scales, settings)
+        with torch.no_grad():
+            count_view_pair(result, views['coord'][None],
+                            views['depth'][None], views['label'][None],
+                            frames.num_classes,
+                            depth_meta=whole_image_meta(frame))
+        progress.update()
+    print()
+    if result is None:
+        raise RuntimeError('the view pipeline dropped every sample')
+
+    grids = ', '.join(f'{s.name}: {s.size[0]}x{s.size[1]}'
+                      for s in result.scales)
+    header = (f'{osp.basename(args.config)} on {frames.name}: {args.pairs} '
+              f'crop pairs over {len(frames)} frames, seed {args.seed}, '
+              f'{frames.num_classes} classes; grids {grids}')
+    table = markdown_table(result)
+    print(header)
+    print(table)
+    os.makedirs(args.out, exist_ok=True)
+    write_atomic(osp.join(args.out, 'pair_purity.md'),
+                 f'{header}\n\n{table}\n')
+    write_atomic(
+        osp.join(args.out, 'pair_purity.json'),
+        json.dumps(dict(config=args.config, dataset=args.dataset,
+                        pairs=args.pairs, seed=args.seed,
+                        frames=len(frames), rows=result.rows()), indent=1))
+    png = plot_purity_recall(result, osp.join(args.out, 'pair_purity.png'),
+                             title=header[:120])
+    print(f'saved {png}')
+    return result
+
+
+if __name__ == '__main__':
+    main()
