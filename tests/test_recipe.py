@@ -157,3 +157,59 @@ def test_cpu_config_excludes_1d_parameters(path):
     cfg, model = _built(path)
     optimizer = build_optim_wrapper(model, cfg.optim_wrapper).optimizer
     assert _check_1d_excluded(model, optimizer, WEIGHT_DECAY) > 0
+
+
+def _official_lr(step, base_lr, warmup_iters, total_iters, eta_min=1e-6):
+    """contrast/lr_scheduler.py: GradualWarmupScheduler(multiplier=100)
+    then CosineAnnealingLR(eta_min=1e-6), both per iteration."""
+    import math
+    if step <= warmup_iters:
+        return base_lr / 100 * (99 * step / warmup_iters + 1)
+    t = (step - warmup_iters) / (total_iters - warmup_iters)
+    return eta_min + (base_lr - eta_min) * (1 + math.cos(math.pi * t)) / 2
+
+
+def _simulated_lrs(cfg, epoch_length):
+    """The lr of every training iteration, as the runner's
+    ParamSchedulerHook steps the configured schedulers."""
+    from mmengine.registry import PARAM_SCHEDULERS
+    param = nn.Parameter(torch.zeros(1))
+    optimizer = torch.optim.SGD([param], lr=cfg.optim_wrapper.optimizer.lr)
+    schedulers = [
+        PARAM_SCHEDULERS.build(
+            dict(scheduler, optimizer=optimizer, epoch_length=epoch_length))
+        for scheduler in cfg.param_scheduler
+    ]
+    lrs = []
+    for _ in range(cfg.train_cfg.max_epochs * epoch_length):
+        lrs.append(optimizer.param_groups[0]['lr'])
+        optimizer.step()  # no gradient: a no-op, in the runner's order
+        for scheduler in schedulers:
+            scheduler.step()
+    return lrs
+
+
+@pytest.mark.parametrize('path', GPU_CONFIGS, ids=osp.basename)
+def test_gpu_schedule_is_pixpro(path):
+    """5 warm-up epochs from lr / 100, then cosine to 1e-6, per iteration:
+    within one warm-up step of official PixPro at every iteration (mmengine's
+    LinearLR reaches the peak one iteration before the warm-up ends)."""
+    cfg = Config.fromfile(path)
+    epoch_length = 40
+    base_lr = cfg.optim_wrapper.optimizer.lr
+    assert cfg.train_cfg.max_epochs == 100
+    warmup, total = 5 * epoch_length, 100 * epoch_length
+    lrs = _simulated_lrs(cfg, epoch_length)
+    assert len(lrs) == total
+    assert lrs[0] == pytest.approx(base_lr / 100, rel=1e-9)
+    assert lrs[warmup - 1] == pytest.approx(base_lr, rel=1e-9)
+    assert max(lrs) == pytest.approx(base_lr, rel=1e-9)
+    assert all(a < b for a, b in zip(lrs[:warmup - 1], lrs[1:warmup]))
+    assert all(a > b for a, b in zip(lrs[warmup:-1], lrs[warmup + 1:]))
+    for step, lr in enumerate(lrs):
+        official = _official_lr(step, base_lr, warmup, total)
+        tol = base_lr / warmup if step < warmup else 1e-9 * official
+        assert abs(lr - official) <= tol, step
+    # the cosine ends at 1e-6: its last value is one step before the end
+    assert cfg.param_scheduler[-1].eta_min == 1e-6
+    assert 1e-6 < lrs[-1] < 1e-6 + base_lr * 1e-5

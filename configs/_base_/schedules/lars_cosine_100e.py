@@ -2,7 +2,8 @@
 # batch / 256 (4.0 at batch 1024), momentum 0.9, weight decay 1e-5; every 1-D
 # parameter (biases, norm scales and shifts) has no weight decay and no LARS
 # adaptation (Exclude1DParamsOptimWrapperConstructor, PixPro's
-# `len(param.shape) == 1` rule); 5 warm-up epochs, cosine.
+# `len(param.shape) == 1` rule); 5 warm-up epochs from lr / 100
+# (--warmup-multiplier 100), then cosine to 1e-6, per iteration.
 optimizer = dict(type='LARS', lr=4.0, momentum=0.9, weight_decay=1e-5)
 optim_wrapper = dict(
     type='OptimWrapper',
@@ -14,7 +15,7 @@ warmup_epochs = 5
 param_scheduler = [
     dict(
         type='LinearLR',
-        start_factor=1e-4,
+        start_factor=0.01,
         by_epoch=True,
         begin=0,
         end=warmup_epochs,
@@ -22,7 +23,7 @@ param_scheduler = [
     dict(
         type='CosineAnnealingLR',
         T_max=max_epochs - warmup_epochs,
-        eta_min=0.,
+        eta_min=1e-6,  # absolute (mmengine), PixPro's end lr
         by_epoch=True,
         begin=warmup_epochs,
         end=max_epochs,
