@@ -43,20 +43,17 @@ def ref_ratio(box_q, box_k, size):
     return out
 
 
-def ref_depth_pair(zi, zj, thresh, mode, invalid, zq_all, zk_all):
+def ref_depth_pair(zi, zj, thresh, mode, invalid, image_range):
     if zi <= 0 or zj <= 0:
+        if invalid == 'far':  # invalid = infinitely far
+            return zi <= 0 and zj <= 0
         return invalid == 'pass'
     if mode == 'relative':
         return abs(zi - zj) / max(zi, zj) < thresh
     if mode == 'absolute':
         return abs(zi - zj) < thresh
-
-    def norm(z, values):
-        valid = [v for v in values if v > 0]
-        lo, hi = min(valid), max(valid)
-        return 0.0 if hi == lo else (z - lo) / (hi - lo)
-
-    return abs(norm(zi, zq_all) - norm(zj, zk_all)) < thresh
+    lo, hi = image_range  # the whole image's range, never the crop's
+    return abs((zi - lo) / (hi - lo) - (zj - lo) / (hi - lo)) < thresh
 
 
 @pytest.mark.parametrize('size', GRIDS)
@@ -150,26 +147,30 @@ def test_pool_depth_ignores_nan_and_negative():
 @pytest.mark.parametrize('mode,thresh', [('relative', 0.1), ('relative', 0.3),
                                          ('absolute', 0.5),
                                          ('normalized', 0.2)])
-@pytest.mark.parametrize('invalid', ['pass', 'reject'])
+@pytest.mark.parametrize('invalid', ['pass', 'reject', 'far'])
 @pytest.mark.parametrize('flat', [False, True])
 def test_depth_mask_matches_loops(mode, thresh, invalid, flat):
     gen = torch.Generator().manual_seed(1)
     zq = torch.rand(2, 4, 6, generator=gen) * 4 + 1
     zk = torch.rand(2, 4, 6, generator=gen) * 4 + 1
     zq[0, 0, :3] = 0
+    zk[0, 0, 1] = 0
     zk[1, 2, 1] = 0
+    image_range = torch.tensor([[0.5, 6.0], [0.9, 5.5]])  # wider than crops
     args = (zq.flatten(1), zk.flatten(1)) if flat else (zq, zk)
-    mask = depth_positive_mask(*args, thresh, mode=mode, invalid=invalid)
+    mask = depth_positive_mask(*args, thresh, mode=mode, invalid=invalid,
+                               depth_range=image_range)
     assert mask.shape == (2, 24, 24) and mask.dtype == torch.bool
     for n in range(2):
         q, k = zq[n].flatten().tolist(), zk[n].flatten().tolist()
         for i in range(24):
             for j in range(24):
-                ref = ref_depth_pair(q[i], k[j], thresh, mode, invalid, q, k)
+                ref = ref_depth_pair(q[i], k[j], thresh, mode, invalid,
+                                     image_range[n].tolist())
                 assert bool(mask[n, i, j]) == ref, (n, i, j)
 
 
-@pytest.mark.parametrize('invalid', ['pass', 'reject'])
+@pytest.mark.parametrize('invalid', ['pass', 'reject', 'far'])
 def test_infinite_tau_keeps_every_pair(invalid):
     zq = torch.tensor([[1., 0., 5.]])
     zk = torch.tensor([[9., 2., 0.]])

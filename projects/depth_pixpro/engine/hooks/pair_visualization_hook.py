@@ -8,6 +8,7 @@ from mmengine.model import is_model_wrapper
 from mmengine.registry import HOOKS
 
 from ...models.heads import positive_pair_masks
+from ...models.utils import stack_depth
 from ...visualization import (draw_pair_figure, pair_counts,
                               select_query_cell, to_display_rgb)
 
@@ -85,9 +86,7 @@ class PairVisualizationHook(Hook):
             raise ValueError('PairVisualizationHook needs 2 views per sample')
         coord = torch.stack([torch.as_tensor(s.coord).float().cpu()
                              for s in samples])
-        with_depth = all('depth' in s for s in samples)
-        depth = torch.stack([torch.as_tensor(s.depth).float().cpu()
-                             for s in samples]) if with_depth else None
+        depth, depth_meta = stack_depth(samples, 'cpu')
         head = model.head
         scale = head.scales[self.scale_index]
         size = head.grid_sizes.get(scale['level'])
@@ -96,7 +95,8 @@ class PairVisualizationHook(Hook):
                 'PairVisualizationHook draws the batch the head has just '
                 'trained on, but the head has not computed a loss yet '
                 f'(no grid recorded for level {scale["level"]})')
-        pairs = positive_pair_masks(coord, depth, size, scale, head.filters)
+        pairs = positive_pair_masks(coord, depth, size, scale, head.filters,
+                                    depth_meta=depth_meta)
 
         images = {}
         totals = {name: 0 for name in pairs.names}

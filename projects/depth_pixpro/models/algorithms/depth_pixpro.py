@@ -9,6 +9,7 @@ from mmpretrain.models.selfsup import BaseSelfSupervisor
 from mmpretrain.models.utils import CosineEMA
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
+from ..utils.depth_meta import stack_depth
 
 
 @MODELS.register_module()
@@ -122,7 +123,9 @@ class DepthPixPro(BaseSelfSupervisor):
         Args:
             inputs (list[Tensor]): The 2 views, each [N, 3, H, W].
             data_samples (list[DataSample]): With ``coord`` [2, 4] and
-                optionally ``depth`` [2, H, W].
+                optionally ``depth`` [2, H, W] with ``has_depth``,
+                ``depth_kind`` and ``depth_range`` (see
+                :func:`stack_depth`).
 
         Returns:
             dict[str, Tensor]: ``loss_s{i}`` per scale (weighted),
@@ -135,7 +138,7 @@ class DepthPixPro(BaseSelfSupervisor):
         if coord is None:
             raise ValueError('data samples carry no "coord" (crop boxes); '
                              'use RGBDMultiView + PackRGBDInputs')
-        depth = self._stack_field(data_samples, 'depth', device)
+        depth, depth_meta = stack_depth(data_samples, device)
 
         feats = [self.backbone(view) for view in inputs]
         proj_online = [self.neck(feat) for feat in feats]
@@ -145,7 +148,8 @@ class DepthPixPro(BaseSelfSupervisor):
             target_feats = [target_backbone(view) for view in inputs]
             proj_target = [target_neck(feat) for feat in target_feats]
 
-        losses = self.head.loss(proj_online, proj_target, coord, depth)
+        losses = self.head.loss(proj_online, proj_target, coord, depth,
+                                depth_meta)
         if self.instance_neck is not None:
             losses['loss_instance'] = self.instance_loss_weight * \
                 self._instance_loss(feats, target_feats)

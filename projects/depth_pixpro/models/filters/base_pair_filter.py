@@ -6,7 +6,7 @@ from typing import Any, Optional, Sequence
 from mmengine.model import BaseModule
 from torch import Tensor
 
-from ..utils import INVALID_POLICIES, threshold_pair_statistic
+from ..utils import INVALID_POLICIES, DepthMeta, threshold_pair_statistic
 
 
 class BasePairFilter(BaseModule, metaclass=ABCMeta):
@@ -28,15 +28,17 @@ class BasePairFilter(BaseModule, metaclass=ABCMeta):
 
     #: Key of a scale dict that overrides ``thresh`` for that scale.
     scale_key: str = 'thresh'
+    #: Accepted values of ``invalid``.
+    invalid_policies: tuple = INVALID_POLICIES
 
     def __init__(self,
                  thresh: float,
                  invalid: str = 'pass',
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
-        if invalid not in INVALID_POLICIES:
-            raise ValueError(
-                f'invalid must be one of {INVALID_POLICIES}, got {invalid!r}')
+        if invalid not in self.invalid_policies:
+            raise ValueError(f'invalid must be one of '
+                             f'{self.invalid_policies}, got {invalid!r}')
         self.thresh = float(thresh)
         self.invalid = invalid
 
@@ -54,12 +56,20 @@ class BasePairFilter(BaseModule, metaclass=ABCMeta):
         """Map a user threshold to one on :meth:`pair_statistic`."""
         return thresh
 
-    def per_view(self, depth: Tensor, coord: Tensor) -> Any:
+    def check_depth_kinds(self, meta: DepthMeta, config_key: str) -> None:
+        """Refuse depth kinds this test is meaningless for (ValueError
+        naming the sample, its kind and ``config_key``, the config line to
+        change). Every kind is accepted by default."""
+
+    def per_view(self, depth: Tensor, coord: Tensor,
+                 meta: Optional[DepthMeta] = None) -> Any:
         """Level-independent quantity of one view; the depth by default.
 
         Args:
             depth (Tensor): [N, h, w] depth of the view, 0 = invalid.
             coord (Tensor): [N, 4] crop boxes of the view.
+            meta (DepthMeta, optional): What each sample's depth is (kind,
+                whole-image range); None: metric depth.
         """
         return depth
 

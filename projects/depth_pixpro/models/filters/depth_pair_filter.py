@@ -1,10 +1,13 @@
 """The paper's filter: positives must lie at a similar depth."""
-from typing import Optional, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 from torch import Tensor
 
 from mmpretrain.registry import MODELS
-from ..utils import DEPTH_MODES, depth_pair_difference, pool_depth
+from ..utils import (AUTO_MODES, DEPTH_INVALID_POLICIES, DEPTH_MODES,
+                     KIND_MODES, DepthMeta, depth_pair_difference,
+                     invalid_as_far, pool_depth,
+                     threshold_pair_statistic)
 from .base_pair_filter import BasePairFilter
 
 
@@ -16,15 +19,35 @@ class DepthPairFilter(BasePairFilter):
     the paper does not publish its value. Per scale, ``depth_thresh`` in the
     scale dict overrides it.
 
+    Which test each depth kind (``depth_kind`` of the sample) gets
+    (``KIND_MODES`` in ``models/utils/depth.py``): ``metric`` (and stereo
+    disparity, converted to metres on load): relative, absolute,
+    normalized; ``inverse``: relative (|1/a - 1/b| / max(1/a, 1/b) =
+    |a - b| / max(a, b), exactly the metric test) or normalized;
+    ``scale_free``: relative or normalized (absolute needs a unit);
+    ``affine`` (unknown scale and shift, e.g. MiDaS / Depth Anything):
+    normalized only. A sample whose kind does not allow ``mode`` is refused
+    with an error naming it and the config line to change; ``mode='auto'``
+    picks per sample (relative, or normalized for affine), so mixed kinds
+    train in one batch. A sample without depth (``has_depth=False``) is
+    never filtered.
+
     Args:
         thresh (float): tau. Defaults to 0.1.
-        mode (str): ``'relative'`` (metric depth, default), ``'absolute'``
-            (tau in depth units) or ``'normalized'`` (per-image min-max, for
-            relative/inverse depth from a monocular network).
-        invalid (str): ``'pass'`` (default) or ``'reject'``.
+        mode (str): ``'relative'`` (default), ``'absolute'`` (tau in depth
+            units), ``'normalized'`` (min-max over the WHOLE image before
+            cropping, from the sample's ``depth_range``: one scene point
+            gets one value in every view) or ``'auto'``.
+        invalid (str): Pairs with an invalid cell (no depth there):
+            ``'pass'`` (default, decided by the other tests), ``'reject'``
+            or ``'far'``: invalid depth is infinitely far, e.g. Cityscapes'
+            sky and pixels beyond ``max_depth``: far-far pairs pass,
+            far-vs-finite pairs fail. ``'far'`` is an option, not used by
+            the Cityscapes config: no measurement supports it there yet.
     """
 
     scale_key = 'depth_thresh'
+    invalid_policies = DEPTH_INVALID_POLICIES
 
     def __init__(self,
                  thresh: float = 0.1,
@@ -32,16 +55,69 @@ class DepthPairFilter(BasePairFilter):
                  invalid: str = 'pass',
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(thresh=thresh, invalid=invalid, init_cfg=init_cfg)
-        if mode not in DEPTH_MODES:
-            raise ValueError(
-                f'mode must be one of {DEPTH_MODES}, got {mode!r}')
+        if mode not in DEPTH_MODES + ('auto', ):
+            raise ValueError(f'mode must be one of {DEPTH_MODES} or '
+                             f"'auto', got {mode!r}")
         self.mode = mode
 
-    def on_grid(self, view: Tensor, size: Sequence[int]) -> Tensor:
-        """Pooled depth [N, H, W] of one view's depth [N, h, w]."""
-        return pool_depth(view, size)
+    def sample_modes(self, meta: DepthMeta) -> List[str]:
+        """The test of each sample (``'auto'`` resolved by its kind)."""
+        if self.mode != 'auto':
+            return [self.mode] * len(meta)
+        return [AUTO_MODES[kind] for kind in meta.kinds]
 
-    def pair_statistic(self, grid_q: Tensor,
-                       grid_k: Tensor) -> Tuple[Tensor, Tensor]:
-        """Depth difference and validity of every pair."""
-        return depth_pair_difference(grid_q, grid_k, self.mode)
+    def check_depth_kinds(self, meta: DepthMeta, config_key: str) -> None:
+        """Refuse a sample whose depth kind does not allow ``mode``."""
+        if self.mode == 'auto':
+            return
+        for index, kind in enumerate(meta.kinds):
+            allowed = KIND_MODES[kind]
+            if self.mode not in allowed and meta.has_depth[index]:
+                raise ValueError(
+                    f"{config_key}.mode='{self.mode}' cannot test the "
+                    f'{kind!r} depth of {meta.sample_name(index)}: {kind} '
+                    f'depth allows {allowed}. Set {config_key}.mode to one '
+                    "of them, or to 'auto' (relative, or normalized for "
+                    'affine depth, per sample).')
+
+    def per_view(self, depth: Tensor, coord: Tensor,
+                 meta: Optional[DepthMeta] = None) -> tuple:
+        """The view's depth [N, h, w], each sample's test and the images'
+        depth ranges [N, 2] (None unless a sample is tested
+        ``'normalized'``)."""
+        meta = DepthMeta.metric(len(depth), depth.device) \
+            if meta is None else meta
+        modes = self.sample_modes(meta)
+        ranges = None
+        if 'normalized' in modes:
+            for index, mode in enumerate(modes):
+                known = meta.ranges[index].isfinite().all()
+                if mode == 'normalized' and meta.has_depth[index] and \
+                        not known:
+                    raise ValueError(
+                        f"mode 'normalized' needs the depth_range of "
+                        f'{meta.sample_name(index)} (min, max of the whole '
+                        'image before cropping): pack it with '
+                        'PackRGBDInputs after RGBDMultiView')
+            ranges = meta.ranges.nan_to_num(0.)
+        return depth, modes, ranges
+
+    def on_grid(self, view: tuple, size: Sequence[int]) -> tuple:
+        """Cell depth [N, H, W] of one view, with its tests and ranges."""
+        depth, modes, ranges = view
+        return pool_depth(depth, size), modes, ranges
+
+    def pair_statistic(self, grid_q: tuple,
+                       grid_k: tuple) -> Tuple[Tensor, Tensor]:
+        """Depth difference and validity of every pair (every pair has
+        one under ``invalid='far'``)."""
+        (depth_q, modes, ranges), (depth_k, _, _) = grid_q, grid_k
+        stat, valid = depth_pair_difference(depth_q, depth_k, modes, ranges)
+        if self.invalid == 'far':
+            stat, valid = invalid_as_far(stat, depth_q, depth_k)
+        return stat, valid
+
+    def keep(self, stat: Tensor, valid: Tensor, thresh: float) -> Tensor:
+        """bool [N, HW, HW]: pairs that pass at this threshold."""
+        invalid = 'reject' if self.invalid == 'far' else self.invalid
+        return threshold_pair_statistic(stat, valid, thresh, invalid)

@@ -2,10 +2,12 @@
 import math
 from typing import Optional, Sequence, Tuple
 
+import torch
 from torch import Tensor
 
 from mmpretrain.registry import MODELS
-from ..utils import depth_to_normals, normal_pair_difference, pool_normals
+from ..utils import (DepthMeta, depth_to_normals, normal_pair_difference,
+                     pool_normals)
 from .base_pair_filter import BasePairFilter
 
 
@@ -56,9 +58,29 @@ class NormalPairFilter(BasePairFilter):
             return thresh
         return 1. - math.cos(math.radians(thresh))
 
-    def per_view(self, depth: Tensor,
-                 coord: Tensor) -> Tuple[Tensor, Tensor]:
-        """Per-pixel normals [N, 3, h, w] and validity [N, h, w]."""
+    def check_depth_kinds(self, meta: DepthMeta, config_key: str) -> None:
+        """Normals need depth up to a scale: not ``'affine'`` depth (an
+        unknown shift bends every surface)."""
+        for index, kind in enumerate(meta.kinds):
+            if kind == 'affine' and meta.has_depth[index]:
+                raise ValueError(
+                    f'{config_key} (NormalPairFilter) cannot use the '
+                    f'{kind!r} depth of {meta.sample_name(index)}: normals '
+                    'need depth known up to a scale (metric, inverse or '
+                    f'scale_free). Remove {config_key} from the config or '
+                    'give depth of another kind.')
+
+    def per_view(self, depth: Tensor, coord: Tensor,
+                 meta: Optional[DepthMeta] = None) -> Tuple[Tensor, Tensor]:
+        """Per-pixel normals [N, 3, h, w] and validity [N, h, w].
+
+        Inverse depth is inverted first (depth up to a scale: the normals
+        do not depend on the scale)."""
+        if meta is not None and 'inverse' in meta.kinds:
+            inverse = torch.tensor([k == 'inverse' for k in meta.kinds],
+                                   device=depth.device)[:, None, None]
+            depth = torch.where(inverse & (depth > 0),
+                                1. / depth.float().clamp(min=1e-12), depth)
         return depth_to_normals(depth, coord, self.fov_deg, self.aspect,
                                 self.max_rel_jump)
 

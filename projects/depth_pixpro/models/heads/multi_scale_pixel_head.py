@@ -8,8 +8,9 @@ from mmengine.model import BaseModule
 from torch import Tensor
 
 from mmpretrain.registry import MODELS
-from ..utils import masked_cosine_loss, pixel_cosine_similarity
-from .positive_pairs import PairMasks, PairTests, active_filters
+from ..utils import DepthMeta, masked_cosine_loss, pixel_cosine_similarity
+from .positive_pairs import (PairMasks, PairTests, active_filters,
+                             check_depth_kinds)
 
 #: PixPro's single scale: spatial threshold 0.7 on the last level, weight 1.
 PIXPRO_SCALES = (dict(level=-1, spatial_thresh=0.7, weight=1.0), )
@@ -112,7 +113,8 @@ class MultiScalePixelHead(BaseModule):
              proj_online: Sequence[Sequence[Tensor]],
              proj_target: Sequence[Sequence[Tensor]],
              coord: Tensor,
-             depth: Optional[Tensor] = None) -> Dict[str, Tensor]:
+             depth: Optional[Tensor] = None,
+             depth_meta: Optional[DepthMeta] = None) -> Dict[str, Tensor]:
         """Multi-scale loss over both view orders.
 
         Positives come from :class:`PairTests` (the owner of the masks that
@@ -128,11 +130,18 @@ class MultiScalePixelHead(BaseModule):
             coord (Tensor): [N, 2, 4] crop boxes of the views.
             depth (Tensor, optional): [N, 2, h, w] view depths, 0 = invalid.
                 None: no filter applies (PixPro).
+            depth_meta (DepthMeta, optional): Per sample: has depth, kind,
+                whole-image range (:func:`stack_depth`). None: every sample
+                has metric depth.
 
         Returns:
             dict[str, Tensor]: ``loss_s{i}`` and the statistics.
         """
         self._check_inputs(proj_online, proj_target, coord, depth)
+        if depth_meta is not None and not depth_meta.has_depth.any():
+            depth = None  # no sample has depth: PixPro, at no filter cost
+        if depth is not None:
+            check_depth_kinds(self.filters, depth_meta)
         scale_losses = [0.] * len(self.scales)
         first_scale_masks = []
         cache = {}  # filters' per-view work, shared by levels and orders
@@ -145,7 +154,8 @@ class MultiScalePixelHead(BaseModule):
                       if s['level'] == level}
             filters = active_filters(self.filters, scales.values(), depth)
             for q, k in VIEW_ORDERS:
-                tests = PairTests(coord, size, (q, k), filters, depth, cache)
+                tests = PairTests(coord, size, (q, k), filters, depth, cache,
+                                  depth_meta)
                 cos = pixel_cosine_similarity(
                     preds[q], proj_target[k][level].detach())
                 for index, scale in scales.items():

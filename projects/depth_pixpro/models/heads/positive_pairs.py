@@ -7,7 +7,13 @@ what is trained on.
 
 Shapes: ``coord`` [N, V, 4] crop boxes, ``depth`` [N, V, h, w] (0 = invalid)
 or None, a feature grid ``size`` (H, W); masks are bool [N, H*W, H*W], query
-bins along dim 1, key bins along dim 2.
+bins along dim 1, key bins along dim 2. ``depth_meta`` (:class:`DepthMeta`,
+from :func:`stack_depth`) says per sample whether it has depth, its kind and
+its whole-image range; None means metric depth in every sample.
+
+"No depth" has one meaning: a sample without depth (``has_depth`` False, or
+``depth`` None for the whole batch) keeps every spatial positive, whatever
+the filters and their ``invalid`` policy -- it is trained exactly as PixPro.
 """
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -15,7 +21,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 from torch import Tensor
 
-from ..utils import normalized_center_distance
+from ..utils import DepthMeta, normalized_center_distance
 
 #: Short names of the known filters in mask names and legends.
 FILTER_NAMES = {'DepthPairFilter': 'depth', 'NormalPairFilter': 'normal'}
@@ -52,6 +58,20 @@ class PairMasks:
         return self.masks[self.names[-1]]
 
 
+def check_depth_kinds(filters: Sequence, meta: Optional[DepthMeta],
+                      config_key: str = 'model.head.filters') -> None:
+    """Each filter refuses depth kinds its test is meaningless for.
+
+    Raises:
+        ValueError: Naming the sample, its kind and the config line
+            ``<config_key>[i]`` of the filter.
+    """
+    if meta is None:
+        return
+    for index, filt in enumerate(filters):
+        filt.check_depth_kinds(meta, f'{config_key}[{index}]')
+
+
 def active_filters(filters: Sequence, scales: Sequence[dict],
                    depth: Optional[Tensor]) -> list:
     """Filters with a finite threshold at one of ``scales``.
@@ -86,6 +106,8 @@ class PairTests:
         depth (Tensor, optional): [N, V, h, w] depths, 0 = invalid.
         cache (dict, optional): Per-batch cache shared across grids and
             view orders.
+        depth_meta (DepthMeta, optional): Per-sample depth facts; None:
+            every sample has metric depth.
     """
 
     def __init__(self,
@@ -94,7 +116,8 @@ class PairTests:
                  views: Tuple[int, int] = (0, 1),
                  filters: Sequence = (),
                  depth: Optional[Tensor] = None,
-                 cache: Optional[dict] = None) -> None:
+                 cache: Optional[dict] = None,
+                 depth_meta: Optional[DepthMeta] = None) -> None:
         if coord.dim() != 3 or coord.size(-1) != 4:
             raise ValueError(
                 f'coord must be [N, V, 4], got {tuple(coord.shape)}')
@@ -116,7 +139,7 @@ class PairTests:
                 per_view_key = (id(filt), view)
                 if per_view_key not in cache:
                     cache[per_view_key] = filt.per_view(
-                        depth[:, view], coord[:, view])
+                        depth[:, view], coord[:, view], depth_meta)
                 cache[key] = filt.on_grid(cache[per_view_key], self.size)
             return cache[key]
 
@@ -124,6 +147,11 @@ class PairTests:
             filt.pair_statistic(on_grid(filt, q), on_grid(filt, k))
             for filt in self.filters
         ]
+        # samples without depth pass every filter (PixPro)
+        self.no_depth = None
+        if depth_meta is not None and not depth_meta.has_depth.all():
+            self.no_depth = ~depth_meta.has_depth.to(
+                self.distance.device)[:, None, None]
 
     def masks(self, scale: dict) -> PairMasks:
         """Masks of one scale (see :class:`PairMasks`).
@@ -143,6 +171,8 @@ class PairTests:
             if filt.is_disabled(filt_thresh):
                 continue
             keep = filt.keep(stat, valid, filt_thresh)
+            if self.no_depth is not None:
+                keep = keep | self.no_depth
             short = FILTER_NAMES.get(type(filt).__name__,
                                      type(filt).__name__)
             name = f'spatial+{short}'
@@ -162,7 +192,9 @@ def positive_pair_masks(coord: Tensor,
                         size: Sequence[int],
                         scale: dict,
                         filters: Sequence = (),
-                        views: Tuple[int, int] = (0, 1)) -> PairMasks:
+                        views: Tuple[int, int] = (0, 1),
+                        depth_meta: Optional[DepthMeta] = None
+                        ) -> PairMasks:
     """Positive masks of one scale: the spatial test AND every filter.
 
     The masks :class:`MultiScalePixelHead` trains on, e.g. for a head
@@ -181,10 +213,16 @@ def positive_pair_masks(coord: Tensor,
             filter thresholds (``depth_thresh``, ``normal_max_angle``).
         filters (Sequence): Pair filters (:class:`BasePairFilter`).
         views (tuple[int, int]): (query view, key view).
+        depth_meta (DepthMeta, optional): Per-sample depth facts (from
+            :func:`stack_depth`); None: metric depth in every sample.
 
     Returns:
         PairMasks: The masks of this view order.
     """
+    if depth_meta is not None and not depth_meta.has_depth.any():
+        depth = None
+    check_depth_kinds(filters, depth_meta if depth is not None else None)
     tests = PairTests(coord, size, views,
-                      active_filters(filters, [scale], depth), depth)
+                      active_filters(filters, [scale], depth), depth,
+                      depth_meta=depth_meta)
     return tests.masks(scale)

@@ -4,9 +4,12 @@
 spatial_positive_mask, pool_depth, depth_positive_mask,
 pixel_consistency_loss``.
 """
-from .depth import (DEPTH_MODES, INVALID_POLICIES, depth_pair_difference,
-                    depth_positive_mask, normalize_depth, pool_depth,
+from .depth import (AUTO_MODES, DEPTH_INVALID_POLICIES, DEPTH_KINDS,
+                    DEPTH_MODES, INVALID_POLICIES, KIND_MODES,
+                    depth_pair_difference, depth_positive_mask,
+                    invalid_as_far, normalize_depth, pool_depth,
                     threshold_pair_statistic)
+from .depth_meta import DepthMeta, stack_depth
 from .grids import (bin_sizes, grid_centers, normalized_center_distance,
                     spatial_positive_mask)
 from .loss import (masked_cosine_loss, pixel_consistency_loss,
@@ -19,6 +22,8 @@ __all__ = [
     'depth_positive_mask', 'pixel_consistency_loss', 'bin_sizes',
     'normalized_center_distance', 'depth_pair_difference', 'normalize_depth',
     'threshold_pair_statistic', 'DEPTH_MODES', 'INVALID_POLICIES',
+    'DEPTH_INVALID_POLICIES', 'DEPTH_KINDS', 'KIND_MODES', 'AUTO_MODES',
+    'invalid_as_far', 'DepthMeta', 'stack_depth',
     'pixel_cosine_similarity', 'masked_cosine_loss', 'view_rays',
     'depth_to_normals', 'pool_normals', 'normal_pair_difference'
 ]

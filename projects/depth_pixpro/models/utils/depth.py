@@ -5,14 +5,45 @@ the network: it is pooled to each feature grid and only decides which pixel
 pairs may be positives.
 """
 import math
-from typing import Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+#: Depth tests on a pair of cell depths (see :func:`depth_pair_difference`).
 DEPTH_MODES = ('relative', 'absolute', 'normalized')
+#: What a filter does with a pair that has no statistic (missing depth).
 INVALID_POLICIES = ('pass', 'reject')
+#: The depth test also offers ``'far'``: invalid depth is infinitely far.
+DEPTH_INVALID_POLICIES = INVALID_POLICIES + ('far', )
+
+#: What a sample's depth values are (``depth_kind`` of the data sample):
+#: ``'metric'`` metres (also stereo disparity, converted on load);
+#: ``'inverse'`` inverse depth up to a scale (larger = nearer);
+#: ``'scale_free'`` depth up to an unknown scale; ``'affine'`` up to an
+#: unknown scale AND shift (monocular networks such as MiDaS / Depth
+#: Anything).
+DEPTH_KINDS = ('metric', 'inverse', 'scale_free', 'affine')
+#: The depth tests that mean something for each kind, and why:
+#: ``relative`` |a - b| / max(a, b) is scale-free, and for inverse depth
+#: |1/a - 1/b| / max(1/a, 1/b) = |a - b| / max(a, b), exactly the metric
+#: test; ``absolute`` needs a known unit (metric only); ``normalized`` (min-max
+#: over the whole image) removes scale and shift, the only test an affine
+#: depth allows.
+KIND_MODES = {
+    'metric': ('relative', 'absolute', 'normalized'),
+    'inverse': ('relative', 'normalized'),
+    'scale_free': ('relative', 'normalized'),
+    'affine': ('normalized', ),
+}
+#: ``mode='auto'`` of the depth filter: the test each kind gets.
+AUTO_MODES = {
+    'metric': 'relative',
+    'inverse': 'relative',
+    'scale_free': 'relative',
+    'affine': 'normalized'
+}
 
 
 def pool_depth(depth: Tensor, size: Sequence[int]) -> Tensor:
@@ -50,33 +81,63 @@ def _flatten_grid(depth: Tensor) -> Tensor:
                      f'{tuple(depth.shape)}')
 
 
-def normalize_depth(depth: Tensor) -> Tensor:
-    """Per-image min-max normalisation over the valid entries.
+def normalize_depth(depth: Tensor,
+                    depth_range: Optional[Tensor] = None) -> Tensor:
+    """Min-max normalisation of each image's valid depth to [0, 1].
 
-    For relative or inverse depth from a monocular network, whose scale and
-    shift are unknown. Invalid entries stay 0 -- callers must track validity
-    separately (see :func:`depth_pair_difference`). An image whose valid
-    entries are all equal maps them to 0.
+    For depth whose scale and shift are unknown. Normalise with the range of
+    the WHOLE image (``depth_range``, measured before cropping), never of a
+    crop: two crops of one image must give one scene point one value.
+    Invalid entries stay 0 -- callers track validity separately (see
+    :func:`depth_pair_difference`).
 
     Args:
         depth (Tensor): [N, ...] depth, 0 = invalid.
+        depth_range (Tensor, optional): [N, 2] (min, max) of each image's
+            valid depth. None: the range of ``depth`` itself (right only
+            when ``depth`` is the whole image). An image whose range is
+            empty (max <= min) maps its valid entries to 0.
 
     Returns:
-        Tensor: float32 of the same shape, valid entries in [0, 1].
+        Tensor: float32 of the same shape.
     """
     flat = depth.float().flatten(1)
     valid = flat > 0
-    inf = torch.full_like(flat, math.inf)
-    low = torch.where(valid, flat, inf).amin(dim=1, keepdim=True)
-    high = torch.where(valid, flat, -inf).amax(dim=1, keepdim=True)
+    if depth_range is None:
+        inf = torch.full_like(flat, math.inf)
+        low = torch.where(valid, flat, inf).amin(dim=1, keepdim=True)
+        high = torch.where(valid, flat, -inf).amax(dim=1, keepdim=True)
+    else:
+        depth_range = torch.as_tensor(depth_range).float().to(flat.device)
+        if depth_range.shape != (flat.size(0), 2):
+            raise ValueError('depth_range must be [N, 2] with N = '
+                             f'{flat.size(0)}, got '
+                             f'{tuple(depth_range.shape)}')
+        if not torch.isfinite(depth_range).all():
+            raise ValueError('depth_range must be finite (the min and max of '
+                             'each whole image\'s valid depth)')
+        low, high = depth_range[:, :1], depth_range[:, 1:]
     span = (high - low).clamp(min=1e-12)
     normed = torch.where(valid, (flat - low) / span, torch.zeros_like(flat))
     return normed.view_as(depth)
 
 
+def _per_sample_modes(mode: Union[str, Sequence[str]], num: int) -> List[str]:
+    modes = [mode] * num if isinstance(mode, str) else list(mode)
+    if len(modes) != num:
+        raise ValueError(f'mode must be a str or one per image ({num}), got '
+                         f'{len(modes)}')
+    for m in modes:
+        if m not in DEPTH_MODES:
+            raise ValueError(f'mode must be one of {DEPTH_MODES}, got {m!r}')
+    return modes
+
+
 def depth_pair_difference(depth_q: Tensor,
                           depth_k: Tensor,
-                          mode: str = 'relative') -> Tuple[Tensor, Tensor]:
+                          mode: Union[str, Sequence[str]] = 'relative',
+                          depth_range: Optional[Tensor] = None
+                          ) -> Tuple[Tensor, Tensor]:
     """Depth difference of every (query bin, key bin) pair and its validity.
 
     Computed once per feature level; each scale then thresholds it.
@@ -84,31 +145,76 @@ def depth_pair_difference(depth_q: Tensor,
     Args:
         depth_q (Tensor): Pooled query depth [N, H, W] or [N, H*W].
         depth_k (Tensor): Pooled key depth, same shape.
-        mode (str): ``'relative'``: |zi - zj| / max(zi, zj);
+        mode (str | Sequence[str]): One for all images or one per image:
+            ``'relative'``: |zi - zj| / max(zi, zj);
             ``'absolute'``: |zi - zj| (depth units);
-            ``'normalized'``: |zi - zj| after per-image min-max
-            normalisation of each view.
+            ``'normalized'``: |zi - zj| after min-max normalisation with
+            the image's range (``depth_range``, required).
+        depth_range (Tensor, optional): [N, 2] (min, max) of each WHOLE
+            image's valid depth, before cropping; rows of images not tested
+            ``'normalized'`` are not read.
 
     Returns:
         tuple[Tensor, Tensor]: ``diff`` float32 [N, HW, HW] (0 where
         invalid) and ``valid`` bool [N, HW, HW] (both depths > 0).
     """
-    if mode not in DEPTH_MODES:
-        raise ValueError(f'mode must be one of {DEPTH_MODES}, got {mode!r}')
     zq = _flatten_grid(depth_q).float()
     zk = _flatten_grid(depth_k).float()
     if zq.shape != zk.shape:
         raise ValueError('depth_q and depth_k must be on the same grid, got '
                          f'{tuple(depth_q.shape)} and {tuple(depth_k.shape)}')
+    modes = _per_sample_modes(mode, zq.size(0))
     valid = (zq > 0)[:, :, None] & (zk > 0)[:, None, :]
-    if mode == 'normalized':
-        zq, zk = normalize_depth(zq), normalize_depth(zk)
-    diff = (zq[:, :, None] - zk[:, None, :]).abs()
-    if mode == 'relative':
-        largest = torch.maximum(zq[:, :, None], zk[:, None, :])
-        diff = diff / largest.clamp(min=1e-12)
+    diff = None
+    for name in DEPTH_MODES:
+        rows = torch.tensor([m == name for m in modes], device=zq.device)
+        if not rows.any():
+            continue
+        a, b = zq, zk
+        if name == 'normalized':
+            if depth_range is None:
+                raise ValueError(
+                    "mode='normalized' needs depth_range: the (min, max) of "
+                    'each whole image before cropping (normalising a crop '
+                    'by its own range gives one scene point different '
+                    'values in two views)')
+            depth_range = torch.as_tensor(depth_range).float().to(zq.device)
+            safe_range = torch.where(rows[:, None], depth_range,
+                                     torch.zeros_like(depth_range))
+            a = normalize_depth(zq, safe_range)
+            b = normalize_depth(zk, safe_range)
+        out = (a[:, :, None] - b[:, None, :]).abs()
+        if name == 'relative':
+            largest = torch.maximum(a[:, :, None], b[:, None, :])
+            out = out / largest.clamp(min=1e-12)
+        diff = out if diff is None else torch.where(rows[:, None, None],
+                                                    out, diff)
     diff = torch.where(valid, diff, torch.zeros_like(diff))
     return diff, valid
+
+
+def invalid_as_far(diff: Tensor, depth_q: Tensor,
+                   depth_k: Tensor) -> Tuple[Tensor, Tensor]:
+    """Treat invalid depth as infinitely far (e.g. sky, beyond max depth).
+
+    A pair of two far cells is alike (difference 0); a far cell and a cell
+    with a finite depth differ infinitely (the pair fails every finite
+    threshold). Afterwards every pair has a statistic.
+
+    Args:
+        diff (Tensor): [N, HW, HW] difference of the valid pairs.
+        depth_q (Tensor): Pooled query depth [N, H, W] or [N, H*W].
+        depth_k (Tensor): Pooled key depth, same shape.
+
+    Returns:
+        tuple[Tensor, Tensor]: ``diff`` float32 [N, HW, HW] and ``valid``
+        (all True).
+    """
+    far_q = ~(_flatten_grid(depth_q) > 0)[:, :, None]
+    far_k = ~(_flatten_grid(depth_k) > 0)[:, None, :]
+    diff = torch.where(far_q ^ far_k, torch.full_like(diff, math.inf), diff)
+    diff = torch.where(far_q & far_k, torch.zeros_like(diff), diff)
+    return diff, torch.ones_like(diff, dtype=torch.bool)
 
 
 def threshold_pair_statistic(stat: Tensor, valid: Tensor, thresh: float,
@@ -137,8 +243,9 @@ def threshold_pair_statistic(stat: Tensor, valid: Tensor, thresh: float,
 def depth_positive_mask(depth_q: Tensor,
                         depth_k: Tensor,
                         thresh: float,
-                        mode: str = 'relative',
-                        invalid: str = 'pass') -> Tensor:
+                        mode: Union[str, Sequence[str]] = 'relative',
+                        invalid: str = 'pass',
+                        depth_range: Optional[Tensor] = None) -> Tensor:
     """Depth test on every (query bin, key bin) pair.
 
     Args:
@@ -146,13 +253,23 @@ def depth_positive_mask(depth_q: Tensor,
             invalid.
         depth_k (Tensor): Pooled key depth, same shape.
         thresh (float): tau; ``inf`` makes every pair pass (PixPro).
-        mode (str): ``'relative'``, ``'absolute'`` or ``'normalized'``, see
+        mode (str | Sequence[str]): ``'relative'``, ``'absolute'`` or
+            ``'normalized'`` (or one per image), see
             :func:`depth_pair_difference`.
-        invalid (str): ``'pass'`` or ``'reject'`` for pairs with an invalid
-            depth.
+        invalid (str): Pairs with an invalid depth: ``'pass'`` (kept if the
+            other tests pass), ``'reject'`` (dropped) or ``'far'`` (invalid
+            = infinitely far, see :func:`invalid_as_far`).
+        depth_range (Tensor, optional): [N, 2] whole-image depth ranges,
+            required by ``'normalized'``.
 
     Returns:
         Tensor: bool [N, H*W, H*W].
     """
-    diff, valid = depth_pair_difference(depth_q, depth_k, mode)
+    if invalid not in DEPTH_INVALID_POLICIES:
+        raise ValueError(f'invalid must be one of {DEPTH_INVALID_POLICIES}, '
+                         f'got {invalid!r}')
+    diff, valid = depth_pair_difference(depth_q, depth_k, mode, depth_range)
+    if invalid == 'far':
+        diff, valid = invalid_as_far(diff, depth_q, depth_k)
+        invalid = 'reject'  # no invalid pair is left
     return threshold_pair_statistic(diff, valid, thresh, invalid)

@@ -1,0 +1,119 @@
+"""What each sample's depth is: present or not, its kind, its image range.
+
+The data pipeline packs, per sample, ``depth`` [V, H, W] (0 = invalid),
+``has_depth`` (False: no depth at all, zeros), ``depth_kind`` (one of
+:data:`DEPTH_KINDS`) and ``depth_range`` [2] (min, max of the valid depth of
+the whole image before cropping). :func:`stack_depth` turns a batch of them
+into the depth tensor and a :class:`DepthMeta` that the pair filters read.
+"""
+from dataclasses import dataclass
+from typing import Optional, Sequence, Tuple
+
+import torch
+from torch import Tensor
+
+from .depth import DEPTH_KINDS
+
+#: Spellings of older pipelines -> kinds (``'relative'`` was scale-free).
+_OLD_KINDS = {'relative': 'scale_free'}
+
+
+@dataclass
+class DepthMeta:
+    """Per-sample facts about the depth of a batch.
+
+    Attributes:
+        has_depth (Tensor): bool [N]. False: the sample has no depth; it is
+            trained exactly as PixPro (no filter touches its pairs).
+        kinds (tuple[str]): The N depth kinds (:data:`DEPTH_KINDS`).
+        ranges (Tensor): float32 [N, 2] (min, max) of each whole image's
+            valid depth before cropping; NaN where unknown.
+        paths (tuple[str | None]): The N image paths, for messages.
+    """
+    has_depth: Tensor
+    kinds: Tuple[str, ...]
+    ranges: Tensor
+    paths: Tuple[Optional[str], ...]
+
+    def __post_init__(self) -> None:
+        num = len(self.has_depth)
+        if not (len(self.kinds) == len(self.ranges) == len(self.paths) ==
+                num):
+            raise ValueError('DepthMeta fields must have one entry per '
+                             f'sample, got has_depth {num}, kinds '
+                             f'{len(self.kinds)}, ranges {len(self.ranges)}, '
+                             f'paths {len(self.paths)}')
+        for index, kind in enumerate(self.kinds):
+            if kind not in DEPTH_KINDS:
+                raise ValueError(
+                    f'depth_kind {kind!r} of {self.sample_name(index)} is '
+                    f'not one of {DEPTH_KINDS}')
+
+    @classmethod
+    def metric(cls, num: int, device=None) -> 'DepthMeta':
+        """``num`` samples with metric depth of unknown range."""
+        return cls(
+            has_depth=torch.ones(num, dtype=torch.bool, device=device),
+            kinds=('metric', ) * num,
+            ranges=torch.full((num, 2), float('nan'), device=device),
+            paths=(None, ) * num)
+
+    def __len__(self) -> int:
+        return len(self.has_depth)
+
+    def sample_name(self, index: int) -> str:
+        """The image path of a sample, or its index in the batch."""
+        path = self.paths[index]
+        return f'sample {path!r}' if path else f'sample {index} of the batch'
+
+
+def _field(sample, name: str, default=None):
+    value = sample.get(name, None)
+    return default if value is None else value
+
+
+def stack_depth(data_samples: Sequence,
+                device=None) -> Tuple[Optional[Tensor], Optional[DepthMeta]]:
+    """Depth [N, V, h, w] and its :class:`DepthMeta` from packed samples.
+
+    A sample without a ``has_depth`` flag has depth if it carries a
+    ``depth``; a missing ``depth_kind`` is ``'metric'``; a missing
+    ``depth_range`` is unknown (NaN).
+
+    Args:
+        data_samples (Sequence[DataSample]): The batch's data samples.
+        device: Device of the outputs.
+
+    Returns:
+        tuple: ``(depth, meta)``, or ``(None, None)`` when no sample has
+        depth (the batch is trained as PixPro).
+    """
+    present = ['depth' in sample for sample in data_samples]
+    if not any(present):
+        return None, None
+    if not all(present):
+        raise ValueError(
+            f'{sum(present)} of {len(present)} data samples carry "depth"; '
+            'give it to all of them (zeros and has_depth=False for samples '
+            'without depth)')
+    depth = torch.stack([
+        torch.as_tensor(sample.depth).float() for sample in data_samples
+    ]).to(device)
+    has_depth = torch.tensor(
+        [bool(_field(s, 'has_depth', True)) for s in data_samples],
+        dtype=torch.bool, device=device)
+    if not has_depth.any():
+        return None, None
+    kinds = tuple(
+        _OLD_KINDS.get(k, k)
+        for k in (str(_field(s, 'depth_kind', 'metric'))
+                  for s in data_samples))
+    ranges = torch.stack([
+        torch.as_tensor(_field(s, 'depth_range', [float('nan')] * 2),
+                        dtype=torch.float32).reshape(2)
+        for s in data_samples
+    ]).to(device)
+    paths = tuple(
+        None if _field(s, 'img_path') is None else str(s.img_path)
+        for s in data_samples)
+    return depth, DepthMeta(has_depth, kinds, ranges, paths)
