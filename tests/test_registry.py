@@ -87,6 +87,12 @@ def _configs(tmp_path, nyu_root):
             type='SafeCheckpointHook'),
         ('mmengine', 'HOOKS', 'PairVisualizationHook'): dict(
             type='PairVisualizationHook'),
+        ('mmengine', 'HOOKS', 'CollapseMonitorHook'): dict(
+            type='CollapseMonitorHook', threshold=0.05, window=5),
+        ('mmengine', 'HOOKS', 'RunSummaryHook'): dict(type='RunSummaryHook'),
+        ('mmseg', 'MODELS', 'LinearProbeHead'): dict(
+            type='LinearProbeHead', in_channels=8, channels=8,
+            num_classes=3),
     }
 
 
