@@ -8,6 +8,7 @@ from mmengine.optim import OptimWrapper
 
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
+from pixpro_reference import ref_spatial_ratio
 
 SIZE = 64
 
@@ -51,6 +52,66 @@ def make_batch(n=4, with_depth=True, seed=0):
             sample.set_field(depth, 'depth')
         samples.append(sample)
     return dict(inputs=views, data_samples=samples)
+
+
+def ref_block_depth(depth, grid):
+    """Valid-aware mean depth of each grid cell (cells divide the map)."""
+    height, width = depth.shape
+    gh, gw = grid
+    out = []
+    for h in range(gh):
+        for w in range(gw):
+            block = depth[h * height // gh:(h + 1) * height // gh,
+                          w * width // gw:(w + 1) * width // gw]
+            valid = block[block > 0]
+            out.append(valid.mean().item() if len(valid) else 0.)
+    return out
+
+
+def ref_pair_counts(coord, depth, grid, thresh=0.7, tau=0.1):
+    """Positive pairs per (view order, image): spatial only and spatial AND
+    relative depth (invalid passes), by loops from the design formulas."""
+    spatial, final = [], []
+    for q, k in ((0, 1), (1, 0)):
+        for n in range(coord.shape[0]):
+            ratio = ref_spatial_ratio(coord[n, q], coord[n, k], grid)
+            zq = ref_block_depth(depth[n, q], grid)
+            zk = ref_block_depth(depth[n, k], grid)
+            s_count = f_count = 0
+            for i, row in enumerate(ratio):
+                for j, r in enumerate(row):
+                    assert abs(r - thresh) > 1e-5  # no tie: well defined
+                    if r >= thresh:
+                        continue
+                    s_count += 1
+                    zi, zj = zq[i], zk[j]
+                    f_count += zi <= 0 or zj <= 0 or \
+                        abs(zi - zj) / max(zi, zj) < tau
+            spatial.append(s_count)
+            final.append(f_count)
+    return spatial, final
+
+
+def batch_fields(samples):
+    coord = torch.stack([s.coord for s in samples]).float()
+    depth = torch.stack([torch.as_tensor(s.depth) for s in samples]).float()
+    return coord, depth
+
+
+def assert_pair_statistics(log_vars, samples, grid):
+    """The logged statistics of the first scale, against the loops."""
+    coord, depth = batch_fields(samples)
+    spatial, final = ref_pair_counts(coord, depth, grid)
+    n = coord.shape[0]
+    assert log_vars['pos_spatial'].item() == pytest.approx(
+        sum(spatial) / len(spatial))
+    assert log_vars['pos_final'].item() == pytest.approx(
+        sum(final) / len(final))
+    assert log_vars['removed_by_filters'].item() == pytest.approx(
+        1 - sum(final) / max(sum(spatial), 1))
+    no_pos = sum(final[i] == 0 and final[n + i] == 0 for i in range(n))
+    assert log_vars['imgs_no_pos'].item() == no_pos
+    return spatial, final
 
 
 @pytest.fixture
@@ -126,11 +187,14 @@ def test_no_depth_equals_all_invalid_depth(max_iters):
 
 
 def test_depth_changes_positives(max_iters):
+    """The depth step (1 m | 3 m) removes exactly the pairs whose cells lie
+    on different sides of it in their own views (first scale: C5, 2x2)."""
     model = build()
     batch = model.data_preprocessor(make_batch(), True)
     out = model.loss(batch['inputs'], batch['data_samples'])
-    assert out['removed_by_filters'] > 0
-    assert out['pos_final'] < out['pos_spatial']
+    spatial, final = assert_pair_statistics(out, batch['data_samples'],
+                                            (2, 2))
+    assert sum(final) < sum(spatial)
 
 
 def test_bad_data_samples_raise(max_iters):
@@ -150,14 +214,27 @@ def test_extract_feat_and_checkpoint_keys():
     model = build()
     feats = model.extract_feat(torch.randn(2, 3, SIZE, SIZE))
     assert [f.shape[1:] for f in feats] == [(32, 4, 4), (64, 2, 2)]
-    keys = model.state_dict().keys()
-    assert any(k.startswith('backbone.layer4.') for k in keys)
-    assert any(k.startswith('target_net.module.0.layer4.') for k in keys)
-    assert any(k.startswith('target_net.module.1.projectors.') for k in keys)
+    state = model.state_dict()
+    # the layout the converters rely on: online modules, their momentum
+    # copies under target_net.module.{0: backbone, 1: neck}, the head's PPMs
+    parts = dict(backbone=model.backbone.state_dict(),
+                 neck=model.neck.state_dict(),
+                 head=model.head.state_dict())
+    expected = {f'{name}.{k}' for name, sd in parts.items() for k in sd}
+    expected |= {f'target_net.module.{i}.{k}'
+                 for i, name in enumerate(('backbone', 'neck'))
+                 for k in parts[name]}
+    expected.add('target_net.steps')
+    assert set(state) == expected
+    for key in ('backbone.layer4.1.bn2.running_var',
+                'target_net.module.0.layer4.1.conv2.weight'):
+        assert state[key].shape == (64, ) if 'bn' in key else \
+            state[key].shape == (64, 64, 3, 3)
+    assert len([k for k in state if k.startswith('head.')]) == 4  # 2 PPMs
 
 
-def test_instance_branch(max_iters):
-    model = build(
+def build_with_instance(weight):
+    return build(
         instance_neck=dict(type='NonLinearNeck', in_channels=64,
                            hid_channels=32, out_channels=16,
                            norm_cfg=dict(type='BN1d')),
@@ -167,14 +244,27 @@ def test_instance_branch(max_iters):
             predictor=dict(type='NonLinearNeck', in_channels=16,
                            hid_channels=32, out_channels=16,
                            with_avg_pool=False, norm_cfg=dict(type='BN1d'))),
-        instance_loss_weight=0.5)
-    assert len(model.target_net.module) == 3
-    wrapper = OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.1))
-    log_vars = model.train_step(make_batch(), wrapper)
-    assert torch.isfinite(log_vars['loss_instance'])
+        instance_loss_weight=weight)
+
+
+def test_instance_branch(max_iters):
+    """Weighted and added to the pixel losses; the value itself is held
+    against a hand computation in test_target_network.py."""
+    log_vars = {}
+    for weight in (0.5, 1.0):
+        model = build_with_instance(weight)
+        assert len(model.target_net.module) == 3
+        wrapper = OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.1))
+        log_vars[weight] = model.train_step(make_batch(), wrapper)
+    half, full = log_vars[0.5], log_vars[1.0]
+    torch.testing.assert_close(half['loss_instance'],
+                               0.5 * full['loss_instance'])
+    torch.testing.assert_close(half['loss_s0'], full['loss_s0'])
+    # the loss is not a constant: CosineSimilarityLoss is -cos, in (-2, 2)
+    assert 0.01 < abs(full['loss_instance'].item()) < 2.
     torch.testing.assert_close(
-        log_vars['loss'], log_vars['loss_s0'] + log_vars['loss_s1'] +
-        log_vars['loss_instance'])
+        half['loss'], half['loss_s0'] + half['loss_s1'] +
+        half['loss_instance'])
     with pytest.raises(ValueError, match='together'):
         build(instance_neck=dict(type='NonLinearNeck', in_channels=64,
                                  hid_channels=32, out_channels=16))
@@ -202,10 +292,8 @@ def test_target_bn_uses_batch_stats_and_copies_running_buffers(max_iters):
 def test_train_step_on_the_rgbd_pipeline(max_iters):
     """Other engineers' dataset + view pipeline feed the model as is."""
     from mmengine.dataset import default_collate
-    from mmpretrain.registry import DATASETS, TRANSFORMS
-    if TRANSFORMS.get('PackRGBDInputs') is None or \
-            DATASETS.get('SyntheticRGBDDataset') is None:
-        pytest.skip('RGB-D pipeline / synthetic dataset not available')
+
+    from mmpretrain.registry import DATASETS
     view = [dict(type='RGBDRandomResizedCrop', size=SIZE, scale=(0.3, 1.)),
             dict(type='RGBDRandomFlip', prob=0.5)]
     dataset = DATASETS.build(dict(
@@ -217,5 +305,11 @@ def test_train_step_on_the_rgbd_pipeline(max_iters):
     model = build()
     wrapper = OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.1))
     log_vars = model.train_step(batch, wrapper)
-    assert torch.isfinite(log_vars['loss'])
-    assert log_vars['pos_spatial'] >= log_vars['pos_final']
+    # the packed coord and depth reach the head as the loops expect them
+    samples = batch['data_samples']
+    assert samples[0].coord.shape == (2, 4)
+    assert tuple(samples[0].depth.shape) == (2, SIZE, SIZE)
+    spatial, _ = assert_pair_statistics(log_vars, samples, (2, 2))
+    assert min(spatial) > 0
+    torch.testing.assert_close(log_vars['loss'],
+                               log_vars['loss_s0'] + log_vars['loss_s1'])
