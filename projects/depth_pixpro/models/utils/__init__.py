@@ -10,12 +10,15 @@ from .depth import (AUTO_MODES, DEPTH_INVALID_POLICIES, DEPTH_KINDS,
                     invalid_as_far, normalize_depth, pool_depth,
                     threshold_pair_statistic)
 from .depth_meta import DepthMeta, stack_depth
+from .depth_stats import (CELL_STATS, cell_depth, center_depth,
+                          median_pool_depth)
 from .grids import (bin_sizes, grid_centers, normalized_center_distance,
                     spatial_positive_mask)
 from .loss import (masked_cosine_loss, pixel_consistency_loss,
                    pixel_cosine_similarity)
 from .normals import (depth_to_normals, normal_pair_difference, pool_normals,
                       view_rays)
+from .surface import max_relative_jump, segment_depth_jump
 
 __all__ = [
     'grid_centers', 'spatial_positive_mask', 'pool_depth',
@@ -25,5 +28,7 @@ __all__ = [
     'DEPTH_INVALID_POLICIES', 'DEPTH_KINDS', 'KIND_MODES', 'AUTO_MODES',
     'invalid_as_far', 'DepthMeta', 'stack_depth',
     'pixel_cosine_similarity', 'masked_cosine_loss', 'view_rays',
-    'depth_to_normals', 'pool_normals', 'normal_pair_difference'
+    'depth_to_normals', 'pool_normals', 'normal_pair_difference',
+    'CELL_STATS', 'cell_depth', 'center_depth', 'median_pool_depth',
+    'max_relative_jump', 'segment_depth_jump'
 ]
