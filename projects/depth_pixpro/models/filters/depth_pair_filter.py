@@ -6,8 +6,8 @@ from torch import Tensor
 from mmpretrain.registry import MODELS
 from ..utils import (AUTO_MODES, DEPTH_INVALID_POLICIES, DEPTH_MODES,
                      KIND_MODES, DepthMeta, depth_pair_difference,
-                     invalid_as_far, pool_depth,
-                     threshold_pair_statistic)
+                     invalid_as_far, threshold_pair_statistic)
+from ..utils.depth_stats import CELL_STATS, cell_depth
 from .base_pair_filter import BasePairFilter
 
 
@@ -44,6 +44,9 @@ class DepthPairFilter(BasePairFilter):
             sky and pixels beyond ``max_depth``: far-far pairs pass,
             far-vs-finite pairs fail. ``'far'`` is an option, not used by
             the Cityscapes config: no measurement supports it there yet.
+        pool (str): Depth of a cell: ``'mean'`` (valid-aware mean, default),
+            ``'median'`` or ``'center'`` (depth at the bin centre), see
+            ``models/utils/depth_stats.py``.
     """
 
     scale_key = 'depth_thresh'
@@ -53,12 +56,17 @@ class DepthPairFilter(BasePairFilter):
                  thresh: float = 0.1,
                  mode: str = 'relative',
                  invalid: str = 'pass',
-                 init_cfg: Optional[dict] = None) -> None:
+                 init_cfg: Optional[dict] = None,
+                 pool: str = 'mean') -> None:
         super().__init__(thresh=thresh, invalid=invalid, init_cfg=init_cfg)
         if mode not in DEPTH_MODES + ('auto', ):
             raise ValueError(f'mode must be one of {DEPTH_MODES} or '
                              f"'auto', got {mode!r}")
+        if pool not in CELL_STATS:
+            raise ValueError(
+                f'pool must be one of {CELL_STATS}, got {pool!r}')
         self.mode = mode
+        self.pool = pool
 
     def sample_modes(self, meta: DepthMeta) -> List[str]:
         """The test of each sample (``'auto'`` resolved by its kind)."""
@@ -105,7 +113,7 @@ class DepthPairFilter(BasePairFilter):
     def on_grid(self, view: tuple, size: Sequence[int]) -> tuple:
         """Cell depth [N, H, W] of one view, with its tests and ranges."""
         depth, modes, ranges = view
-        return pool_depth(depth, size), modes, ranges
+        return cell_depth(depth, size, self.pool), modes, ranges
 
     def pair_statistic(self, grid_q: tuple,
                        grid_k: tuple) -> Tuple[Tensor, Tensor]:
