@@ -137,9 +137,24 @@ def _built(path):
     return cfg, MODELS.build(cfg.model)
 
 
+def _online_norms(model):
+    """(name, module) of every batch norm outside the momentum target."""
+    from torch.nn.modules.batchnorm import _BatchNorm
+    return [(name, module) for name, module in model.named_modules()
+            if isinstance(module, _BatchNorm)
+            and not name.startswith('target_net')]
+
+
 @pytest.mark.parametrize('path', GPU_CONFIGS, ids=osp.basename)
 def test_gpu_config_follows_pixpro(path):
     cfg, model = _built(path)
+    # SyncBN in every BN of the online network (backbone, projector,
+    # head, instance branch), as PixPro's convert_sync_batchnorm(model)
+    norms = _online_norms(model)
+    assert {name.split('.')[0] for name, _ in norms} >= {'backbone', 'neck'}
+    for name, norm in norms:
+        assert isinstance(norm, nn.SyncBatchNorm), name
+    assert cfg.model.head.ppm.norm_cfg.type == 'SyncBN'  # 2-layer variant
     # LARS lr 1.0 x batch / 256 at the configured batch (8 GPUs x 128)
     optim = cfg.optim_wrapper.optimizer
     batch = 8 * cfg.train_dataloader.batch_size
@@ -152,9 +167,29 @@ def test_gpu_config_follows_pixpro(path):
     assert _check_1d_excluded(model, optimizer, WEIGHT_DECAY) > 0
 
 
+@pytest.mark.parametrize('path', [
+    osp.join(REPO, 'configs', 'depth_pixpro_scannet.py'),
+    osp.join(REPO, 'configs', 'ablations',
+             'depth_pixpro_scannet_instance.py')], ids=osp.basename)
+def test_gpu_config_without_cuda_has_plain_bn(path, monkeypatch):
+    """tools/train.py's device adaptation: every SyncBN becomes BN."""
+    from projects.depth_pixpro.device import adapt_cfg_for_device
+    from mmpretrain.registry import MODELS
+    monkeypatch.setattr(torch.cuda, 'is_available', lambda: False)
+    n_sync = len(_online_norms(_built(path)[1]))
+    cfg = Config.fromfile(path)
+    adapt_cfg_for_device(cfg, 'none')
+    norms = _online_norms(MODELS.build(cfg.model))
+    assert len(norms) == n_sync
+    for name, norm in norms:
+        assert isinstance(norm, nn.BatchNorm2d), name
+
+
 @pytest.mark.parametrize('path', CPU_CONFIGS, ids=osp.basename)
 def test_cpu_config_excludes_1d_parameters(path):
     cfg, model = _built(path)
+    for name, norm in _online_norms(model):
+        assert isinstance(norm, nn.BatchNorm2d), name
     optimizer = build_optim_wrapper(model, cfg.optim_wrapper).optimizer
     assert _check_1d_excluded(model, optimizer, WEIGHT_DECAY) > 0
 

@@ -5,15 +5,17 @@
 # (no affine), because at this scale (batch 16, 4x4 grids) PixPro's projector
 # collapses to a constant within ~40 iterations (README, "Results").
 _base_ = ['./depth_pixpro_r50.py']
+norm_cfg = dict(type='BN')  # one process
 model = dict(
     backbone=dict(
         depth=18,
         strides=(1, 2, 2, 1),
         dilations=(1, 1, 1, 2),
-        norm_cfg=dict(type='BN')),
+        norm_cfg=norm_cfg),
     neck=dict(
         in_channels=[512],
         hid_channels=1024,
         out_channels=128,
+        norm_cfg=norm_cfg,
         with_last_bn=True),
-    head=dict(in_channels=128))
+    head=dict(in_channels=128, ppm=dict(norm_cfg=norm_cfg)))

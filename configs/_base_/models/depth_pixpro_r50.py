@@ -4,6 +4,9 @@
 # multi-scale loss (three spatial thresholds around PixPro's 0.7). The paper
 # does not publish its thresholds and weights: these defaults are ours.
 # PixPro = this model with `filters=[]` and the single scale T=0.7.
+# Every BN of the online network is SyncBN, as PixPro converts the whole model
+# (tools/train.py makes them BN where CUDA is not available).
+norm_cfg = dict(type='SyncBN')
 model = dict(
     type='DepthPixPro',
     base_momentum=0.01,  # target tau: 0.99 -> 1 (cosine)
@@ -11,13 +14,14 @@ model = dict(
         type='ResNet',
         depth=50,
         out_indices=(3, ),
-        norm_cfg=dict(type='SyncBN'),  # BN on CPU (tools/train.py)
+        norm_cfg=norm_cfg,
         zero_init_residual=False),
     neck=dict(
         type='PixelProjector',
         in_channels=[2048],
         hid_channels=4096,
-        out_channels=256),
+        out_channels=256,
+        norm_cfg=norm_cfg),
     head=dict(
         type='MultiScalePixelHead',
         in_channels=256,
@@ -34,4 +38,5 @@ model = dict(
                 mode='relative',
                 invalid='pass')
         ],
-        ppm=dict(transform_layers=1, gamma=2.)))
+        # 1 transform layer has no norm; a 2-layer transform's BN is SyncBN
+        ppm=dict(transform_layers=1, gamma=2., norm_cfg=norm_cfg)))
