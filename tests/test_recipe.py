@@ -155,6 +155,16 @@ def test_gpu_config_follows_pixpro(path):
     for name, norm in norms:
         assert isinstance(norm, nn.SyncBatchNorm), name
     assert cfg.model.head.ppm.norm_cfg.type == 'SyncBN'  # 2-layer variant
+    # zero-gamma: every bottleneck's bn3 (mmpretrain: norm3) starts at 0,
+    # every other BN at gamma 1
+    from mmpretrain.models.backbones.resnet import Bottleneck
+    model.init_weights()
+    blocks = [m for m in model.backbone.modules() if isinstance(m, Bottleneck)]
+    assert len(blocks) == 16  # ResNet-50: 3 + 4 + 6 + 3
+    last = {id(block.norm3) for block in blocks}
+    for name, norm in norms:
+        expected = 0. if id(norm) in last else 1.
+        assert torch.all(norm.weight == expected), name
     # LARS lr 1.0 x batch / 256 at the configured batch (8 GPUs x 128)
     optim = cfg.optim_wrapper.optimizer
     batch = 8 * cfg.train_dataloader.batch_size

@@ -11,7 +11,10 @@ model = dict(
         depth=18,
         strides=(1, 2, 2, 1),
         dilations=(1, 1, 1, 2),
-        norm_cfg=norm_cfg),
+        norm_cfg=norm_cfg,
+        # the init the README's CPU results were measured with (PixPro, and
+        # the GPU configs, zero the last BN of each block)
+        zero_init_residual=False),
     neck=dict(
         in_channels=[512],
         hid_channels=1024,

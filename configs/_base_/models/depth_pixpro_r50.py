@@ -15,7 +15,8 @@ model = dict(
         depth=50,
         out_indices=(3, ),
         norm_cfg=norm_cfg,
-        zero_init_residual=False),
+        # PixPro's init: each bottleneck's last BN (bn3) starts at gamma 0
+        zero_init_residual=True),
     neck=dict(
         type='PixelProjector',
         in_channels=[2048],
