@@ -10,6 +10,7 @@ from mmpretrain.models.utils import CosineEMA
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 from ..utils.depth_meta import stack_depth
+from ..utils.validation import check_number
 
 
 @MODELS.register_module()
@@ -84,7 +85,12 @@ class DepthPixPro(BaseSelfSupervisor):
             MODELS.build(instance_neck)
         self.instance_head = None if instance_head is None else \
             MODELS.build(instance_head)
-        self.instance_loss_weight = instance_loss_weight
+        self.instance_loss_weight = check_number(
+            instance_loss_weight, 'instance_loss_weight', low=0.)
+        # the target moves by m (0 < m < 1: CosineEMA's range); 0 = frozen
+        check_number(base_momentum, 'base_momentum', low=0., high=1.,
+                     low_inclusive=False, high_inclusive=False)
+        check_number(end_momentum, 'end_momentum', low=0., high=1.)
         self.target_net = CosineEMA(
             self._online_encoder(),
             momentum=base_momentum,

@@ -7,6 +7,7 @@ from mmengine.model import BaseModule
 from torch import Tensor
 
 from ..utils import INVALID_POLICIES, DepthMeta, threshold_pair_statistic
+from ..utils.validation import check_number, check_positive
 
 
 class BasePairFilter(BaseModule, metaclass=ABCMeta):
@@ -30,6 +31,8 @@ class BasePairFilter(BaseModule, metaclass=ABCMeta):
     scale_key: str = 'thresh'
     #: Accepted values of ``invalid``.
     invalid_policies: tuple = INVALID_POLICIES
+    #: Name of the threshold argument in the filter's config.
+    thresh_arg: str = 'thresh'
 
     def __init__(self,
                  thresh: float,
@@ -39,8 +42,21 @@ class BasePairFilter(BaseModule, metaclass=ABCMeta):
         if invalid not in self.invalid_policies:
             raise ValueError(f'invalid must be one of '
                              f'{self.invalid_policies}, got {invalid!r}')
-        self.thresh = float(thresh)
+        self.thresh = self.check_thresh(thresh, self.thresh_arg)
         self.invalid = invalid
+
+    def check_thresh(self, value, key: str) -> float:
+        """A threshold (ValueError naming ``key`` otherwise): any number or
+        ``inf`` (filter off) here; filters whose statistic is a
+        non-negative difference allow only > 0 (:meth:`check_difference`).
+        """
+        return check_number(value, key, allow_inf=True)
+
+    @staticmethod
+    def check_difference(value, key: str) -> float:
+        """A threshold on a non-negative difference: > 0 or ``inf`` (zero
+        or less would reject every pair)."""
+        return check_positive(value, key, allow_inf=True)
 
     def scale_thresh(self, scale: dict) -> float:
         """Threshold of this filter for one scale (its override or default)."""

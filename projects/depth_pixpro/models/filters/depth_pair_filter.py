@@ -68,6 +68,10 @@ class DepthPairFilter(BasePairFilter):
         self.mode = mode
         self.pool = pool
 
+    def check_thresh(self, value, key: str) -> float:
+        """tau > 0, or ``inf`` (filter off)."""
+        return self.check_difference(value, key)
+
     def sample_modes(self, meta: DepthMeta) -> List[str]:
         """The test of each sample (``'auto'`` resolved by its kind)."""
         if self.mode != 'auto':

@@ -8,6 +8,7 @@ from torch import Tensor
 from mmpretrain.registry import MODELS
 from ..utils import (DepthMeta, depth_to_normals, normal_pair_difference,
                      pool_normals)
+from ..utils.validation import check_number, check_positive
 from .base_pair_filter import BasePairFilter
 
 
@@ -38,6 +39,7 @@ class NormalPairFilter(BasePairFilter):
     """
 
     scale_key = 'normal_max_angle'
+    thresh_arg = 'max_angle_deg'
 
     def __init__(self,
                  max_angle_deg: float = 30.,
@@ -48,9 +50,18 @@ class NormalPairFilter(BasePairFilter):
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(
             thresh=max_angle_deg, invalid=invalid, init_cfg=init_cfg)
-        self.fov_deg = fov_deg
-        self.aspect = aspect
-        self.max_rel_jump = max_rel_jump
+        self.fov_deg = check_number(fov_deg, 'fov_deg', low=0., high=180.,
+                                    low_inclusive=False,
+                                    high_inclusive=False)
+        self.aspect = check_positive(aspect, 'aspect')
+        self.max_rel_jump = check_positive(max_rel_jump, 'max_rel_jump',
+                                           allow_inf=True)
+
+    def check_thresh(self, value, key: str) -> float:
+        """An angle in (0, 180] degrees, or ``inf`` (filter off): an
+        angle of 0 or less would reject every pair."""
+        return check_number(value, key, low=0., high=180.,
+                            low_inclusive=False, allow_inf=True)
 
     def statistic_thresh(self, thresh: float) -> float:
         """Angle in degrees -> threshold on ``1 - cos``."""

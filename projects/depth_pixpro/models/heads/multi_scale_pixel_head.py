@@ -9,6 +9,7 @@ from torch import Tensor
 
 from mmpretrain.registry import MODELS
 from ..utils import DepthMeta, masked_cosine_loss, pixel_cosine_similarity
+from ..utils.validation import check_channels, check_number, check_positive
 from .positive_pairs import (PairMasks, PairTests, active_filters,
                              check_depth_kinds)
 
@@ -62,13 +63,14 @@ class MultiScalePixelHead(BaseModule):
                  ppm: dict = dict(transform_layers=1, gamma=2.),
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
-        if levels < 1:
-            raise ValueError(f'levels must be >= 1, got {levels}')
+        check_channels(levels, 'levels')
         if isinstance(in_channels, int):
             in_channels = [in_channels] * levels
         if len(in_channels) != levels:
             raise ValueError(f'in_channels {in_channels} must give one '
                              f'value per level (levels={levels})')
+        for index, channels in enumerate(in_channels):
+            check_channels(channels, f'in_channels[{index}]')
         self.levels = levels
         self.filters = nn.ModuleList([
             f if isinstance(f, nn.Module) else MODELS.build(f)
@@ -100,12 +102,22 @@ class MultiScalePixelHead(BaseModule):
                     f'scale {index} has unknown key(s) {sorted(unknown)}; '
                     f'allowed: {sorted(allowed)}')
             level = scale.get('level', -1)
+            if isinstance(level, bool) or not isinstance(level, int):
+                raise ValueError(f'scales[{index}].level must be an int, got '
+                                 f'{level!r}')
             if not -self.levels <= level < self.levels:
                 raise ValueError(f'scale {index} level {level} is out of '
                                  f'range for {self.levels} level(s)')
             scale['level'] = level % self.levels
-            scale.setdefault('spatial_thresh', 0.7)
-            scale.setdefault('weight', 1.0)
+            key = f'scales[{index}].'
+            scale['spatial_thresh'] = check_positive(
+                scale.get('spatial_thresh', 0.7), key + 'spatial_thresh')
+            scale['weight'] = check_number(
+                scale.get('weight', 1.0), key + 'weight', low=0.)
+            for f in self.filters:
+                if scale.get(f.scale_key) is not None:
+                    scale[f.scale_key] = f.check_thresh(
+                        scale[f.scale_key], key + f.scale_key)
             parsed.append(scale)
         return parsed
 

@@ -9,6 +9,7 @@ from mmengine.model import BaseModule
 from torch import Tensor
 
 from mmpretrain.registry import MODELS
+from ..utils.validation import check_channels, check_number, check_positive
 
 
 @MODELS.register_module()
@@ -36,6 +37,7 @@ class PixelPropagation(BaseModule):
                  norm_cfg: dict = dict(type='BN'),
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
+        check_channels(channels, 'channels')
         if transform_layers == 0:
             self.value_transform = nn.Identity()
         elif transform_layers == 1:
@@ -48,8 +50,9 @@ class PixelPropagation(BaseModule):
         else:
             raise ValueError(
                 f'transform_layers must be 0, 1 or 2, got {transform_layers}')
-        self.gamma = gamma
-        self.clamp_min = clamp_min
+        self.gamma = check_positive(gamma, 'gamma')
+        self.clamp_min = check_number(clamp_min, 'clamp_min', low=-1.,
+                                      high=1., high_inclusive=False)
 
     def forward(self, feat: Tensor) -> Tensor:
         """Propagate.

@@ -7,16 +7,18 @@ from mmengine.model import BaseModule
 from torch import Tensor
 
 from mmpretrain.registry import MODELS
+from ..utils.validation import check_channels
 
 
 def _as_level_list(in_channels: Union[int, Sequence[int]]) -> List[int]:
     if isinstance(in_channels, int):
         return [in_channels]
     in_channels = list(in_channels)
-    if not in_channels or not all(isinstance(c, int) for c in in_channels):
+    if not in_channels:
         raise ValueError('in_channels must be an int or a non-empty list of '
                          f'ints, got {in_channels!r}')
-    return in_channels
+    return [check_channels(c, f'in_channels[{i}]')
+            for i, c in enumerate(in_channels)]
 
 
 @MODELS.register_module()
@@ -46,6 +48,8 @@ class PixelProjector(BaseModule):
                  init_cfg: Optional[Union[dict, List[dict]]] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         self.in_channels = _as_level_list(in_channels)
+        check_channels(hid_channels, 'hid_channels')
+        check_channels(out_channels, 'out_channels')
         self.out_channels = out_channels
         last_norm_cfg = dict(norm_cfg, affine=False)
         self.projectors = nn.ModuleList([
