@@ -1,0 +1,151 @@
+"""Online dense probe: downstream quality while pretraining runs."""
+import copy
+import time
+from typing import Optional, Tuple
+
+import torch
+import torch.nn.functional as F
+from mmengine.dist import is_main_process
+from mmengine.hooks import Hook
+from mmengine.logging import print_log
+from mmengine.model import is_model_wrapper
+from mmengine.registry import HOOKS
+
+from ...evaluation.dense_probe import (fit_linear_classifier, labels_on_grid,
+                                       segmentation_miou)
+
+#: Labelled synthetic scenes (seeds disjoint from pretraining) read whole.
+_SYNTHETIC_SCENES = dict(
+    type='SyntheticSceneSegDataset',
+    size=(128, 128),
+    pipeline=[
+        dict(type='LoadImageFromFile'),
+        dict(type='LoadAnnotations'),
+        dict(type='PackSegInputs')
+    ])
+SYNTHETIC_PROBE_TRAIN = dict(_SYNTHETIC_SCENES, num_images=32, first_seed=0)
+SYNTHETIC_PROBE_VAL = dict(
+    _SYNTHETIC_SCENES, num_images=16, first_seed=100_000)
+
+
+@HOOKS.register_module()
+class DenseProbeHook(Hook):
+    """Every ``interval`` iterations, fit a linear pixel classifier on the
+    frozen online backbone's features of a small labelled set and log its
+    validation mIoU as ``probe_miou`` (to every vis backend of the runner).
+
+    The classifier is closed-form ridge regression on standardised features
+    (:func:`fit_linear_classifier`) at the feature grid; validation logits
+    are upsampled bilinearly to the label maps. The backbone runs in eval
+    mode (BN running statistics) without gradients and is put back in its
+    training state. Only the main process probes. The datasets are mmseg
+    dataset configs whose pipeline ends with ``PackSegInputs`` and gives
+    images of one size (e.g. NYUv2 test pipelines, or the default: the
+    synthetic scenes); they are built at the first probe.
+
+    Args:
+        interval (int): Iterations between probes. Defaults to 100.
+        train_dataset (dict, optional): Images the classifier is fitted on.
+            Defaults to 32 synthetic scenes (:data:`SYNTHETIC_PROBE_TRAIN`).
+        val_dataset (dict, optional): Images of the mIoU. Defaults to 16
+            other synthetic scenes (:data:`SYNTHETIC_PROBE_VAL`).
+        level (int): Backbone output probed. Defaults to -1 (the last).
+        ridge (float): L2 penalty of the classifier. Defaults to 1e-2.
+        batch_size (int): Images per feature pass. Defaults to 8.
+        ignore_index (int): Unlabelled pixels. Defaults to 255.
+    """
+
+    priority = 'LOW'
+
+    def __init__(self,
+                 interval: int = 100,
+                 train_dataset: Optional[dict] = None,
+                 val_dataset: Optional[dict] = None,
+                 level: int = -1,
+                 ridge: float = 1e-2,
+                 batch_size: int = 8,
+                 ignore_index: int = 255) -> None:
+        if interval < 1:
+            raise ValueError(f'interval must be >= 1, got {interval}')
+        self.interval = interval
+        self.dataset_cfgs = dict(
+            train=copy.deepcopy(train_dataset or SYNTHETIC_PROBE_TRAIN),
+            val=copy.deepcopy(val_dataset or SYNTHETIC_PROBE_VAL))
+        self.level = level
+        self.ridge = ridge
+        self.batch_size = batch_size
+        self.ignore_index = ignore_index
+        self.datasets = None
+        self.seconds = []  # wall time of each probe
+
+    def after_train_iter(self,
+                         runner,
+                         batch_idx: int,
+                         data_batch=None,
+                         outputs: Optional[dict] = None) -> None:
+        if not self.every_n_train_iters(runner, self.interval) or \
+                not is_main_process():
+            return
+        start = time.perf_counter()
+        model = runner.model.module if is_model_wrapper(
+            runner.model) else runner.model
+        miou = self.probe(model)
+        self.seconds.append(time.perf_counter() - start)
+        runner.visualizer.add_scalars(dict(probe_miou=miou),
+                                      step=runner.iter + 1)
+        print_log(
+            f'probe_miou {miou:.2f} at iteration {runner.iter + 1} (linear '
+            f'probe: {len(self.datasets["train"])} train / '
+            f'{len(self.datasets["val"])} val images, '
+            f'{self.seconds[-1]:.1f} s)',
+            logger='current')
+
+    def _build_datasets(self) -> None:
+        from mmseg.registry import DATASETS
+        self.datasets = {
+            split: DATASETS.build(dict(cfg, _scope_='mmseg'))
+            for split, cfg in self.dataset_cfgs.items()
+        }
+        self.num_classes = len(self.datasets['train'].metainfo['classes'])
+
+    @torch.no_grad()
+    def _features(self, model, dataset) -> Tuple[torch.Tensor, torch.Tensor]:
+        """Backbone features [N, C, h, w] and labels [N, H, W] of a set."""
+        feats, labels = [], []
+        for first in range(0, len(dataset), self.batch_size):
+            items = [dataset[i] for i in range(
+                first, min(first + self.batch_size, len(dataset)))]
+            try:
+                images = torch.stack([item['inputs'] for item in items])
+                labels.append(torch.stack([
+                    item['data_samples'].gt_sem_seg.data[0] for item in items
+                ]))
+            except RuntimeError as e:
+                raise ValueError(
+                    'DenseProbeHook needs images of one size: add a Resize '
+                    f'to the probe datasets\' pipeline ({e})') from e
+            inputs = model.data_preprocessor(
+                dict(inputs=[images], data_samples=None), False)['inputs']
+            feats.append(model.backbone(inputs[0])[self.level].float().cpu())
+        return torch.cat(feats), torch.cat(labels).long()
+
+    def probe(self, model) -> float:
+        """Fit on the train set, return the val mIoU (%) of ``model``'s
+        backbone (its training state is restored)."""
+        if self.datasets is None:
+            self._build_datasets()
+        was_training = model.backbone.training
+        model.backbone.eval()
+        try:
+            train_x, train_y = self._features(model, self.datasets['train'])
+            val_x, val_y = self._features(model, self.datasets['val'])
+        finally:
+            model.backbone.train(was_training)
+        classifier = fit_linear_classifier(
+            train_x, labels_on_grid(train_y, train_x.shape[-2:]),
+            self.num_classes, self.ignore_index, self.ridge)
+        logits = F.interpolate(classifier.logits(val_x),
+                               size=tuple(val_y.shape[-2:]),
+                               mode='bilinear', align_corners=False)
+        return segmentation_miou(logits.argmax(dim=1), val_y,
+                                 self.num_classes, self.ignore_index)

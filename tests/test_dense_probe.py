@@ -1,0 +1,114 @@
+"""Online dense probe: the closed-form linear pixel classifier, mIoU, and
+DenseProbeHook writing ``probe_miou`` during a real run on the synthetic
+scenes."""
+import os.path as osp
+
+import pytest
+import torch
+from mmengine.config import Config
+
+from projects.depth_pixpro.engine.hooks import DenseProbeHook
+from projects.depth_pixpro.evaluation.dense_probe import (
+    fit_linear_classifier, labels_on_grid, segmentation_miou)
+from projects.depth_pixpro.utils.scripts import read_scalars
+
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+SYNTHETIC_CFG = osp.join(REPO, 'configs', 'depth_pixpro_synthetic.py')
+
+
+def test_labels_on_grid_nearest():
+    labels = torch.arange(16).reshape(1, 4, 4)
+    assert labels_on_grid(labels, (2, 2)).tolist() == [[[0, 2], [8, 10]]]
+
+
+def test_classifier_separates_clusters_and_skips_ignored_pixels():
+    torch.manual_seed(0)
+    centres = torch.tensor([[4., 0.], [0., 4.], [-4., -4.]])
+    labels = torch.randint(0, 3, (2, 5, 5))
+    feats = (centres[labels] + 0.3 * torch.randn(2, 5, 5, 2)).movedim(-1, 1)
+    classifier = fit_linear_classifier(feats, labels, 3)
+    assert torch.equal(classifier.logits(feats).argmax(dim=1), labels)
+    # unlabelled pixels with wild features do not change the fit
+    feats_ign = torch.cat([feats, 100 * torch.randn(1, 2, 5, 5)])
+    labels_ign = torch.cat([labels, torch.full((1, 5, 5), 255)])
+    other = fit_linear_classifier(feats_ign, labels_ign, 3)
+    torch.testing.assert_close(other.weight, classifier.weight)
+    with pytest.raises(ValueError, match='no labelled pixel'):
+        fit_linear_classifier(feats, torch.full_like(labels, 255), 3)
+
+
+def test_classifier_is_the_ridge_optimum():
+    torch.manual_seed(1)
+    feats = torch.randn(3, 4, 2, 3) * torch.tensor([1., 5., .1, 2.])[
+        None, :, None, None]
+    labels = torch.randint(0, 3, (3, 2, 3))
+    ridge = 0.5
+    clf = fit_linear_classifier(feats, labels, 3, ridge=ridge)
+    x = (feats.movedim(1, -1).reshape(-1, 4).double() - clf.mean) / clf.std
+    y = torch.nn.functional.one_hot(labels.reshape(-1), 3).double()
+    # zero gradient of |x W + b - y|^2 + ridge * M * |W|^2 in W and b
+    residual = x @ clf.weight + clf.bias - y
+    grad_w = x.T @ residual + ridge * len(x) * clf.weight
+    assert grad_w.abs().max() < 1e-9
+    assert residual.sum(dim=0).abs().max() < 1e-9
+    assert torch.allclose(x.mean(dim=0), torch.zeros(4, dtype=x.dtype),
+                          atol=1e-12)
+
+
+def test_segmentation_miou_hand_case():
+    labels = torch.tensor([[[0, 0, 1, 1], [2, 2, 255, 1]]])
+    pred = torch.tensor([[[0, 1, 1, 1], [2, 0, 0, 3]]])
+    # class 0: inter 1, union 3 (pred 0 at (0,0),(1,1); label 0 at (0,0),
+    # (0,1)); class 1: inter 2 ((0,2),(0,3)), union 4; class 2: 1 / 2;
+    # class 3: 0 / 1 (pred 3 on a label-1 pixel); class 4 absent
+    expected = (1 / 3 + 2 / 4 + 1 / 2 + 0) / 4 * 100
+    assert segmentation_miou(pred, labels, 5) == pytest.approx(expected)
+
+
+def test_hook_rejects_bad_interval():
+    with pytest.raises(ValueError, match='interval'):
+        DenseProbeHook(interval=0)
+
+
+def test_probe_hook_writes_probe_miou(tmp_path):
+    from mmengine.runner import Runner
+    scenes = dict(size=(64, 64), cache_dir=str(tmp_path / 'scenes'))
+    cfg = Config.fromfile(SYNTHETIC_CFG)
+    cfg.merge_from_dict({
+        'train_cfg.max_iters': 2,
+        'train_dataloader.batch_size': 2,
+        'train_dataloader.num_workers': 0,
+        'train_dataloader.persistent_workers': False,
+        'train_dataloader.dataset.num_samples': 4,
+        'train_dataloader.dataset.img_size': 64,
+        'default_hooks.checkpoint.interval': 100,
+        'default_hooks.checkpoint.save_last': False,
+        'model.neck.hid_channels': 16,
+        'model.neck.out_channels': 8,
+        'model.head.in_channels': 8,
+    })
+    cfg.custom_hooks = [
+        dict(type='DenseProbeHook', interval=2, batch_size=3,
+             train_dataset=dict(type='SyntheticSceneSegDataset',
+                                num_images=4, **scenes,
+                                pipeline=[dict(type='LoadImageFromFile'),
+                                          dict(type='LoadAnnotations'),
+                                          dict(type='PackSegInputs')]),
+             val_dataset=dict(type='SyntheticSceneSegDataset', num_images=2,
+                              first_seed=100_000, **scenes,
+                              pipeline=[dict(type='LoadImageFromFile'),
+                                        dict(type='LoadAnnotations'),
+                                        dict(type='PackSegInputs')]))
+    ]
+    cfg.work_dir = str(tmp_path / 'work')
+    runner = Runner.from_cfg(cfg)
+    runner.train()
+    hook = [h for h in runner.hooks if isinstance(h, DenseProbeHook)][0]
+    assert len(hook.seconds) == 1  # iteration 2 only
+    probes = [r for r in read_scalars(cfg.work_dir) if 'probe_miou' in r]
+    assert [r['step'] for r in probes] == [2]
+    assert 0 < probes[0]['probe_miou'] <= 100
+    assert runner.model.backbone.training  # training state restored
+    # the logged value is the probe of the final weights
+    assert hook.probe(runner.model) == pytest.approx(
+        probes[0]['probe_miou'], abs=1e-4)
