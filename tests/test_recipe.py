@@ -258,3 +258,114 @@ def test_gpu_schedule_is_pixpro(path):
     # the cosine ends at 1e-6: its last value is one step before the end
     assert cfg.param_scheduler[-1].eta_min == 1e-6
     assert 1e-6 < lrs[-1] < 1e-6 + base_lr * 1e-5
+
+
+# ---------------------------------------------------------------------------
+# The "+instance" branch
+# ---------------------------------------------------------------------------
+INSTANCE_CONFIG = osp.join(REPO, 'configs', 'ablations',
+                           'depth_pixpro_scannet_instance.py')
+
+
+def test_instance_config_is_pixpros():
+    """Conv MLPs with biases for projector and predictor, the predictor
+    pooling after it, PixPro's -2 cos loss."""
+    cfg, model = _built(INSTANCE_CONFIG)
+    neck, head = model.instance_neck, model.instance_head
+    assert type(neck).__name__ == 'PixelProjector'
+    assert type(head.predictor).__name__ == 'PooledPixelProjector'
+    for branch, channels in ((neck, (2048, 4096, 256)),
+                             (head.predictor, (256, 4096, 256))):
+        convs = [m for m in branch.modules() if isinstance(m, nn.Conv2d)]
+        assert [(c.in_channels, c.out_channels) for c in convs] == list(
+            zip(channels[:-1], channels[1:]))
+        assert all(c.kernel_size == (1, 1) and c.bias is not None
+                   for c in convs)
+    assert (head.loss_module.shift_factor,
+            head.loss_module.scale_factor) == (0., 2.)
+    assert cfg.model.instance_loss_weight == 1.
+
+
+def _mlp2d(x, convs, norm):
+    """PixPro's MLP2d by hand: 1x1 conv, BN (batch statistics), ReLU, 1x1
+    conv, on every pixel."""
+    first, second = convs
+
+    def per_channel(param):
+        return param.to(x.dtype).view(1, -1, 1, 1)
+
+    y = torch.einsum('nchw,oc->nohw', x, first.weight[:, :, 0, 0].to(x))
+    y = y + per_channel(first.bias)
+    mean = y.mean(dim=(0, 2, 3), keepdim=True)
+    var = y.var(dim=(0, 2, 3), unbiased=False, keepdim=True)
+    y = (y - mean) / torch.sqrt(var + norm.eps)
+    y = y * per_channel(norm.weight) + per_channel(norm.bias)
+    y = torch.einsum('nchw,oc->nohw', y.clamp(min=0),
+                     second.weight[:, :, 0, 0].to(x))
+    return y + per_channel(second.bias)
+
+
+def _mlp2d_of(projector):
+    layers = projector.projectors[0]
+    return lambda x: _mlp2d(x, (layers[0], layers[3]), layers[1])
+
+
+def test_instance_loss_is_pixpros_by_hand():
+    """loss_instance = w * sum over (q, k) of mean_n -2 cos(p_q, z'_k),
+    p_q = avgpool(pred(proj(C5_q))) per pixel, z'_k = avgpool(proj'(C5'_k));
+    pooling before the MLPs (the old branch) gives another value."""
+    from mmengine.logging import MessageHub
+    from mmpretrain.registry import MODELS
+    from mmpretrain.structures import DataSample
+    MessageHub.get_current_instance().update_info('max_iters', 10)
+    init_default_scope('mmpretrain')
+    torch.manual_seed(0)
+    model = MODELS.build(dict(
+        type='DepthPixPro',
+        backbone=dict(type='ResNet', depth=18, stem_channels=8,
+                      base_channels=8, out_indices=(3, )),
+        neck=dict(type='PixelProjector', in_channels=[64], hid_channels=32,
+                  out_channels=16),
+        head=dict(type='MultiScalePixelHead', in_channels=16),
+        instance_neck=dict(type='PixelProjector', in_channels=[64],
+                           hid_channels=24, out_channels=12),
+        instance_head=dict(
+            type='LatentPredictHead',
+            predictor=dict(type='PooledPixelProjector', in_channels=[12],
+                           hid_channels=20, out_channels=12),
+            loss=dict(type='CosineSimilarityLoss', shift_factor=0.,
+                      scale_factor=2.)),
+        instance_loss_weight=0.5))
+    model.train()
+    views = [torch.randn(4, 3, 64, 64) for _ in range(2)]
+    samples = []
+    for _ in range(4):
+        sample = DataSample()
+        sample.set_field(torch.tensor([[0., 0., 1., 1.], [0., 0., .8, .8]]),
+                         'coord')
+        samples.append(sample)
+    loss = model.loss(views, samples)['loss_instance']
+
+    with torch.no_grad():
+        proj = _mlp2d_of(model.instance_neck)
+        pred = _mlp2d_of(model.instance_head.predictor)
+        target_backbone, _, target_proj = model.target_net.module
+        target_proj = _mlp2d_of(target_proj)
+        c5 = [model.backbone(v)[-1].double() for v in views]
+        c5_target = [target_backbone(v)[-1].double() for v in views]
+        p = [pred(proj(x)).mean(dim=(2, 3)) for x in c5]
+        z = [target_proj(x).mean(dim=(2, 3)) for x in c5_target]
+        expected = sum(
+            (-2 * nn.functional.cosine_similarity(p[q], z[k])).mean()
+            for q, k in ((0, 1), (1, 0)))
+        # pool first, then the MLPs (BYOL's NonLinearNeck order)
+        pooled = [x.mean(dim=(2, 3), keepdim=True) for x in c5]
+        pooled_target = [x.mean(dim=(2, 3), keepdim=True) for x in c5_target]
+        p_first = [pred(proj(x)).flatten(1) for x in pooled]
+        z_first = [target_proj(x).flatten(1) for x in pooled_target]
+        pool_first = sum(
+            (-2 * nn.functional.cosine_similarity(p_first[q],
+                                                  z_first[k])).mean()
+            for q, k in ((0, 1), (1, 0)))
+    assert loss.item() == pytest.approx(0.5 * expected.item(), abs=1e-5)
+    assert abs(expected.item() - pool_first.item()) > 1e-2

@@ -38,6 +38,9 @@ def _configs(tmp_path, nyu_root):
         ('mmpretrain', 'MODELS', 'PixelProjector'): dict(
             type='PixelProjector', in_channels=8, hid_channels=16,
             out_channels=4),
+        ('mmpretrain', 'MODELS', 'PooledPixelProjector'): dict(
+            type='PooledPixelProjector', in_channels=8, hid_channels=16,
+            out_channels=4),
         ('mmpretrain', 'MODELS', 'MultiScalePixelHead'): dict(
             type='MultiScalePixelHead', in_channels=4,
             filters=[dict(type='DepthPairFilter'),

@@ -1,16 +1,20 @@
-# PixPro's "+ instance" variant on top of DepthPixPro: pooled projector +
-# predictor with BYOL's loss (weight 1).
+# PixPro's "+instance" branch on top of DepthPixPro, as contrast/models/PixPro.py:
+# every C5 pixel is projected by a conv MLP (1x1 convs with biases, SyncBN,
+# 2048 -> 4096 -> 256: `instance_neck`) and predicted per pixel by another
+# (256 -> 4096 -> 256), then average-pooled (`PooledPixelProjector`); the
+# momentum target's projection is average-pooled. Loss: PixPro's regression
+# loss -2 cos(p, z') over both view orders (CosineSimilarityLoss with
+# shift 0, scale 2), weight 1 (pixpro_ins_loss_weight).
 _base_ = ['../depth_pixpro_scannet.py']
 model = dict(
     instance_neck=dict(
-        type='NonLinearNeck', in_channels=2048, hid_channels=4096,
-        out_channels=256, num_layers=2, with_avg_pool=True,
-        norm_cfg={{_base_.norm_cfg}}),
+        type='PixelProjector', in_channels=[2048], hid_channels=4096,
+        out_channels=256, norm_cfg={{_base_.norm_cfg}}),
     instance_head=dict(
         type='LatentPredictHead',
         predictor=dict(
-            type='NonLinearNeck', in_channels=256, hid_channels=4096,
-            out_channels=256, num_layers=2, with_avg_pool=False,
-            norm_cfg={{_base_.norm_cfg}}),
-        loss=dict(type='CosineSimilarityLoss')),
+            type='PooledPixelProjector', in_channels=[256], hid_channels=4096,
+            out_channels=256, norm_cfg={{_base_.norm_cfg}}),
+        loss=dict(type='CosineSimilarityLoss', shift_factor=0.,
+                  scale_factor=2.)),
     instance_loss_weight=1.)

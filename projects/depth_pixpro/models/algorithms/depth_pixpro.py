@@ -163,10 +163,25 @@ class DepthPixPro(BaseSelfSupervisor):
 
     def _instance_loss(self, feats: List[tuple],
                        target_feats: List[tuple]) -> Tensor:
-        """BYOL-style loss of pooled last-level features, both orders."""
+        """BYOL-style loss of the last level, both view orders.
+
+        PixPro's order: ``instance_neck`` projects every pixel and the
+        head's predictor predicts every pixel, then pools
+        (:class:`PooledPixelProjector`); the target's projection is
+        average-pooled here. A pooling neck (``NonLinearNeck`` with
+        ``with_avg_pool=True``) gives vectors, which pass unchanged.
+        """
         online = [self.instance_neck([feat[-1]])[0] for feat in feats]
         with torch.no_grad():
             target_neck = self.target_net.module[2]
-            target = [target_neck([feat[-1]])[0] for feat in target_feats]
+            target = [
+                _average_pool(target_neck([feat[-1]])[0])
+                for feat in target_feats
+            ]
         return (self.instance_head.loss(online[0], target[1]) +
                 self.instance_head.loss(online[1], target[0]))
+
+
+def _average_pool(feat: Tensor) -> Tensor:
+    """[N, C, H, W] -> [N, C] (global average); [N, C] unchanged."""
+    return feat.mean(dim=(2, 3)) if feat.dim() == 4 else feat

@@ -1,4 +1,5 @@
 """necks"""
 from .pixel_projector import PixelProjector
+from .pooled_pixel_projector import PooledPixelProjector
 
-__all__ = ['PixelProjector']
+__all__ = ['PixelProjector', 'PooledPixelProjector']
