@@ -25,6 +25,7 @@ setup(
     extras_require={
         'tests': read_requirements('tests'),
         'depth': read_requirements('depth'),
+        'dev': read_requirements('dev'),
     },
     license='Apache-2.0',
 )
