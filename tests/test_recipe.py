@@ -155,6 +155,13 @@ def test_gpu_config_follows_pixpro(path):
     for name, norm in norms:
         assert isinstance(norm, nn.SyncBatchNorm), name
     assert cfg.model.head.ppm.norm_cfg.type == 'SyncBN'  # 2-layer variant
+    # momentum 0.99 -> 1, PPM gamma 2 with one transform layer, T = 0.7
+    assert (cfg.model.base_momentum, cfg.model.get('end_momentum', 0.)) == (
+        0.01, 0.)
+    for ppm in model.head.propagations.values():
+        assert isinstance(ppm.value_transform, nn.Conv2d)  # one layer
+        assert ppm.gamma == 2.
+    assert 0.7 in [s['spatial_thresh'] for s in cfg.model.head.scales]
     # zero-gamma: every bottleneck's bn3 (mmpretrain: norm3) starts at 0,
     # every other BN at gamma 1
     from mmpretrain.models.backbones.resnet import Bottleneck
