@@ -14,6 +14,7 @@ from matplotlib.patches import Rectangle
 from torch import Tensor
 
 from ..models.heads.positive_pairs import PairMasks, positive_pair_masks
+from ..models.utils import DepthMeta
 from .canvas import figure_to_array
 
 
@@ -23,7 +24,8 @@ def compute_pair_masks(coord: Tensor,
                        spatial_thresh: float = 0.7,
                        filters: Sequence[nn.Module] = (),
                        scale: Optional[dict] = None,
-                       views: Tuple[int, int] = (0, 1)) -> PairMasks:
+                       views: Tuple[int, int] = (0, 1),
+                       depth_meta: Optional[DepthMeta] = None) -> PairMasks:
     """:func:`positive_pair_masks` with the spatial threshold given apart.
 
     Args:
@@ -36,12 +38,15 @@ def compute_pair_masks(coord: Tensor,
         scale (dict, optional): The head's scale dict, for per-scale filter
             thresholds (``depth_thresh``, ``normal_max_angle``).
         views (tuple[int, int]): (query view, key view).
+        depth_meta (DepthMeta, optional): Per-sample depth facts (has
+            depth, kind, whole-image range), from ``stack_depth``.
 
     Returns:
         PairMasks: The masks, query bins along dim 1, key bins along dim 2.
     """
     scale = dict(scale or {}, spatial_thresh=spatial_thresh)
-    return positive_pair_masks(coord, depth, size, scale, filters, views)
+    return positive_pair_masks(coord, depth, size, scale, filters, views,
+                               depth_meta)
 
 
 def pair_counts(pairs: PairMasks,

@@ -1,6 +1,7 @@
 """The paper's filter: positives must lie at a similar depth."""
 from typing import List, Optional, Sequence, Tuple
 
+import torch
 from torch import Tensor
 
 from mmpretrain.registry import MODELS
@@ -97,20 +98,19 @@ class DepthPairFilter(BasePairFilter):
         """The view's depth [N, h, w], each sample's test and the images'
         depth ranges [N, 2] (None unless a sample is tested
         ``'normalized'``)."""
-        meta = DepthMeta.metric(len(depth), depth.device) \
-            if meta is None else meta
+        meta = DepthMeta.metric(len(depth)) if meta is None else meta
         modes = self.sample_modes(meta)
         ranges = None
         if 'normalized' in modes:
-            for index, mode in enumerate(modes):
-                known = meta.ranges[index].isfinite().all()
-                if mode == 'normalized' and meta.has_depth[index] and \
-                        not known:
-                    raise ValueError(
-                        f"mode 'normalized' needs the depth_range of "
-                        f'{meta.sample_name(index)} (min, max of the whole '
-                        'image before cropping): pack it with '
-                        'PackRGBDInputs after RGBDMultiView')
+            normalized = torch.tensor([m == 'normalized' for m in modes])
+            unknown = normalized & meta.has_depth.cpu() & \
+                ~meta.ranges.cpu().isfinite().all(dim=1)
+            if unknown.any():
+                raise ValueError(
+                    "mode 'normalized' needs the depth_range of "
+                    f'{meta.sample_name(int(unknown.nonzero()[0]))} (min, '
+                    'max of the whole image before cropping): pack it with '
+                    'PackRGBDInputs after RGBDMultiView')
             ranges = meta.ranges.nan_to_num(0.)
         return depth, modes, ranges
 

@@ -3,10 +3,10 @@ from .linear_probe_head import LinearProbeHead
 from .multi_scale_pixel_head import PIXPRO_SCALES, MultiScalePixelHead
 from .pixel_propagation import PixelPropagation
 from .positive_pairs import (PairMasks, PairTests, active_filters,
-                             positive_pair_masks)
+                             check_depth_kinds, positive_pair_masks)
 
 __all__ = [
     'LinearProbeHead', 'MultiScalePixelHead', 'PixelPropagation',
     'PIXPRO_SCALES', 'PairMasks', 'PairTests', 'active_filters',
-    'positive_pair_masks'
+    'check_depth_kinds', 'positive_pair_masks'
 ]

@@ -166,10 +166,11 @@ def depth_pair_difference(depth_q: Tensor,
     modes = _per_sample_modes(mode, zq.size(0))
     valid = (zq > 0)[:, :, None] & (zk > 0)[:, None, :]
     diff = None
-    for name in DEPTH_MODES:
-        rows = torch.tensor([m == name for m in modes], device=zq.device)
-        if not rows.any():
-            continue
+    present = [m for m in DEPTH_MODES if m in modes]
+    for name in present:
+        # the images tested this way (None: all of them)
+        rows = None if len(present) == 1 else torch.tensor(
+            [m == name for m in modes], device=zq.device)
         a, b = zq, zk
         if name == 'normalized':
             if depth_range is None:
@@ -179,10 +180,11 @@ def depth_pair_difference(depth_q: Tensor,
                     'by its own range gives one scene point different '
                     'values in two views)')
             depth_range = torch.as_tensor(depth_range).float().to(zq.device)
-            safe_range = torch.where(rows[:, None], depth_range,
-                                     torch.zeros_like(depth_range))
-            a = normalize_depth(zq, safe_range)
-            b = normalize_depth(zk, safe_range)
+            if rows is not None:  # other rows may have no range
+                depth_range = torch.where(rows[:, None], depth_range,
+                                          torch.zeros_like(depth_range))
+            a = normalize_depth(zq, depth_range)
+            b = normalize_depth(zk, depth_range)
         out = (a[:, :, None] - b[:, None, :]).abs()
         if name == 'relative':
             largest = torch.maximum(a[:, :, None], b[:, None, :])

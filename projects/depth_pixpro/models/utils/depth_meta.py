@@ -12,15 +12,16 @@ from typing import Optional, Sequence, Tuple
 import torch
 from torch import Tensor
 
+from ... import structures as K
 from .depth import DEPTH_KINDS
-
-#: Spellings of older pipelines -> kinds (``'relative'`` was scale-free).
-_OLD_KINDS = {'relative': 'scale_free'}
 
 
 @dataclass
 class DepthMeta:
     """Per-sample facts about the depth of a batch.
+
+    The tensors stay on the CPU: the checks on them then never wait for
+    the accelerator.
 
     Attributes:
         has_depth (Tensor): bool [N]. False: the sample has no depth; it is
@@ -50,12 +51,12 @@ class DepthMeta:
                     f'not one of {DEPTH_KINDS}')
 
     @classmethod
-    def metric(cls, num: int, device=None) -> 'DepthMeta':
+    def metric(cls, num: int) -> 'DepthMeta':
         """``num`` samples with metric depth of unknown range."""
         return cls(
-            has_depth=torch.ones(num, dtype=torch.bool, device=device),
+            has_depth=torch.ones(num, dtype=torch.bool),
             kinds=('metric', ) * num,
-            ranges=torch.full((num, 2), float('nan'), device=device),
+            ranges=torch.full((num, 2), float('nan')),
             paths=(None, ) * num)
 
     def __len__(self) -> int:
@@ -82,13 +83,13 @@ def stack_depth(data_samples: Sequence,
 
     Args:
         data_samples (Sequence[DataSample]): The batch's data samples.
-        device: Device of the outputs.
+        device: Device of the depth (the meta stays on the CPU).
 
     Returns:
         tuple: ``(depth, meta)``, or ``(None, None)`` when no sample has
         depth (the batch is trained as PixPro).
     """
-    present = ['depth' in sample for sample in data_samples]
+    present = [K.DEPTH in sample for sample in data_samples]
     if not any(present):
         return None, None
     if not all(present):
@@ -97,23 +98,24 @@ def stack_depth(data_samples: Sequence,
             'give it to all of them (zeros and has_depth=False for samples '
             'without depth)')
     depth = torch.stack([
-        torch.as_tensor(sample.depth).float() for sample in data_samples
+        torch.as_tensor(sample.get(K.DEPTH)).float()
+        for sample in data_samples
     ]).to(device)
     has_depth = torch.tensor(
-        [bool(_field(s, 'has_depth', True)) for s in data_samples],
-        dtype=torch.bool, device=device)
+        [bool(_field(s, K.HAS_DEPTH, True)) for s in data_samples],
+        dtype=torch.bool)
     if not has_depth.any():
         return None, None
     kinds = tuple(
-        _OLD_KINDS.get(k, k)
-        for k in (str(_field(s, 'depth_kind', 'metric'))
+        K.DEPRECATED_DEPTH_KINDS.get(k, k)
+        for k in (str(_field(s, K.DEPTH_KIND, 'metric'))
                   for s in data_samples))
     ranges = torch.stack([
-        torch.as_tensor(_field(s, 'depth_range', [float('nan')] * 2),
+        torch.as_tensor(_field(s, K.DEPTH_RANGE, [float('nan')] * 2),
                         dtype=torch.float32).reshape(2)
         for s in data_samples
-    ]).to(device)
+    ])
     paths = tuple(
-        None if _field(s, 'img_path') is None else str(s.img_path)
+        None if _field(s, K.IMG_PATH) is None else str(s.get(K.IMG_PATH))
         for s in data_samples)
     return depth, DepthMeta(has_depth, kinds, ranges, paths)
