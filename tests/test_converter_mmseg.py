@@ -1,6 +1,8 @@
 """tools/model_converters/depth_pixpro_to_mmseg.py: key check, online-only
 extraction, refusal of other files, and both ways of loading into mmseg."""
 import importlib.util
+import io
+import os
 import os.path as osp
 
 import pytest
@@ -174,3 +176,52 @@ def test_detect_layout_and_backbone_state_dict():
     with pytest.raises(UnknownLayoutError, match='not a DepthPixPro'):
         backbone_state_dict({'state_dict': dict(online)},
                             pretraining_only=True)
+
+
+def test_never_overwrites_the_source_or_an_existing_file(tool, tmp_path,
+                                                          capsys):
+    src = str(tmp_path / 'pre.pth')
+    fake_pixpro_checkpoint(src, 18)
+    original = (tmp_path / 'pre.pth').read_bytes()
+    link = tmp_path / 'link.pth'
+    link.symlink_to(tmp_path / 'pre.pth')
+    for dst in (src, str(link)):  # the same file, by name or by a link
+        for force in ([], ['--force']):
+            assert tool.main([src, dst] + force) == 1
+            assert 'is the source checkpoint' in capsys.readouterr().err
+    assert (tmp_path / 'pre.pth').read_bytes() == original
+    other = tmp_path / 'other.pth'
+    other.write_bytes(b'keep me')
+    assert tool.main([src, str(other)]) == 1
+    assert '--force' in capsys.readouterr().err
+    assert other.read_bytes() == b'keep me'
+    assert tool.main([src, str(other), '--force']) == 0
+    assert set(torch.load(other, weights_only=True)) == {'state_dict', 'meta'}
+
+
+def test_crash_while_writing_keeps_the_existing_output(tool, tmp_path,
+                                                       monkeypatch):
+    """torch.save dies half way (disk full, kill): the file it was replacing
+    is intact and no temporary file is left behind."""
+    src, dst = str(tmp_path / 'pre.pth'), tmp_path / 'out.pth'
+    fake_pixpro_checkpoint(src, 18)
+    assert tool.main([src, str(dst)]) == 0
+    before = dst.read_bytes()
+    real_save = torch.save
+
+    def save_half_then_crash(obj, f, *args, **kwargs):
+        buffer = io.BytesIO()
+        real_save(obj, buffer, *args, **kwargs)
+        data = buffer.getvalue()
+        if isinstance(f, (str, os.PathLike)):
+            with open(f, 'wb') as out:
+                out.write(data[:len(data) // 2])
+        else:
+            f.write(data[:len(data) // 2])
+        raise OSError('simulated crash while writing')
+
+    monkeypatch.setattr(torch, 'save', save_half_then_crash)
+    with pytest.raises(OSError, match='simulated crash'):
+        tool.convert(src, str(dst), force=True)
+    assert dst.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['out.pth', 'pre.pth']

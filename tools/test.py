@@ -2,17 +2,24 @@
 
     python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--out DIR]
         [--show] [--show-dir DIR] [--cfg-options k=v ...] [--launcher ...]
+        [--allow-partial-load]
+
+The checkpoint loads weights-only and must cover the whole model: a file
+that leaves weights unloaded is an error (no metric is computed for weights
+that were never loaded) unless ``--allow-partial-load`` is given.
 """
 import argparse
 import os
 import os.path as osp
 
 from projects.depth_pixpro import checkpoint  # noqa: I001  (first: shim)
-from projects.depth_pixpro.device import build_runner, setup_launch
+from projects.depth_pixpro.cfg_options import merge_cfg_options
+from projects.depth_pixpro.device import (build_runner, exit_with_launcher,
+                                          setup_launch)
 from mmengine.config import Config, DictAction
 
 
-def parse_args():
+def parse_args(argv=None):
     parser = argparse.ArgumentParser(description='Test (evaluate) a model')
     parser.add_argument('config', help='test config file path')
     parser.add_argument('checkpoint', help='checkpoint file')
@@ -39,8 +46,13 @@ def parse_args():
         default='none',
         help='job launcher')
     parser.add_argument('--tta', action='store_true', help='test time aug')
+    parser.add_argument(
+        '--allow-partial-load',
+        action='store_true',
+        help='accept a checkpoint that covers only part of the model '
+        '(missing keys, other shapes); an error otherwise')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)
     return args
@@ -63,11 +75,14 @@ def trigger_visualization_hook(cfg, args):
     return cfg
 
 
-def main():
-    args = parse_args()
+def main(argv=None):
+    args = parse_args(argv)
+    exit_with_launcher()
     cfg = Config.fromfile(args.config)
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
+    try:
+        merge_cfg_options(cfg, args.cfg_options)
+    except ValueError as err:
+        raise SystemExit(f'error: {err}')
     if cfg.get('test_dataloader') is None or cfg.get('test_evaluator') is None:
         raise SystemExit(
             f'{args.config} has no test_dataloader/test_evaluator. Pretraining '
@@ -90,9 +105,12 @@ def main():
         cfg.test_evaluator['output_dir'] = args.out
         cfg.test_evaluator['keep_results'] = True
     setup_launch(cfg, args.launcher)
-    checkpoint.ensure_safe_checkpoint_hook(cfg)
+    checkpoint.ensure_checkpoint_hooks(cfg, args.allow_partial_load)
     runner = build_runner(cfg)
-    runner.test()
+    try:
+        runner.test()
+    except checkpoint.CheckpointLoadError as err:
+        raise SystemExit(f'error: {args.checkpoint}: {err}')
 
 
 if __name__ == '__main__':

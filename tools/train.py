@@ -4,18 +4,24 @@ Same CLI as mmseg/mmpretrain's ``tools/train.py``::
 
     python tools/train.py CONFIG [--work-dir DIR] [--resume [CKPT]] [--amp]
         [--auto-scale-lr] [--cfg-options k=v ...] [--launcher none|pytorch|slurm|mpi]
+        [--trust-checkpoint] [--allow-partial-load]
+
+Checkpoints load weights-only (``--trust-checkpoint`` is the explicit opt-in
+for the one file this run resumes or loads), must cover the whole model
+(``--allow-partial-load`` accepts less), and are written atomically.
 """
 import argparse
 import os
 import os.path as osp
 
 from projects.depth_pixpro import checkpoint  # noqa: I001  (first: shim)
-from projects.depth_pixpro.device import build_runner, setup_launch
+from projects.depth_pixpro.cfg_options import merge_cfg_options
+from projects.depth_pixpro.device import (build_runner, exit_with_launcher,
+                                          setup_launch)
 from mmengine.config import Config, DictAction
-from mmengine.runner import find_latest_checkpoint
 
 
-def parse_args():
+def parse_args(argv=None):
     parser = argparse.ArgumentParser(description='Train a model')
     parser.add_argument('config', help='train config file path')
     parser.add_argument('--work-dir', help='the dir to save logs and models')
@@ -26,6 +32,18 @@ def parse_args():
         const='auto',
         help='resume from the given checkpoint, or from the latest one in '
         'the work dir when no path is given')
+    parser.add_argument(
+        '--trust-checkpoint',
+        action='store_true',
+        help='allow full unpickling (which can run code) of the checkpoint '
+        'this run resumes or loads; only for a file you trust, e.g. one '
+        'written by an older version. Never needed for this project\'s '
+        'own checkpoints')
+    parser.add_argument(
+        '--allow-partial-load',
+        action='store_true',
+        help='accept a checkpoint that covers only part of the model '
+        '(missing keys, other shapes); an error otherwise')
     parser.add_argument(
         '--amp', action='store_true', help='mixed precision (CUDA only)')
     parser.add_argument(
@@ -45,7 +63,7 @@ def parse_args():
         help='job launcher')
     # torch.distributed.launch passes --local-rank; torchrun sets LOCAL_RANK
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)
     return args
@@ -81,27 +99,48 @@ def merge_args(cfg, args):
 
 
 def resume_file(cfg):
-    """The checkpoint a resumed run will load (the run's own output)."""
+    """The checkpoint a resumed run will load, or None."""
     if not cfg.get('resume', False):
         return None
     if cfg.get('load_from'):
         return cfg.load_from
-    return find_latest_checkpoint(cfg.work_dir)
+    return checkpoint.latest_checkpoint(cfg.work_dir)
 
 
-def main():
-    args = parse_args()
+def main(argv=None):
+    args = parse_args(argv)
+    exit_with_launcher()
     cfg = Config.fromfile(args.config)
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
+    try:
+        merge_cfg_options(cfg, args.cfg_options)
+    except ValueError as err:
+        raise SystemExit(f'error: {err}')
     cfg = merge_args(cfg, args)
-    setup_launch(cfg, args.launcher)
-    checkpoint.ensure_safe_checkpoint_hook(cfg)
-    runner = build_runner(cfg)
-    # Only the checkpoint being resumed may hold pickled objects (older
-    # runs); everything else, `load_from` included, loads weights-only.
-    with checkpoint.trusted_checkpoints([resume_file(cfg)]):
-        runner.train()
+    resume_from = resume_file(cfg)
+    if cfg.get('resume', False):
+        # The runner loads exactly the file checked here (None: no
+        # checkpoint yet, the run starts from scratch).
+        cfg.load_from = resume_from
+        cfg.resume = resume_from is not None
+    own_file = cfg.get('load_from')
+    trusted = [own_file] if args.trust_checkpoint else []
+    with checkpoint.trusted_checkpoints(trusted):
+        try:
+            if resume_from is not None:
+                checkpoint.check_resume_checkpoint(resume_from)
+            setup_launch(cfg, args.launcher)
+            checkpoint.ensure_checkpoint_hooks(cfg, args.allow_partial_load)
+            runner = build_runner(cfg)
+            runner.train()
+        except checkpoint.CheckpointLoadError as err:
+            hint = ''
+            if err.unsafe and err.filename == own_file and \
+                    '--trust-checkpoint' not in str(err):
+                hint = (' Only if you trust this file, rerun with '
+                        '--trust-checkpoint.')
+            if isinstance(err, checkpoint.CheckpointMismatchError):
+                err = f'{own_file}: {err}'
+            raise SystemExit(f'error: {err}{hint}')
 
 
 if __name__ == '__main__':

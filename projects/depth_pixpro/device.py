@@ -4,7 +4,10 @@ With CUDA nothing changes (NCCL, SyncBN as configured). Without it, a
 distributed launch runs with gloo, plain BN and DDP without device ids, so the
 same commands work on CPU-only machines.
 """
+import ctypes
 import os
+import signal
+import sys
 from typing import Optional
 
 import torch
@@ -14,8 +17,10 @@ from mmengine.runner import Runner
 
 __all__ = [
     'adapt_cfg_for_device', 'init_cpu_distributed', 'setup_launch',
-    'build_runner'
+    'build_runner', 'exit_with_launcher'
 ]
+
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 def _replace_syncbn(node) -> int:
@@ -78,7 +83,7 @@ def init_cpu_distributed(launcher: str) -> bool:
         return False
     if launcher == 'slurm' and 'MASTER_ADDR' not in os.environ:
         raise RuntimeError('CPU slurm launch needs MASTER_ADDR/MASTER_PORT '
-                           '(tools/slurm_train.sh exports them).')
+                           '(export them for the job step).')
     if launcher == 'slurm':
         os.environ.setdefault('RANK', os.environ['SLURM_PROCID'])
         os.environ.setdefault('WORLD_SIZE', os.environ['SLURM_NTASKS'])
@@ -105,3 +110,30 @@ def build_runner(cfg) -> Runner:
     if 'runner_type' not in cfg:
         return Runner.from_cfg(cfg)
     return RUNNERS.build(cfg)
+
+
+def exit_with_launcher() -> bool:
+    """Make this torchrun worker exit when its launcher process dies.
+
+    torchrun stops its workers when it is interrupted or terminated, but a
+    killed launcher (``kill -9``, a lost ssh session) would leave them
+    training on. On Linux the kernel can signal a process when its parent
+    dies (``prctl(PR_SET_PDEATHSIG)``); only workers started by torchrun
+    (``TORCHELASTIC_RUN_ID`` set) ask for it, so a plain ``python
+    tools/train.py`` under ``nohup`` outlives its shell as before.
+
+    Returns:
+        bool: True if the worker now exits with its launcher.
+    """
+    if not sys.platform.startswith('linux') or \
+            'TORCHELASTIC_RUN_ID' not in os.environ:
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(_PR_SET_PDEATHSIG, int(signal.SIGTERM), 0, 0, 0) != 0:
+            return False
+    except (OSError, AttributeError):
+        return False
+    if os.getppid() == 1:  # the launcher died before prctl: we were orphaned
+        os.kill(os.getpid(), signal.SIGTERM)
+    return True

@@ -37,9 +37,8 @@ import sys
 from collections import OrderedDict
 from typing import Dict, Tuple
 
-import torch
-
 from projects.depth_pixpro.checkpoint import (NotPixProCheckpointError,
+                                              atomic_torch_save,
                                               backbone_state_dict,
                                               load_checkpoint_file)
 
@@ -97,14 +96,43 @@ def verify_mmseg_resnet(state_dict: Dict, depth: int,
     return list(result.missing_keys), list(result.unexpected_keys)
 
 
-def convert(src: str, dst: str, fmt: str = 'mmseg') -> dict:
+class DestinationError(ValueError):
+    """The output path would overwrite the input or an existing file."""
+
+
+def check_destination(src: str, dst: str, force: bool = False) -> None:
+    """Refuse to write over the source, or over any file without ``force``.
+
+    Raises:
+        DestinationError: ``dst`` is ``src`` (also through links), or exists
+            and ``force`` is False.
+    """
+    same = osp.realpath(src) == osp.realpath(dst) or (
+        osp.exists(src) and osp.exists(dst) and osp.samefile(src, dst))
+    if same:
+        raise DestinationError(
+            f'destination {dst} is the source checkpoint: refusing to '
+            'replace a pretraining checkpoint by its backbone. Choose another '
+            'output file.')
+    if osp.lexists(dst) and not force:
+        raise DestinationError(
+            f'destination {dst} exists: refusing to overwrite it (pass '
+            '--force to replace it).')
+
+
+def convert(src: str, dst: str, fmt: str = 'mmseg',
+            force: bool = False) -> dict:
     """Convert ``src`` into a backbone-only file ``dst``.
+
+    The output is written atomically (temporary file + rename), never over
+    ``src``, and over an existing file only with ``force``.
 
     Args:
         src (str): Pretraining checkpoint.
         dst (str): Output path.
         fmt (str): ``mmseg`` (``{'state_dict', 'meta'}``) or ``torchvision``
             (a bare state dict).
+        force (bool): Replace an existing ``dst`` (never ``src``).
 
     Returns:
         dict: Summary with ``depth``, ``deep_stem``, ``num_keys``, ``missing``
@@ -113,9 +141,11 @@ def convert(src: str, dst: str, fmt: str = 'mmseg') -> dict:
     Raises:
         NotPixProCheckpointError: ``src`` is not a PixPro-like checkpoint.
         RuntimeError: the converted keys do not load into mmseg's ResNet.
+        DestinationError: see :func:`check_destination`.
     """
     if fmt not in ('mmseg', 'torchvision'):
         raise ValueError(f'unknown format {fmt!r}: use mmseg or torchvision')
+    check_destination(src, dst, force)
     checkpoint = load_checkpoint_file(src, map_location='cpu')
     backbone = backbone_state_dict(
         checkpoint, source=src, pretraining_only=True)
@@ -143,10 +173,11 @@ def convert(src: str, dst: str, fmt: str = 'mmseg') -> dict:
         iter=src_meta.get('iter'))
     if osp.dirname(dst):
         os.makedirs(osp.dirname(dst), exist_ok=True)
+    check_destination(src, dst, force)  # again: it may have appeared
     if fmt == 'mmseg':
-        torch.save({'state_dict': backbone, 'meta': meta}, dst)
+        atomic_torch_save({'state_dict': backbone, 'meta': meta}, dst)
     else:
-        torch.save(backbone, dst)
+        atomic_torch_save(backbone, dst)
     return dict(
         depth=depth,
         deep_stem=deep_stem,
@@ -166,13 +197,17 @@ def parse_args(argv=None):
         default='mmseg',
         choices=['mmseg', 'torchvision'],
         help='mmseg: {"state_dict", "meta"}; torchvision: bare state dict')
+    parser.add_argument(
+        '--force',
+        action='store_true',
+        help='replace an existing output file (never the input)')
     return parser.parse_args(argv)
 
 
 def main(argv=None) -> int:
     args = parse_args(argv)
     try:
-        summary = convert(args.src, args.dst, args.format)
+        summary = convert(args.src, args.dst, args.format, args.force)
     except (NotPixProCheckpointError, RuntimeError, ValueError) as err:
         print(f'error: {err}', file=sys.stderr)
         return 1

@@ -2,26 +2,38 @@
 
 * :mod:`.loading`: weights-only loading of every local checkpoint (registered
   with mmengine) and the files a user explicitly trusts.
-* :mod:`.hooks`: ``SafeCheckpointHook``, which makes run checkpoints loadable
-  weights-only; ``tools/train.py``/``tools/test.py`` add it to every run.
+* :mod:`.hooks`: ``SafeCheckpointHook`` (run checkpoints loadable
+  weights-only; incomplete loads are errors) and ``AtomicCheckpointHook``;
+  ``tools/train.py``/``tools/test.py`` set both up for every run.
+* :mod:`.matching`: how much of a model a checkpoint covers.
+* :mod:`.resume`: which file a run resumes from, checked before loading.
 * :mod:`.layout`: what a checkpoint holds (DepthPixPro, official PixPro,
   segmentation model, bare backbone) and its online backbone weights.
-* :mod:`.saving`: atomic writing (temporary file + ``os.replace``).
+* :mod:`.saving`: atomic writing (temporary file + ``os.replace``), also as
+  mmengine's file backend ``'atomic_local'``.
 """
-from .hooks import (SafeCheckpointHook, decode_message_hub,
-                    encode_message_hub, ensure_safe_checkpoint_hook)
+from .hooks import (AtomicCheckpointHook, SafeCheckpointHook,
+                    decode_message_hub, encode_message_hub,
+                    ensure_checkpoint_hooks)
 from .layout import (CheckpointLayout, NotPixProCheckpointError,
                      UnknownLayoutError, backbone_state_dict, detect_layout,
                      model_state_dict)
 from .loading import (CheckpointLoadError, load_checkpoint_file,
                       trusted_checkpoints)
-from .saving import atomic_torch_save, atomic_write_bytes
+from .matching import (CheckpointMismatchError, KeyMatch,
+                       compare_state_dicts)
+from .resume import ResumeError, check_resume_checkpoint, latest_checkpoint
+from .saving import (AtomicLocalBackend, atomic_torch_save,
+                     atomic_write_bytes)
 
 __all__ = [
     'CheckpointLoadError', 'load_checkpoint_file', 'trusted_checkpoints',
-    'SafeCheckpointHook', 'encode_message_hub', 'decode_message_hub',
-    'ensure_safe_checkpoint_hook', 'CheckpointLayout',
+    'SafeCheckpointHook', 'AtomicCheckpointHook', 'encode_message_hub',
+    'decode_message_hub', 'ensure_checkpoint_hooks',
+    'CheckpointMismatchError', 'KeyMatch',
+    'compare_state_dicts', 'ResumeError', 'latest_checkpoint',
+    'check_resume_checkpoint', 'CheckpointLayout',
     'NotPixProCheckpointError', 'UnknownLayoutError', 'model_state_dict',
     'detect_layout', 'backbone_state_dict', 'atomic_write_bytes',
-    'atomic_torch_save'
+    'atomic_torch_save', 'AtomicLocalBackend'
 ]

@@ -8,8 +8,12 @@ import uuid
 from typing import Any, Union
 
 import torch
+from mmengine.fileio import LocalBackend, register_backend
 
-__all__ = ['atomic_write_bytes', 'atomic_torch_save']
+__all__ = [
+    'atomic_write_bytes', 'atomic_torch_save', 'AtomicLocalBackend',
+    'ATOMIC_BACKEND'
+]
 
 
 def atomic_write_bytes(data: Union[bytes, str], path: str) -> None:
@@ -49,3 +53,23 @@ def atomic_torch_save(obj: Any, path: str) -> None:
     buffer = io.BytesIO()
     torch.save(obj, buffer)
     atomic_write_bytes(buffer.getvalue(), path)
+
+
+class AtomicLocalBackend(LocalBackend):
+    """mmengine's local file backend with atomic ``put``/``put_text``.
+
+    Registered as the file backend ``'atomic_local'``; never chosen by path
+    prefix, only by ``backend_args=dict(backend='atomic_local')`` (what
+    :class:`~.hooks.AtomicCheckpointHook` passes for local folders).
+    """
+
+    def put(self, obj: bytes, filepath) -> None:
+        os.makedirs(osp.dirname(osp.abspath(filepath)), exist_ok=True)
+        atomic_write_bytes(obj, str(filepath))
+
+    def put_text(self, obj: str, filepath, encoding: str = 'utf-8') -> None:
+        self.put(obj.encode(encoding), filepath)
+
+
+ATOMIC_BACKEND = 'atomic_local'
+register_backend(ATOMIC_BACKEND, AtomicLocalBackend, force=True)
