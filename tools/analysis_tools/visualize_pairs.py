@@ -22,6 +22,7 @@ from mmengine.registry import init_default_scope
 from mmengine.runner import set_random_seed
 from mmpretrain.registry import DATASETS, MODELS
 
+from projects.depth_pixpro.models.utils import stack_depth
 from projects.depth_pixpro.visualization import (
     compute_pair_masks, draw_pair_figure, feature_grid_size, pair_counts,
     save_rgb_png, select_query_cell, to_display_rgb)
@@ -89,10 +90,8 @@ def main(argv: Optional[List[str]] = None) -> dict:
     data = sample['data_samples']
     images = [to_display_rgb(v) for v in sample['inputs']]
     coord = torch.as_tensor(data.coord).float()[None]
-    depth = data.get('depth')
-    has_depth = depth is not None and bool(data.metainfo.get('has_depth',
-                                                             True))
-    depth = torch.as_tensor(depth).float()[None] if has_depth else None
+    # depth [1, 2, h, w] (None without depth) and its kind / image range
+    depth, depth_meta = stack_depth([data])
 
     head = MODELS.build(cfg.model.head)
     if not 0 <= args.scale_index < len(head.scales):
@@ -106,7 +105,7 @@ def main(argv: Optional[List[str]] = None) -> dict:
         size = feature_grid_size(backbone, images[0].shape[:2],
                                  scale['level'])
     pairs = compute_pair_masks(coord, depth, size, scale['spatial_thresh'],
-                               head.filters, scale)
+                               head.filters, scale, depth_meta=depth_meta)
     cell = (args.pixel[1], args.pixel[0]) if args.pixel else \
         select_query_cell(pairs)
 
