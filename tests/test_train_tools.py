@@ -2,6 +2,7 @@
 including hostile checkpoints, kills while saving and partial loads."""
 import glob
 import importlib.util
+from collections import deque
 import os
 import os.path as osp
 import shutil
@@ -14,6 +15,7 @@ import time
 import pytest
 import torch
 from mmengine.config import Config
+from mmengine.logging import MessageHub
 from mmengine.runner import Runner
 
 from projects.depth_pixpro.checkpoint import (CheckpointMismatchError,
@@ -549,3 +551,40 @@ def test_cfg_options_warn_on_unknown_keys_and_check_numbers():
                             'model.new_key': 'text'})
     assert cfg.model.base_momentum == 0.9 and cfg.work_dir == 'w'
     assert cfg.model.new_key == 'text'
+
+
+class _SaveStub:
+    """What CheckpointHook._save_checkpoint_with_step needs of a runner."""
+
+    def __init__(self, work_dir, crash):
+        self.work_dir, self.crash = str(work_dir), crash
+        self.message_hub = MessageHub.get_instance('atomic-hook-test')
+
+    def save_checkpoint(self, out_dir, filename, *args, **kwargs):
+        if self.crash:
+            raise KeyboardInterrupt('killed while saving')
+        torch.save({'state_dict': {}}, osp.join(out_dir, filename))
+
+
+def test_outdated_checkpoint_removed_only_after_the_new_one_is_saved(
+        tmp_path):
+    """max_keep_ckpts=1: mmengine deletes the only checkpoint before saving
+    the next; a kill in between would leave nothing to resume from."""
+    from mmengine.fileio import get_file_backend
+
+    from projects.depth_pixpro.checkpoint import AtomicCheckpointHook
+    hook = AtomicCheckpointHook(interval=1, max_keep_ckpts=1, by_epoch=False)
+    # what before_train sets up
+    hook.out_dir, hook.filename_tmpl = str(tmp_path), 'iter_{}.pth'
+    hook.keep_ckpt_ids = deque([], 1)
+    hook.file_backend = get_file_backend(
+        hook.out_dir, backend_args=hook.backend_args)
+    hook._save_checkpoint_with_step(_SaveStub(tmp_path, False), 1, {})
+    assert sorted(os.listdir(tmp_path)) == ['iter_1.pth', 'last_checkpoint']
+    with pytest.raises(KeyboardInterrupt):
+        hook._save_checkpoint_with_step(_SaveStub(tmp_path, True), 2, {})
+    assert sorted(os.listdir(tmp_path)) == ['iter_1.pth', 'last_checkpoint']
+    assert (tmp_path / 'last_checkpoint').read_text().endswith('iter_1.pth')
+    hook._save_checkpoint_with_step(_SaveStub(tmp_path, False), 3, {})
+    assert 'iter_3.pth' in os.listdir(tmp_path)
+    assert (tmp_path / 'last_checkpoint').read_text().endswith('iter_3.pth')

@@ -145,8 +145,9 @@ class AtomicCheckpointHook(CheckpointHook):
     Checkpoints go to a temporary file that is renamed over the final name
     (file backend ``'atomic_local'``), so a kill while saving never leaves a
     half-written file; mmengine writes ``last_checkpoint`` only after the
-    save returned, i.e. after the rename. Remote ``out_dir`` and explicit
-    ``backend_args`` are left as configured.
+    save returned, i.e. after the rename, and checkpoints beyond
+    ``max_keep_ckpts`` are removed only after that too. Remote ``out_dir``
+    and explicit ``backend_args`` are left as configured.
 
     Args:
         out_dir (str, optional): As ``CheckpointHook``.
@@ -171,6 +172,19 @@ class AtomicCheckpointHook(CheckpointHook):
             backend_args=backend_args,
             file_client_args=file_client_args,
             **kwargs)
+
+    def _save_checkpoint_with_step(self, runner, step, meta):
+        """mmengine's save, with outdated checkpoints removed only after the
+        new one is complete (mmengine removes them first: with
+        ``max_keep_ckpts=1`` a kill while saving would leave none)."""
+        outdated = []
+        self.file_backend.remove = outdated.append  # defer, for this call
+        try:
+            super()._save_checkpoint_with_step(runner, step, meta)
+        finally:
+            del self.file_backend.remove  # the backend's own method again
+        for path in outdated:
+            self.file_backend.remove(path)
 
 
 def ensure_checkpoint_hooks(cfg, allow_partial_load: bool = False) -> None:
