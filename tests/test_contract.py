@@ -244,9 +244,18 @@ def test_loss_under_cpu_autocast(dtype):
 
 
 def test_masked_cosine_loss_shares_the_cosine_matrix():
-    pred, target = torch.randn(2, 3, 9), torch.randn(2, 3, 9)
+    """Both entry points against the loops (not against each other)."""
+    gen = torch.Generator().manual_seed(3)
+    pred = torch.randn(2, 3, 9, generator=gen)
+    target = torch.randn(2, 3, 9, generator=gen)
     cos = pixel_cosine_similarity(pred, target)
-    mask = torch.rand(2, 9, 9) > 0.5
-    torch.testing.assert_close(
-        masked_cosine_loss(cos, mask),
-        pixel_consistency_loss(pred, target, mask))
+    for i, j in ((0, 0), (4, 7), (8, 2)):
+        assert cos[1, i, j].item() == pytest.approx(
+            torch.nn.functional.cosine_similarity(
+                pred[1, :, i], target[1, :, j], dim=0).item(), abs=1e-6)
+    mask = torch.rand(2, 9, 9, generator=gen) > 0.5
+    expected = ref_loss(pred, target, mask)
+    assert masked_cosine_loss(cos, mask).item() == pytest.approx(
+        expected, abs=1e-5)
+    assert pixel_consistency_loss(pred, target, mask).item() == \
+        pytest.approx(expected, abs=1e-5)

@@ -124,14 +124,27 @@ def step_edge_depth(n, width=16, near=1.0, far=3.0):
 
 
 def test_depth_step_edge_removes_exactly_straddling_pairs():
+    """A depth step at x = 0.5 of the ORIGINAL image (near left, far right);
+    each view's depth is that scene seen through its own crop, so the views
+    differ: image 0's view 2 sees only the far right half, image 1's view 2
+    is a flipped full view (mirrored depth). A pair is positive iff both
+    bin centres lie on the same side of the step in image coordinates."""
     head = build_head(filters=[dict(type='DepthPairFilter', thresh=0.1)],
                       scales=[dict(spatial_thresh=2.0)])
     online, target, _ = random_batch(n=2)
-    coord = torch.tensor([[[0., 0., 1., 1.]] * 2] * 2)
-    coord[1, 1] = torch.tensor([1., 0., 0., 1.])  # image 1: view 2 flipped
+    coord = torch.tensor([[[0., 0., 1., 1.], [0.5, 0., 1., 1.]],
+                          [[0., 0., 1., 1.], [1., 0., 0., 1.]]])
     depth = step_edge_depth(2)
+    depth[0, 1] = 3.  # the right half only: all far
     depth[1, 1] = depth[1, 1].flip(-1)  # the flipped view sees it mirrored
     losses = head.loss(online, target, coord, depth)
+
+    def far_side(box):
+        """Per bin (h-major): its centre is right of the step."""
+        x_ul, x_lr = box[0].item(), box[2].item()
+        bw = (x_lr - x_ul) / 4
+        return [(w + 0.5) * bw + x_ul > 0.5 for _ in range(4)
+                for w in range(4)]
 
     ppm = head.propagations['0']
     total, spatial_count, final_count = 0., 0, 0
@@ -139,13 +152,10 @@ def test_depth_step_edge_removes_exactly_straddling_pairs():
         spatial = spatial_positive_mask(coord[:, q], coord[:, k], (4, 4), 2.0)
         mask = spatial.clone()
         for n in range(2):
+            side_q, side_k = far_side(coord[n, q]), far_side(coord[n, k])
             for i in range(16):
                 for j in range(16):
-                    # left/right in ORIGINAL image coordinates
-                    wi, wj = i % 4, j % 4
-                    side_i = (wi >= 2) != (coord[n, q, 0] > coord[n, q, 2])
-                    side_j = (wj >= 2) != (coord[n, k, 0] > coord[n, k, 2])
-                    if side_i != side_j:
+                    if side_q[i] != side_k[j]:
                         mask[n, i, j] = False
         spatial_count += spatial.sum().item()
         final_count += mask.sum().item()
@@ -157,25 +167,32 @@ def test_depth_step_edge_removes_exactly_straddling_pairs():
     assert losses['pos_final'].item() == pytest.approx(final_count / 4)
     assert losses['removed_by_filters'].item() == pytest.approx(
         1 - final_count / spatial_count)
+    # the views' depths differ: swapping them would change the positives
+    assert not torch.equal(depth[:, 0], depth[:, 1])
 
 
 def test_multi_scale_is_weighted_sum_of_single_scales():
+    """Each scale's logged loss is w_s times its loss written out from the
+    formulas (tests/pixpro_reference.py), not the head compared with
+    itself."""
+    from test_ppm_reference import ref_head_loss
     filters = [dict(type='DepthPairFilter', thresh=0.2)]
     online, target, coord = random_batch()
-    depth = torch.rand(3, 2, 16, 16) * 4 + 0.5
+    gen = torch.Generator().manual_seed(0)
+    cells = torch.rand(3, 2, 4, 4, generator=gen) * 4 + 0.5
+    # constant over each feature cell: the 4x4 pooled depth is ``cells``
+    depth = cells.repeat_interleave(4, -1).repeat_interleave(4, -2)
     multi = build_head(filters=filters, scales=[
         dict(spatial_thresh=0.7, weight=1.0),
         dict(spatial_thresh=1.5, weight=0.5, depth_thresh=0.05),
     ])
     out = multi.loss(online, target, coord, depth)
-    for index, (thresh, weight, tau) in enumerate([(0.7, 1.0, None),
+    for index, (thresh, weight, tau) in enumerate([(0.7, 1.0, 0.2),
                                                    (1.5, 0.5, 0.05)]):
-        single = build_head(
-            filters=filters,
-            scales=[dict(spatial_thresh=thresh, depth_thresh=tau)])
-        single.load_state_dict(multi.state_dict())
-        ref = single.loss(online, target, coord, depth)['loss_s0']
-        torch.testing.assert_close(out[f'loss_s{index}'], weight * ref)
+        ref, _ = ref_head_loss(multi, online, target, coord, 0, thresh,
+                               cells, tau)
+        assert out[f'loss_s{index}'].item() == pytest.approx(
+            weight * ref, abs=1e-5)
     # mmengine logs the sum of the keys containing 'loss'
     from mmengine.model import BaseModel
     total, log_vars = BaseModel.parse_losses(None, out)
