@@ -15,7 +15,7 @@ import time
 import pytest
 import torch
 from mmengine.config import Config
-from mmengine.logging import MessageHub
+from mmengine.logging import MessageHub, MMLogger
 from mmengine.runner import Runner
 
 from projects.depth_pixpro.checkpoint import (CheckpointMismatchError,
@@ -559,6 +559,7 @@ class _SaveStub:
     def __init__(self, work_dir, crash):
         self.work_dir, self.crash = str(work_dir), crash
         self.message_hub = MessageHub.get_instance('atomic-hook-test')
+        self.logger = MMLogger.get_current_instance()
 
     def save_checkpoint(self, out_dir, filename, *args, **kwargs):
         if self.crash:
@@ -588,3 +589,14 @@ def test_outdated_checkpoint_removed_only_after_the_new_one_is_saved(
     hook._save_checkpoint_with_step(_SaveStub(tmp_path, False), 3, {})
     assert 'iter_3.pth' in os.listdir(tmp_path)
     assert (tmp_path / 'last_checkpoint').read_text().endswith('iter_3.pth')
+
+
+def test_interrupted_save_temp_files_are_removed_at_the_next_start(tmp_path):
+    from projects.depth_pixpro.checkpoint import AtomicCheckpointHook
+    names = ['.iter_4.pth.0123abcd.tmp', 'iter_3.pth', 'notes.tmp',
+             '.iter_4.pth.tmp', 'last_checkpoint']
+    for name in names:
+        (tmp_path / name).write_text('x')
+    hook = AtomicCheckpointHook(interval=1, by_epoch=False)
+    hook.before_train(_SaveStub(tmp_path, False))
+    assert sorted(os.listdir(tmp_path)) == sorted(names[1:])

@@ -24,7 +24,7 @@ from .matching import (CheckpointMismatchError, KeyMatch,
                        compare_state_dicts)
 from .resume import ResumeError, check_resume_checkpoint, latest_checkpoint
 from .saving import (AtomicLocalBackend, atomic_torch_save,
-                     atomic_write_bytes)
+                     atomic_write_bytes, remove_stale_temp_files)
 
 __all__ = [
     'CheckpointLoadError', 'load_checkpoint_file', 'trusted_checkpoints',
@@ -35,5 +35,5 @@ __all__ = [
     'check_resume_checkpoint', 'CheckpointLayout',
     'NotPixProCheckpointError', 'UnknownLayoutError', 'model_state_dict',
     'detect_layout', 'backbone_state_dict', 'atomic_write_bytes',
-    'atomic_torch_save', 'AtomicLocalBackend'
+    'atomic_torch_save', 'remove_stale_temp_files', 'AtomicLocalBackend'
 ]

@@ -14,11 +14,13 @@ import numpy as np
 import torch
 from mmengine.hooks import CheckpointHook, Hook
 from mmengine.logging import HistoryBuffer, print_log
+from mmengine.dist import is_main_process
 from mmengine.model import BaseTTAModel, is_model_wrapper
 from mmengine.registry import HOOKS
 
 from .matching import CheckpointMismatchError, compare_state_dicts
-from .saving import ATOMIC_BACKEND
+from .saving import (ATOMIC_BACKEND, AtomicLocalBackend,
+                     remove_stale_temp_files)
 
 __all__ = [
     'SafeCheckpointHook', 'AtomicCheckpointHook', 'encode_message_hub',
@@ -172,6 +174,15 @@ class AtomicCheckpointHook(CheckpointHook):
             backend_args=backend_args,
             file_client_args=file_client_args,
             **kwargs)
+
+    def before_train(self, runner) -> None:
+        super().before_train(runner)
+        # A run killed while saving left its temporary file; this run owns
+        # the folder now.
+        if is_main_process() and isinstance(self.file_backend,
+                                            AtomicLocalBackend):
+            for path in remove_stale_temp_files(self.out_dir):
+                runner.logger.info(f'removed {path} (an interrupted save)')
 
     def _save_checkpoint_with_step(self, runner, step, meta):
         """mmengine's save, with outdated checkpoints removed only after the

@@ -4,6 +4,7 @@
 import io
 import os
 import os.path as osp
+import re
 import uuid
 from typing import Any, Union
 
@@ -11,9 +12,12 @@ import torch
 from mmengine.fileio import LocalBackend, register_backend
 
 __all__ = [
-    'atomic_write_bytes', 'atomic_torch_save', 'AtomicLocalBackend',
-    'ATOMIC_BACKEND'
+    'atomic_write_bytes', 'atomic_torch_save', 'remove_stale_temp_files',
+    'AtomicLocalBackend', 'ATOMIC_BACKEND'
 ]
+
+# The temporary files of atomic_write_bytes: .NAME.<8 hex>.tmp
+_TEMP_NAME = re.compile(r'^\..+\.[0-9a-f]{8}\.tmp$')
 
 
 def atomic_write_bytes(data: Union[bytes, str], path: str) -> None:
@@ -41,6 +45,28 @@ def atomic_write_bytes(data: Union[bytes, str], path: str) -> None:
         if osp.exists(tmp):
             os.remove(tmp)
         raise
+
+
+def remove_stale_temp_files(folder: str) -> list:
+    """Remove temporary files that a killed :func:`atomic_write_bytes` left.
+
+    Only call this where no other process is writing into ``folder``.
+
+    Args:
+        folder (str): The folder (e.g. a run's checkpoint folder).
+
+    Returns:
+        list[str]: The removed paths.
+    """
+    if not osp.isdir(folder):
+        return []
+    removed = [
+        osp.join(folder, name) for name in os.listdir(folder)
+        if _TEMP_NAME.match(name)
+    ]
+    for path in removed:
+        os.remove(path)
+    return removed
 
 
 def atomic_torch_save(obj: Any, path: str) -> None:
