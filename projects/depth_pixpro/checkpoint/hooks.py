@@ -8,13 +8,14 @@
 ``tools/train.py`` and ``tools/test.py`` set both up for every run
 (:func:`ensure_checkpoint_hooks`); configs need not list them.
 """
+import logging
 from typing import Any
 
 import numpy as np
 import torch
+from mmengine.dist import is_main_process
 from mmengine.hooks import CheckpointHook, Hook
 from mmengine.logging import HistoryBuffer, print_log
-from mmengine.dist import is_main_process
 from mmengine.model import BaseTTAModel, is_model_wrapper
 from mmengine.registry import HOOKS
 
@@ -115,7 +116,7 @@ class SafeCheckpointHook(Hook):
             meta.pop('config')
             print_log(
                 'ignored meta["config"] of the checkpoint: config text from '
-                'a file is never executed', logger='current', level=30)
+                'a file is never executed', logger='current', level=logging.WARNING)
         self._check_coverage(runner, checkpoint)
 
     def _check_coverage(self, runner, checkpoint: dict) -> None:
@@ -131,7 +132,7 @@ class SafeCheckpointHook(Hook):
         if self.allow_partial_load:
             print_log(
                 f'partial checkpoint load (allowed): {match.summary()}',
-                logger='current', level=30)
+                logger='current', level=logging.WARNING)
             return
         raise CheckpointMismatchError(
             f'the checkpoint does not fit the model: {match.summary()}. '

@@ -7,6 +7,7 @@ file without training state (``meta``) gives an error instead of mmengine's
 ``KeyError``. Without a path, an empty or dangling ``last_checkpoint`` (a run
 killed while writing it) falls back to the newest checkpoint of the work dir.
 """
+import logging
 import os
 import os.path as osp
 import re
@@ -57,13 +58,13 @@ def latest_checkpoint(work_dir: str) -> Optional[str]:
             print_log(
                 f'{pointer} names {named}, outside the work dir; it loads '
                 'weights-only like any other file.',
-                logger='current', level=30)
+                logger='current', level=logging.WARNING)
         return named
     fallback = _newest_run_checkpoint(work_dir)
     print_log(
         f'{pointer} is empty or names a missing file ({named!r}); resuming '
         f'from the newest checkpoint of the work dir: {fallback}',
-        logger='current', level=30)
+        logger='current', level=logging.WARNING)
     return fallback
 
 
