@@ -8,15 +8,17 @@ Variants (all the same backbone, projector and batch):
   (e) (d) + normal filter
 
 Runs are interleaved (a, b, ..., a, b, ...) and the median images/s per
-variant is reported with its ratio to (a). Peak memory: CUDA max allocated
-on GPU; on CPU the peak RSS of a child process running 2 steps of only
-that variant (so variants do not mask each other). The head column times
+variant is reported with its ratio to (a). Peak memory: a child process
+runs 2 steps of only that variant (so variants do not mask each other) and
+reports CUDA max allocated on GPU, its peak RSS on CPU. ``--amp``: fp16
+autocast and loss scaling (mmengine ``AmpOptimWrapper``, CUDA only). The head column times
 the head's loss + backward alone on fixed projections: the only part the
 variants change, and far less noisy than the whole step on a shared CPU.
 
     python benchmarks/train_step.py                       # ResNet-50@224 b16
     python benchmarks/train_step.py --arch resnet18 --size 96 --batch 64
     python benchmarks/train_step.py --quick               # ResNet-18@96 b16
+    python benchmarks/train_step.py --batch 64 --amp --variants ac  # GPU
 """
 import argparse
 import json
@@ -90,16 +92,23 @@ def build(variant, args, device):
     """Model, optimizer wrapper and batch of one variant."""
     import projects.depth_pixpro  # noqa: F401
     from mmengine.logging import MessageHub
-    from mmengine.optim import OptimWrapper
+    from mmengine.optim import AmpOptimWrapper, OptimWrapper
     from mmpretrain.registry import MODELS
     MessageHub.get_current_instance().update_info('max_iters', 10**6)
     torch.manual_seed(0)
     model = MODELS.build(
         variant_cfg(variant, args.arch, args.hid_channels,
                     args.out_channels)).to(device).train()
-    wrapper = OptimWrapper(
-        torch.optim.SGD(model.parameters(), lr=1e-3, momentum=0.9))
+    optimizer = torch.optim.SGD(model.parameters(), lr=1e-3, momentum=0.9)
+    wrapper = AmpOptimWrapper(optimizer=optimizer, dtype='float16') if \
+        use_amp(args, device) else OptimWrapper(optimizer)
     return model, wrapper, make_batch(args.batch, args.size)
+
+
+def use_amp(args, device) -> bool:
+    """AMP when asked for and on CUDA (mmengine's AMP needs an
+    accelerator)."""
+    return bool(args.amp) and device.type == 'cuda'
 
 
 def sync(device):
@@ -107,16 +116,19 @@ def sync(device):
         torch.cuda.synchronize()
 
 
-def probe_memory(args):
-    """Child process: 2 steps of one variant, print its peak RSS in MiB
-    (imports and model included: differences below the build peak are not
-    visible on CPU)."""
-    device = torch.device('cpu')
+def probe_memory(args, device):
+    """Child process: 2 steps of one variant, print its peak memory in MiB:
+    CUDA max allocated, or on CPU the peak RSS (imports and model included:
+    differences below the build peak are not visible on CPU)."""
     model, wrapper, batch = build(args.memory_probe, args, device)
     for _ in range(2):
         model.train_step(batch, wrapper)
-    rss_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(json.dumps(dict(peak_mib=rss_kib / 1024.)))
+    if device.type == 'cuda':
+        sync(device)
+        peak = torch.cuda.max_memory_allocated(device) / 2**20
+    else:
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.
+    print(json.dumps(dict(peak_mib=peak)))
 
 
 def head_ms(model, batch, repeats=20):
@@ -142,8 +154,8 @@ def head_ms(model, batch, repeats=20):
     return statistics.median(times)
 
 
-def cpu_peak_memory(variant, argv):
-    """Peak RSS (MiB) of a child running only ``variant``."""
+def child_peak_memory(variant, argv):
+    """Peak memory (MiB) of a child running only ``variant``."""
     out = subprocess.run(
         [sys.executable, osp.abspath(__file__), *argv, '--memory-probe',
          variant],
@@ -168,6 +180,8 @@ def main():
     parser.add_argument('--threads', type=int, default=None)
     parser.add_argument('--quick', action='store_true',
                         help='ResNet-18@96, batch 16, 2 steps x 3 runs')
+    parser.add_argument('--amp', action='store_true',
+                        help='fp16 mixed precision (CUDA only)')
     parser.add_argument('--no-memory', action='store_true')
     parser.add_argument('--memory-probe', default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -178,11 +192,12 @@ def main():
         argv += ['--arch', 'resnet18', '--size', '96', '--batch', '16']
     if args.threads:
         torch.set_num_threads(args.threads)
-    if args.memory_probe:
-        return probe_memory(args)
-
     device = torch.device(args.device or (
         'cuda' if torch.cuda.is_available() else 'cpu'))
+    if args.memory_probe:
+        return probe_memory(args, device)
+    if args.amp and not use_amp(args, device):
+        print('--amp needs CUDA: this run is fp32')
     setups = {v: build(v, args, device) for v in args.variants}
     for model, wrapper, batch in setups.values():  # warm-up
         model.train_step(batch, wrapper)
@@ -201,21 +216,16 @@ def main():
     heads = {v: head_ms(m, b) for v, (m, _, b) in setups.items()}
     memory = {}
     if not args.no_memory:
-        for variant, (model, wrapper, batch) in setups.items():
-            if device.type == 'cuda':
-                torch.cuda.reset_peak_memory_stats(device)
-                model.train_step(batch, wrapper)
-                sync(device)
-                memory[variant] = torch.cuda.max_memory_allocated(
-                    device) / 2**20
-            else:
-                memory[variant] = cpu_peak_memory(variant, argv)
+        for variant in setups:
+            memory[variant] = child_peak_memory(variant, argv)
 
     name = (torch.cuda.get_device_name(device)
             if device.type == 'cuda' else f'CPU x{torch.get_num_threads()}')
+    precision = 'AMP fp16' if use_amp(args, device) else 'fp32'
     print(f'\n{args.arch}@{args.size}, batch {args.batch}, projector '
-          f'{args.hid_channels}->{args.out_channels}, {name}, median of '
-          f'{args.repeats} interleaved runs x {args.iters} steps\n')
+          f'{args.hid_channels}->{args.out_channels}, {precision}, {name}, '
+          f'median of {args.repeats} interleaved runs x {args.iters} '
+          'steps\n')
     base = statistics.median(speeds[args.variants[0]])
     mem_kind = ('CUDA max alloc' if device.type == 'cuda' else
                 'process peak RSS')
