@@ -50,7 +50,8 @@ ENTRY_POINTS = {
     for data in ('scannet', 'cityscapes', 'nyuv2')
 }
 ENTRY_POINTS.update({
-    f'{algo}_synthetic.py': f'{algo}_resnet18_1xb16-sgd-coslr-300iter_synthetic.py'
+    f'{algo}_synthetic.py':
+    f'{algo}_resnet18_1xb16-sgd-coslr-300iter_synthetic.py'
     for algo in ('depth_pixpro', 'pixpro')
 })
 

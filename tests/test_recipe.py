@@ -5,12 +5,21 @@ mechanisms the configs use, checked on hand-made models."""
 import glob
 import os.path as osp
 
+import math
+
 import pytest
 import torch
 import torch.nn as nn
 from mmengine.config import Config
+from mmengine.logging import MessageHub
 from mmengine.optim import build_optim_wrapper
-from mmengine.registry import init_default_scope
+from mmengine.registry import PARAM_SCHEDULERS, init_default_scope
+from torch.nn.modules.batchnorm import _BatchNorm
+
+from mmpretrain.models.backbones.resnet import Bottleneck
+from mmpretrain.registry import MODELS
+from mmpretrain.structures import DataSample
+from projects.depth_pixpro.device import adapt_cfg_for_device
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 GPU_CONFIGS = sorted(
@@ -131,7 +140,6 @@ def test_lars_step_follows_the_groups():
 # Each config
 # ---------------------------------------------------------------------------
 def _built(path):
-    from mmpretrain.registry import MODELS
     cfg = Config.fromfile(path)
     init_default_scope('mmpretrain')
     return cfg, MODELS.build(cfg.model)
@@ -139,7 +147,6 @@ def _built(path):
 
 def _online_norms(model):
     """(name, module) of every batch norm outside the momentum target."""
-    from torch.nn.modules.batchnorm import _BatchNorm
     return [(name, module) for name, module in model.named_modules()
             if isinstance(module, _BatchNorm)
             and not name.startswith('target_net')]
@@ -147,6 +154,7 @@ def _online_norms(model):
 
 @pytest.mark.parametrize('path', GPU_CONFIGS, ids=osp.basename)
 def test_gpu_config_follows_pixpro(path):
+    """Norm layers, init, PixPro's hyper-parameters and parameter groups."""
     cfg, model = _built(path)
     # SyncBN in every BN of the online network (backbone, projector,
     # head, instance branch), as PixPro's convert_sync_batchnorm(model)
@@ -164,7 +172,6 @@ def test_gpu_config_follows_pixpro(path):
     assert 0.7 in [s['spatial_thresh'] for s in cfg.model.head.scales]
     # zero-gamma: every bottleneck's bn3 (mmpretrain: norm3) starts at 0,
     # every other BN at gamma 1
-    from mmpretrain.models.backbones.resnet import Bottleneck
     model.init_weights()
     blocks = [m for m in model.backbone.modules() if isinstance(m, Bottleneck)]
     assert len(blocks) == 16  # ResNet-50: 3 + 4 + 6 + 3
@@ -190,8 +197,6 @@ def test_gpu_config_follows_pixpro(path):
              'depth_pixpro_scannet_instance.py')], ids=osp.basename)
 def test_gpu_config_without_cuda_has_plain_bn(path, monkeypatch):
     """tools/train.py's device adaptation: every SyncBN becomes BN."""
-    from projects.depth_pixpro.device import adapt_cfg_for_device
-    from mmpretrain.registry import MODELS
     monkeypatch.setattr(torch.cuda, 'is_available', lambda: False)
     n_sync = len(_online_norms(_built(path)[1]))
     cfg = Config.fromfile(path)
@@ -214,7 +219,6 @@ def test_cpu_config_excludes_1d_parameters(path):
 def _official_lr(step, base_lr, warmup_iters, total_iters, eta_min=1e-6):
     """contrast/lr_scheduler.py: GradualWarmupScheduler(multiplier=100)
     then CosineAnnealingLR(eta_min=1e-6), both per iteration."""
-    import math
     if step <= warmup_iters:
         return base_lr / 100 * (99 * step / warmup_iters + 1)
     t = (step - warmup_iters) / (total_iters - warmup_iters)
@@ -224,7 +228,6 @@ def _official_lr(step, base_lr, warmup_iters, total_iters, eta_min=1e-6):
 def _simulated_lrs(cfg, epoch_length):
     """The lr of every training iteration, as the runner's
     ParamSchedulerHook steps the configured schedulers."""
-    from mmengine.registry import PARAM_SCHEDULERS
     param = nn.Parameter(torch.zeros(1))
     optimizer = torch.optim.SGD([param], lr=cfg.optim_wrapper.optimizer.lr)
     schedulers = [
@@ -321,9 +324,6 @@ def test_instance_loss_is_pixpros_by_hand():
     """loss_instance = w * sum over (q, k) of mean_n -2 cos(p_q, z'_k),
     p_q = avgpool(pred(proj(C5_q))) per pixel, z'_k = avgpool(proj'(C5'_k));
     pooling before the MLPs (the old branch) gives another value."""
-    from mmengine.logging import MessageHub
-    from mmpretrain.registry import MODELS
-    from mmpretrain.structures import DataSample
     MessageHub.get_current_instance().update_info('max_iters', 10)
     init_default_scope('mmpretrain')
     torch.manual_seed(0)

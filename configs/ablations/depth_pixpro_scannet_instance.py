@@ -1,10 +1,11 @@
-# PixPro's "+instance" branch on top of DepthPixPro, as contrast/models/PixPro.py:
-# every C5 pixel is projected by a conv MLP (1x1 convs with biases, SyncBN,
-# 2048 -> 4096 -> 256: `instance_neck`) and predicted per pixel by another
-# (256 -> 4096 -> 256), then average-pooled (`PooledPixelProjector`); the
-# momentum target's projection is average-pooled. Loss: PixPro's regression
-# loss -2 cos(p, z') over both view orders (CosineSimilarityLoss with
-# shift 0, scale 2), weight 1 (pixpro_ins_loss_weight).
+# PixPro's "+instance" branch on top of DepthPixPro, as in
+# contrast/models/PixPro.py: every C5 pixel is projected by a conv MLP (1x1
+# convs with biases, SyncBN, 2048 -> 4096 -> 256: `instance_neck`) and
+# predicted per pixel by another (256 -> 4096 -> 256), then average-pooled
+# (`PooledPixelProjector`); the momentum target's projection is
+# average-pooled. Loss: PixPro's regression loss -2 cos(p, z') over both view
+# orders (CosineSimilarityLoss with shift 0, scale 2), weight 1
+# (--pixpro-ins-loss-weight).
 _base_ = ['../depth_pixpro_scannet.py']
 model = dict(
     instance_neck=dict(
