@@ -6,6 +6,7 @@ import pytest
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmseg.registry import MODELS
+from seg_reference import assert_metrics_match, predictions
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIGS = sorted(glob.glob(osp.join(REPO, 'configs', 'segmentation', '*.py')))
@@ -65,7 +66,12 @@ def run_tiny(cfg, work_dir):
     cfg.default_hooks.logger.interval = 1
     runner = Runner.from_cfg(cfg)
     runner.train()
-    return runner.val_loop.run()
+    metrics = runner.val_loop.run()
+    # the reported numbers, recounted from the model's own predictions
+    loader = runner.val_loop.dataloader
+    assert_metrics_match(metrics, predictions(runner.model, loader),
+                         loader.dataset.metainfo['classes'])
+    return metrics
 
 
 def test_synthetic_cpu_config_runs(tmp_path):
@@ -76,7 +82,7 @@ def test_synthetic_cpu_config_runs(tmp_path):
         loader.dataset.num_images = num
         loader.dataset.cache_dir = str(tmp_path / 'cache')
     metrics = run_tiny(cfg, tmp_path / 'work')
-    assert 0 <= metrics['mIoU'] <= 100 and 'IoU.floor' in metrics
+    assert 'IoU.floor' in metrics  # values: run_tiny recounts them
     assert osp.isfile(tmp_path / 'work' / 'iter_2.pth')
 
 
@@ -89,4 +95,4 @@ def test_nyuv2_mini_cpu_config_runs(tmp_path, nyuv2_mini):
     cfg.val_dataloader.dataset.indices = 2
     cfg.val_dataloader.dataset.pipeline[1].scale = (160, 120)
     metrics = run_tiny(cfg, tmp_path / 'work')
-    assert 0 <= metrics['mIoU'] <= 100 and 'IoU.wall' in metrics
+    assert 'IoU.wall' in metrics  # values: run_tiny recounts them
