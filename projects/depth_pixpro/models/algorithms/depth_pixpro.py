@@ -9,6 +9,7 @@ from mmpretrain.models.selfsup import BaseSelfSupervisor
 from mmpretrain.models.utils import CosineEMA
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
+from ..utils.collapse import projection_spread
 from ..utils.depth_meta import stack_depth
 from ..utils.validation import check_number
 
@@ -135,7 +136,9 @@ class DepthPixPro(BaseSelfSupervisor):
 
         Returns:
             dict[str, Tensor]: ``loss_s{i}`` per scale (weighted),
-            ``loss_instance`` if enabled, and detached statistics.
+            ``loss_instance`` if enabled, and detached statistics: the
+            head's pair counts and ``feat_std`` / ``feat_cos``
+            (:func:`projection_spread`).
         """
         if not isinstance(inputs, (list, tuple)) or len(inputs) != 2:
             raise ValueError('DepthPixPro needs inputs = [view1, view2]')
@@ -156,6 +159,8 @@ class DepthPixPro(BaseSelfSupervisor):
 
         losses = self.head.loss(proj_online, proj_target, coord, depth,
                                 depth_meta)
+        # collapse monitor: spread of the last level's online projections
+        losses.update(projection_spread([p[-1] for p in proj_online]))
         if self.instance_neck is not None:
             losses['loss_instance'] = self.instance_loss_weight * \
                 self._instance_loss(feats, target_feats)
