@@ -7,3 +7,4 @@ train_dataloader = dict(num_workers=0, persistent_workers=False)
 default_hooks = dict(
     logger=dict(interval=10),
     checkpoint=dict(by_epoch=False, interval=100, max_keep_ckpts=-1))
+custom_hooks = []  # no online probe: quality.py evaluates the checkpoints
