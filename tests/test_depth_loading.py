@@ -275,3 +275,64 @@ def test_scale_free_kind_and_deprecated_relative(tmp_path):
     with pytest.warns(DeprecationWarning, match="'scale_free'"):
         out = LoadDepth()(dict(depth_map_path=path, depth_kind='relative'))
     assert out['depth_kind'] == 'scale_free'
+
+
+# ----------------------------------------------- hostile and wrong inputs
+def test_depth_in_the_wrong_unit_warns_once_with_the_file(tmp_path):
+    from projects.depth_pixpro.datasets.transforms.depth_loading import \
+        DepthRangeWarning
+    metres_png = _write_png16(tmp_path / 'm.png', np.array([[1, 3], [5, 0]]))
+    mm_npy = str(tmp_path / 'mm.npy')
+    np.save(mm_npy, np.array([[500., 5000.]], np.float32))
+    good = _write_png16(tmp_path / 'ok.png', np.array([[800, 4000]]))
+    t = LoadDepth()
+    with pytest.warns(DepthRangeWarning, match=r'm\.png.*depth_scale'):
+        t(dict(depth_map_path=metres_png))
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')  # once per transform, then counted
+        t(dict(depth_map_path=mm_npy))
+        t(dict(depth_map_path=good))
+        # not metric: its scale is unknown, nothing to check
+        t(dict(depth_map_path=metres_png, depth_kind='scale_free'))
+    assert t.num_out_of_range == 2
+    with pytest.warns(DepthRangeWarning, match='mm.npy'):
+        LoadDepth()(dict(depth_map_path=mm_npy))
+    with pytest.raises(ValueError, match=r'm\.png.*outside the expected'):
+        LoadDepth(on_range_mismatch='error')(dict(depth_map_path=metres_png))
+    # the dataset's own range (set per sample) takes precedence
+    with pytest.raises(ValueError, match=r'\[0\.05, 2\]'):
+        LoadDepth(on_range_mismatch='error')(dict(
+            depth_map_path=mm_npy, depth_scale=100.,
+            expected_depth_range=(0.05, 2.)))
+
+
+def test_non_positive_depth_scale_is_an_error(tmp_path):
+    path = _write_png16(tmp_path / 'd.png', np.full((2, 2), 1500))
+    for bad in (0, -1000., float('nan')):
+        with pytest.raises(ValueError, match='depth_scale'):
+            LoadDepth()(dict(depth_map_path=path, depth_scale=bad))
+        with pytest.raises(ValueError, match='depth_scale'):
+            LoadDepth(depth_scale=bad)
+
+
+def test_image_resized_to_depth_with_another_aspect_warns(tmp_path):
+    img_path, _ = _write_img(tmp_path / 'c.png', 48, 64)
+    depth_path = _write_png16(tmp_path / 'd.png', np.full((64, 64), 1500))
+    t = LoadDepth()
+    with pytest.warns(DepthSizeMismatchWarning, match=r'c\.png.*aspect'):
+        out = t(LoadImageFromFile()(dict(
+            img_path=img_path, depth_map_path=depth_path,
+            resize_img_to_depth=True)))
+    assert out['img'].shape == (64, 64, 3)
+
+
+def test_empty_and_complex_depth_files_name_the_file(tmp_path):
+    (tmp_path / 'empty.png').write_bytes(b'')
+    with pytest.raises(ValueError, match=r'empty\.png.*0 bytes'):
+        LoadDepth()(dict(depth_map_path=str(tmp_path / 'empty.png')))
+    np.save(tmp_path / 'zero.npy', np.zeros((0, 0), np.float32))
+    with pytest.raises(ValueError, match=r'zero\.npy.*empty'):
+        LoadDepth()(dict(depth_map_path=str(tmp_path / 'zero.npy')))
+    np.save(tmp_path / 'cplx.npy', np.full((2, 2), 1 + 2j))
+    with pytest.raises(ValueError, match=r'cplx\.npy.*complex'):
+        LoadDepth()(dict(depth_map_path=str(tmp_path / 'cplx.npy')))

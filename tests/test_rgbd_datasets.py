@@ -250,3 +250,89 @@ def test_depth_info_relative_kind_is_read_as_scale_free(tmp_path):
     assert ds.get_data_info(0)['depth_kind'] == 'scale_free'
     with pytest.raises(ValueError, match='depth_kind must be one of'):
         RGBDFolderDataset(str(tmp_path), depth_kind='disparity')
+
+
+# ------------------------------------------------ hostile file systems
+def _folder_pairs(root, names):
+    for i, name in enumerate(names):
+        _img(osp.join(root, 'rgb', name + '.png'), 4, 4, 10 * i)
+        _depth(osp.join(root, 'depth', name + '.png'), 4, 4, 1000 + i)
+
+
+def test_symlink_loops_list_each_frame_once(tmp_path):
+    _folder_pairs(str(tmp_path), ['a', 'b'])
+    os.symlink('.', tmp_path / 'rgb' / 'self')  # self-loop
+    os.symlink('..', tmp_path / 'rgb' / 'up')  # loop through the parent
+    os.symlink('..', tmp_path / 'depth' / 'up')
+    ds = RGBDFolderDataset(str(tmp_path))
+    assert [osp.basename(ds.get_data_info(i)['img_path'])
+            for i in range(len(ds))] == ['a.png', 'b.png']
+    assert ds.get_data_info(0)['img_path'] == str(tmp_path / 'rgb' / 'a.png')
+
+
+def test_unreadable_depth_folder_says_permission(tmp_path, monkeypatch):
+    _folder_pairs(str(tmp_path), ['a'])
+    depth_dir = str(tmp_path / 'depth')
+    real_scandir = os.scandir
+
+    def scandir(path='.'):  # as for a folder without read permission
+        if osp.realpath(path) == osp.realpath(depth_dir):
+            raise PermissionError(13, 'Permission denied', path)
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, 'scandir', scandir)
+    with pytest.raises(PermissionError, match=r'depth.*permission denied'):
+        RGBDFolderDataset(str(tmp_path))
+    with pytest.raises(PermissionError, match='permission denied'):
+        NYUv2RGBDDataset(str(tmp_path))
+
+
+def test_list_file_paths_with_spaces(tmp_path):
+    _img(tmp_path / 'my rgb' / 'a b.png', 4, 4, 10)
+    _depth(tmp_path / 'depth' / 'a b.png', 4, 4, 1234)
+    _img(tmp_path / 'my rgb' / 'c.png', 4, 4, 20)
+    _depth(tmp_path / 'depth' / 'c.png', 4, 4, 1500)
+    (tmp_path / 'list.txt').write_text(
+        '"my rgb/a b.png" "depth/a b.png"\n'  # quoted
+        'my rgb/c.png\tdepth/c.png\n'  # tab-separated
+        'my rgb/a b.png depth/a b.png\n')  # unquoted: the split that exists
+    ds = RGBDFolderDataset(str(tmp_path), ann_file='list.txt',
+                           pipeline=PIPELINE)
+    assert len(ds) == 3
+    assert ds.get_data_info(0)['depth_map_path'] == str(
+        tmp_path / 'depth' / 'a b.png')
+    assert ds.get_data_info(2) == ds.get_data_info(0) | dict(sample_idx=2)
+    np.testing.assert_allclose(ds[1]['depth'], 1.5)
+    (tmp_path / 'bad.txt').write_text('my rgb/x y.png depth/x y.png\n')
+    with pytest.raises(ValueError, match=r'bad\.txt:1.*[Qq]uote'):
+        RGBDFolderDataset(str(tmp_path), ann_file='bad.txt')
+
+
+def test_depth_scale_and_kind_checked_at_build(tmp_path):
+    _scannet_export(str(tmp_path), 'scene0000_00', [0])
+    for bad in (0, -1.):
+        with pytest.raises(ValueError, match='depth_scale'):
+            ScanNetRGBDDataset(str(tmp_path), depth_scale=bad)
+        with pytest.raises(ValueError, match='depth_scale'):
+            RGBDFolderDataset(str(tmp_path), depth_scale=bad)
+    with pytest.raises(ValueError, match="'metric'"):
+        CityscapesRGBDDataset(str(tmp_path), depth_kind='inverse')
+
+
+def test_scannet_distorting_colour_resize_warns(tmp_path):
+    from projects.depth_pixpro.datasets.transforms.depth_loading import \
+        DepthSizeMismatchWarning
+    root = tmp_path / 'scene0000_00'
+    _img(root / 'color' / '0.jpg', 48, 64, 50)  # 64x48 colour
+    _depth(root / 'depth' / '0.png', 64, 64, 1500)  # 64x64 depth
+    ds = ScanNetRGBDDataset(str(tmp_path), pipeline=PIPELINE)
+    with pytest.warns(DepthSizeMismatchWarning, match='aspect'):
+        assert ds[0]['img'].shape == (64, 64, 3)
+
+
+def test_scannet_skips_hidden_unfinished_scenes(tmp_path):
+    _scannet_export(str(tmp_path), 'scene0000_00', [0])
+    _scannet_export(str(tmp_path), '.scene0001_00.x.partial', [0])
+    ds = ScanNetRGBDDataset(str(tmp_path))
+    assert [ds.get_data_info(i)['scene'] for i in range(len(ds))] == [
+        'scene0000_00']

@@ -1,4 +1,5 @@
 """Paired RGB-D views: image/depth/coord alignment, flips, packing."""
+import cv2
 import numpy as np
 import pytest
 import torch
@@ -338,3 +339,108 @@ def test_crop_takes_mmpretrain_argument_names_and_old_ones():
         RGBDRandomResizedCrop(size=16, crop_ratio_range=(0.2, 1.))
     with pytest.raises(TypeError, match='scale='):
         RGBDRandomResizedCrop()
+
+
+# ------------------------------------- depth contract through the pipeline
+def _views(size):
+    view = [dict(type='RGBDRandomResizedCrop', scale=size,
+                 crop_ratio_range=(0.05, 0.1), interpolation='nearest')]
+    return [dict(type='RGBDMultiView', transforms=[view, view],
+                 num_views=[1, 1]),
+            dict(type='PackRGBDInputs')]
+
+
+def _write_rgbd_folder(root, depth_mm, kind=None, extra_images=()):
+    """rgb/*.png + depth/*.png (uint16 mm) [+ depth_info.json]."""
+    import json
+    (root / 'rgb').mkdir(parents=True)
+    (root / 'depth').mkdir()
+    h, w = depth_mm.shape
+    for name in ('a', ) + tuple(extra_images):
+        cv2.imwrite(str(root / 'rgb' / f'{name}.png'),
+                    np.full((h, w, 3), 90, np.uint8))
+    cv2.imwrite(str(root / 'depth' / 'a.png'), depth_mm.astype(np.uint16))
+    if kind is not None:
+        (root / 'depth' / 'depth_info.json').write_text(
+            json.dumps(dict(depth_kind=kind, depth_scale=1000.)))
+
+
+def test_packed_sample_has_kind_flag_and_whole_image_range(tmp_path):
+    """Folder dataset -> LoadDepth -> 2 small crops -> packed sample: the
+    range is that of the WHOLE image (no crop sees both extremes)."""
+    from mmpretrain.registry import DATASETS
+    depth_mm = (2000 + 10 * np.arange(40 * 60)).reshape(40, 60)
+    depth_mm[0, 0] = 0  # invalid: not the minimum
+    depth_mm[5, 7] = 900  # the only near pixel
+    _write_rgbd_folder(tmp_path, depth_mm, kind='affine',
+                       extra_images=('b', ))
+    pipeline = [dict(type='LoadImageFromFile'), dict(type='LoadDepth')
+                ] + _views(8)
+    ds = DATASETS.build(dict(type='RGBDFolderDataset',
+                             data_root=str(tmp_path), pipeline=pipeline,
+                             keep_images_without_depth=True))
+    assert len(ds) == 2
+    np.random.seed(0)
+    sample = ds[0]['data_samples']
+    assert sample.depth_kind == 'affine' and sample.has_depth is True
+    assert sample.depth_range.dtype == torch.float32
+    full = depth_mm[depth_mm > 0] / 1000.
+    np.testing.assert_allclose(sample.depth_range.numpy(),
+                               [full.min(), full.max()], rtol=1e-6)
+    for v in range(2):  # each crop covers <= 10 % of the image
+        crop = sample.depth[v][sample.depth[v] > 0]
+        assert crop.min() > 0.9 or crop.max() < full.max()
+    # an image listed without depth: zeros, has_depth False, range (0, 0)
+    bare = ds[1]['data_samples']
+    assert bare.has_depth is False and not bare.depth.any()
+    np.testing.assert_array_equal(bare.depth_range.numpy(), [0., 0.])
+    assert bare.depth.shape == (2, 8, 8)
+
+
+def test_every_dataset_packs_the_depth_contract(tmp_path):
+    from mmengine.dataset import pseudo_collate
+    from mmpretrain.registry import DATASETS
+    from fixtures_rgbd import write_cityscapes, write_scannet
+
+    from projects.depth_pixpro.models.utils.depth_meta import stack_depth
+    write_scannet(tmp_path / 'scannet')
+    write_cityscapes(tmp_path / 'city')
+    load = [dict(type='LoadImageFromFile'), dict(type='LoadDepth')]
+    cfgs = [
+        dict(type='SyntheticRGBDDataset', num_samples=1, img_size=24,
+             pipeline=_views(8)),
+        dict(type='ScanNetRGBDDataset', data_root=str(tmp_path / 'scannet'),
+             pipeline=load + _views(8)),
+        dict(type='CityscapesRGBDDataset', data_root=str(tmp_path / 'city'),
+             pipeline=load + _views(8)),
+    ]
+    samples = [DATASETS.build(cfg)[0] for cfg in cfgs]
+    meta = [s['data_samples'] for s in samples]
+    assert [m.depth_kind for m in meta] == ['metric'] * 3
+    assert all(m.has_depth for m in meta)
+    from projects.depth_pixpro.synthetic import render_scene
+    ref = render_scene(0, (24, 24))['depth']
+    np.testing.assert_allclose(meta[0].depth_range.numpy(),
+                               [ref.min(), ref.max()], rtol=1e-6)
+    np.testing.assert_allclose(meta[1].depth_range.numpy(), [1.5, 1.5])
+    z = 0.2 * 2000. / ((5000 - 1) / 256.)  # Cityscapes disparity -> metres
+    np.testing.assert_allclose(meta[2].depth_range.numpy(), [z, z],
+                               rtol=1e-5)
+    # the model side reads the batch (mixed kinds work the same way)
+    depth, depth_meta = stack_depth(pseudo_collate(samples)['data_samples'])
+    assert depth.shape == (3, 2, 8, 8)
+    assert depth_meta.kinds == ('metric', ) * 3
+    assert depth_meta.has_depth.tolist() == [True] * 3
+    np.testing.assert_allclose(depth_meta.ranges.numpy(),
+                               np.stack([m.depth_range for m in meta]))
+
+
+def test_all_invalid_depth_counts_as_no_depth():
+    img = np.zeros((16, 16, 3), np.uint8)
+    out = RGBDMultiView(transforms=[[]], num_views=1)(
+        dict(img=img, depth=np.zeros((16, 16), np.float32)))
+    assert out['has_depth'] is False
+    np.testing.assert_array_equal(out['depth_range'], [0, 0])
+    out = RGBDMultiView(transforms=[[]], num_views=1)(
+        dict(img=img, depth=np.full((16, 16), 2., np.float32)))
+    assert out['has_depth'] is True and out['depth_kind'] == 'metric'

@@ -43,9 +43,13 @@ CAMERA_PATH = 'camera_path'
 RESIZE_IMG_TO_DEPTH = 'resize_img_to_depth'
 
 # ------------------------------------------------------------- depth kinds
-#: ``'metric'``: metres. ``'inverse'``: inverse depth (disparity-like,
-#: larger = nearer). ``'scale_free'``: depth up to an unknown scale.
-DEPTH_KINDS = ('metric', 'inverse', 'scale_free')
+#: ``'metric'``: metres (Cityscapes disparity is converted to it on load).
+#: ``'inverse'``: inverse depth (disparity-like, larger = nearer) up to an
+#: unknown scale. ``'scale_free'``: depth up to an unknown scale.
+#: ``'affine'``: known only up to an unknown scale AND shift, as the
+#: "relative" monocular networks (MiDaS/DPT, Depth Anything) predict
+#: (their output is affine-invariant inverse depth).
+DEPTH_KINDS = ('metric', 'inverse', 'scale_free', 'affine')
 #: Old spellings still accepted (with a DeprecationWarning) -> new names.
 DEPRECATED_DEPTH_KINDS = {'relative': 'scale_free'}
 

@@ -9,7 +9,7 @@ There are no labels: pretraining is self-supervised.
 """
 import os
 import os.path as osp
-from typing import List, Optional, Sequence
+from typing import Callable, Iterable, List, Optional, Sequence
 
 from mmengine.logging import print_log
 from mmpretrain.datasets import BaseDataset
@@ -17,7 +17,61 @@ from mmpretrain.datasets import BaseDataset
 from .. import structures as K
 from ..structures import canonical_depth_kind
 
-__all__ = ['BaseRGBDDataset', 'list_files', 'read_name_list']
+__all__ = ['BaseRGBDDataset', 'list_files', 'walk_files', 'read_name_list']
+
+
+def _scan(folder: str) -> List[os.DirEntry]:
+    """Sorted entries of a folder; an unreadable folder is an error that
+    says so."""
+    try:
+        with os.scandir(folder) as entries:
+            return sorted(entries, key=lambda e: e.name)
+    except PermissionError as e:
+        raise PermissionError(
+            f'Cannot list the folder {folder}: permission denied. Make it '
+            'readable (e.g. chmod -R u+rX) or leave it out of the dataset.'
+        ) from e
+
+
+def walk_files(folder: str,
+               accept: Callable[[str], bool],
+               exclude_dirs: Iterable[str] = ()) -> List[str]:
+    """Files under ``folder`` (following symlinks) whose name is accepted.
+
+    Each real file is listed once and each real folder visited once, so
+    symlink loops (``rgb/up -> ..``) end and a frame reached through several
+    links is not repeated: the first path met (top-down, sorted) wins.
+
+    Args:
+        folder (str): Directory to walk.
+        accept (Callable[[str], bool]): Keep a file of this base name.
+        exclude_dirs (Iterable[str]): Folders (any path to them) not to
+            enter, e.g. an output folder inside the input folder.
+
+    Returns:
+        list[str]: Sorted paths relative to ``folder``.
+    """
+    skip = {osp.realpath(d) for d in exclude_dirs}
+    seen_dirs, seen_files, found = set(), set(), []
+    stack = [(folder, '')]
+    while stack:
+        path, rel = stack.pop()
+        real = osp.realpath(path)
+        if real in seen_dirs or real in skip:
+            continue
+        seen_dirs.add(real)
+        subdirs = []
+        for entry in _scan(path):
+            name = osp.join(rel, entry.name) if rel else entry.name
+            if entry.is_dir():  # follows symlinks
+                subdirs.append((entry.path, name))
+            elif entry.is_file() and accept(entry.name):
+                real_file = osp.realpath(entry.path)
+                if real_file not in seen_files:
+                    seen_files.add(real_file)
+                    found.append(name)
+        stack.extend(reversed(subdirs))  # depth-first, in sorted order
+    return sorted(found)
 
 
 def list_files(folder: str, suffix: str, recursive: bool = False) -> List[str]:
@@ -26,23 +80,18 @@ def list_files(folder: str, suffix: str, recursive: bool = False) -> List[str]:
     Args:
         folder (str): Directory to scan; a missing one gives ``[]``.
         suffix (str): File name ending, e.g. ``'.png'`` or ``'_x.png'``.
-        recursive (bool): Descend into sub-directories. Defaults to False.
+        recursive (bool): Descend into sub-directories (each real file and
+            folder once, see :func:`walk_files`). Defaults to False.
 
     Returns:
         list[str]: Sorted relative paths.
     """
     if not osp.isdir(folder):
         return []
-    if not recursive:
-        return sorted(f for f in os.listdir(folder)
-                      if f.endswith(suffix)
-                      and osp.isfile(osp.join(folder, f)))
-    found = []
-    for root, _, files in os.walk(folder, followlinks=True):
-        rel = osp.relpath(root, folder)
-        found += [f if rel == '.' else osp.join(rel, f) for f in files
-                  if f.endswith(suffix)]
-    return sorted(found)
+    if recursive:
+        return walk_files(folder, lambda name: name.endswith(suffix))
+    return sorted(e.name for e in _scan(folder)
+                  if e.name.endswith(suffix) and e.is_file())
 
 
 def read_name_list(path: str) -> List[str]:
@@ -73,6 +122,9 @@ class BaseRGBDDataset(BaseDataset):
 
     #: How to create this dataset; shown when the root is missing or empty.
     PREPARE_HINT = 'See README, section "Datasets".'
+    #: Plausible metric depth (metres) of a frame, checked by ``LoadDepth``
+    #: (None: its generic default).
+    EXPECTED_DEPTH_RANGE = None
 
     def __init__(self,
                  data_root: str,
@@ -112,6 +164,8 @@ class BaseRGBDDataset(BaseDataset):
             K.DEPTH_PATH: depth_path,
             K.DEPTH_KIND: self.depth_kind
         }
+        if self.EXPECTED_DEPTH_RANGE is not None:
+            item['expected_depth_range'] = self.EXPECTED_DEPTH_RANGE
         item.update(extra)
         return item
 

@@ -8,7 +8,8 @@ Layout (data-formats.md 1b)::
 
 ``LoadDepth`` turns the disparity into metres with the frame's camera:
 ``z = baseline * fx / ((p - 1) / 256)``, ``p <= 1`` invalid; far stereo depth
-is noisy, so depth beyond ``max_depth`` is marked invalid.
+is noisy, so depth beyond ``max_depth`` is marked invalid. The samples'
+``depth_kind`` is therefore always ``'metric'``.
 """
 import os.path as osp
 from typing import List, Sequence, Union
@@ -48,6 +49,12 @@ class CityscapesRGBDDataset(BaseRGBDDataset):
                  split: Union[str, Sequence[str]] = 'train',
                  max_depth: float = 100.0,
                  **kwargs):
+        kind = kwargs.pop('depth_kind', 'metric')
+        if kind != 'metric':
+            raise ValueError(
+                f'CityscapesRGBDDataset: depth_kind={kind!r}, but the '
+                'disparity is converted to metric depth on load: its kind is '
+                "'metric'; remove depth_kind from the dataset config.")
         self.splits = [split] if isinstance(split, str) else list(split)
         self.max_depth = max_depth
         super().__init__(data_root=data_root, **kwargs)

@@ -105,8 +105,15 @@ def decode_depth_png(data: bytes, path: str,
     Returns:
         np.ndarray: ``HxW`` uint16 (or uint8 when allowed) raw values.
     """
-    raw = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
-    if raw is None:
+    if len(data) == 0:
+        raise ValueError(f'Depth image {path} is empty (0 bytes): an '
+                         'interrupted export? Re-export it.')
+    try:
+        raw = cv2.imdecode(
+            np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+    except cv2.error as e:  # OpenCV asserts on some broken headers
+        raise ValueError(f'Cannot decode depth image {path}: {e}') from e
+    if raw is None or raw.size == 0:
         raise ValueError(f'Cannot decode depth image {path}: the file is '
                          'corrupt or not an image. Re-export it.')
     if raw.ndim != 2:
@@ -150,9 +157,17 @@ def decode_depth_array(data: bytes, path: str, fmt: str,
         raise ValueError(f'Cannot read depth array {path}: {e}') from e
     raw = np.asarray(arrays)
     raw = raw[..., 0] if raw.ndim == 3 and raw.shape[-1] == 1 else raw
-    if raw.ndim != 2 or not np.issubdtype(raw.dtype, np.number):
-        raise ValueError(f'Depth array {path} must be a 2-D numeric '
+    if np.iscomplexobj(raw):
+        raise ValueError(f'Depth array {path} is complex ({raw.dtype}); '
+                         'depth must be real (the imaginary part would be '
+                         'dropped silently).')
+    if raw.ndim != 2 or not (np.issubdtype(raw.dtype, np.integer)
+                             or np.issubdtype(raw.dtype, np.floating)):
+        raise ValueError(f'Depth array {path} must be a 2-D real numeric '
                          f'array, got {raw.dtype} {raw.shape}.')
+    if raw.size == 0:
+        raise ValueError(f'Depth array {path} is empty ({raw.shape[0]}x'
+                         f'{raw.shape[1]}).')
     return raw
 
 

@@ -7,19 +7,25 @@ offline by a monocular network (then set ``depth_kind='inverse'`` or
 * folders: ``data_root/img_dir/<name><img_suffix>`` with
   ``data_root/depth_dir/<name><depth_suffix>`` (sub-folders allowed);
 * a list file ``ann_file``: lines ``img depth [label]``, paths relative to
-  ``data_root`` (or absolute), separated by white space.
+  ``data_root`` (or absolute), separated by white space. A path holding
+  spaces is quoted (``"my img.png" depth.png``), or the fields are separated
+  by tabs; unquoted, the split whose paths all exist is taken.
 
 Depth written by ``tools/generate_depth.py`` carries a ``depth_info.json`` in
 its folder; its ``depth_kind`` and ``depth_scale`` are used unless given here.
 """
+import itertools
 import json
 import os.path as osp
+import re
+import shlex
 from typing import List, Optional
 
 from mmpretrain.registry import DATASETS
 
 from ..structures import canonical_depth_kind
 from .base_rgbd import BaseRGBDDataset, list_files
+from .transforms.depth_loading import check_depth_scale
 
 __all__ = ['RGBDFolderDataset']
 
@@ -67,6 +73,9 @@ class RGBDFolderDataset(BaseRGBDDataset):
             present, else ``'metric'``. Defaults to None.
         img_suffix (str): Defaults to ``'.png'``.
         depth_suffix (str): Defaults to ``'.png'``.
+        keep_images_without_depth (bool): List images that have no depth
+            map too (``depth_map_path=None``): they train exactly as PixPro
+            (``has_depth=False``). Defaults to False (they are skipped).
         **kwargs: See :class:`BaseRGBDDataset`.
     """
 
@@ -85,7 +94,9 @@ class RGBDFolderDataset(BaseRGBDDataset):
                  depth_kind: Optional[str] = None,
                  img_suffix: str = '.png',
                  depth_suffix: str = '.png',
+                 keep_images_without_depth: bool = False,
                  **kwargs):
+        check_depth_scale(depth_scale, 'RGBDFolderDataset')
         info = read_depth_info(osp.join(str(data_root), depth_dir))
         if depth_kind is None:
             depth_kind = info.get('depth_kind', 'metric')
@@ -97,6 +108,7 @@ class RGBDFolderDataset(BaseRGBDDataset):
         self.depth_format = depth_format
         self.img_suffix = img_suffix
         self.depth_suffix = depth_suffix
+        self.keep_images_without_depth = keep_images_without_depth
         super().__init__(
             data_root=data_root,
             depth_kind=depth_kind,
@@ -124,18 +136,48 @@ class RGBDFolderDataset(BaseRGBDDataset):
         items = []
         with open(self.ann_file) as f:
             for lineno, line in enumerate(f, 1):
-                fields = line.split()
-                if not fields:
+                if not line.strip():
                     continue
-                if len(fields) not in (2, 3):
-                    raise ValueError(
-                        f'{self.ann_file}:{lineno}: expected "img depth '
-                        f'[label]", got {line.strip()!r}')
+                fields = self._split_line(line, f'{self.ann_file}:{lineno}')
                 paths = [osp.join(self.data_root, p) for p in fields]
                 extra = dict(seg_map_path=paths[2]) if len(paths) == 3 \
                     else {}
                 items.append(self._item(paths[0], paths[1], **extra))
         return items
+
+    def _split_line(self, line: str, where: str) -> List[str]:
+        """``[img, depth(, label)]`` of a list-file line (see module doc)."""
+        line = line.strip()
+        if '\t' in line:
+            fields = [f.strip() for f in line.split('\t') if f.strip()]
+        else:
+            try:
+                fields = shlex.split(line)
+            except ValueError:  # e.g. an unpaired quote inside a name
+                fields = []
+        if len(fields) in (2, 3):
+            return fields
+        # unquoted paths with spaces: the grouping whose paths all exist
+        tokens = re.split(r'(\s+)', line)
+        words, gaps = tokens[0::2], tokens[1::2]
+        found = []
+        for num in (2, 3):
+            for cuts in itertools.combinations(range(1, len(words)), num - 1):
+                bounds = (0, ) + cuts + (len(words), )
+                group = [
+                    ''.join(w + (gaps[i] if i < b - 1 else '')
+                            for i, w in enumerate(words[a:b], a))
+                    for a, b in zip(bounds[:-1], bounds[1:])
+                ]
+                if all(osp.isfile(osp.join(self.data_root, g))
+                       for g in group):
+                    found.append(group)
+        if len(found) == 1:
+            return found[0]
+        raise ValueError(
+            f'{where}: expected "img depth [label]", got {line!r}. Quote '
+            'paths that contain spaces ("my img.png" depth.png) or separate '
+            'the fields by tabs.')
 
     def _from_folders(self) -> List[dict]:
         img_root = osp.join(self.data_root, self.img_dir)
@@ -147,11 +189,14 @@ class RGBDFolderDataset(BaseRGBDDataset):
             depth_rel = rel[:-len(self.img_suffix)] + self.depth_suffix
             if depth_rel not in depths:
                 unpaired.append(rel)
+                if self.keep_images_without_depth:
+                    items.append(self._item(osp.join(img_root, rel), None))
                 continue
             items.append(self._item(
                 osp.join(img_root, rel), osp.join(depth_root, depth_rel)))
-        self.log_skipped(type(self).__name__, len(unpaired),
-                         'no depth map of the same name', unpaired)
+        if not self.keep_images_without_depth:
+            self.log_skipped(type(self).__name__, len(unpaired),
+                             'no depth map of the same name', unpaired)
         return items
 
     def load_data_list(self) -> List[dict]:

@@ -18,6 +18,7 @@ from typing import List, Optional
 from mmpretrain.registry import DATASETS
 
 from .base_rgbd import BaseRGBDDataset, list_files, read_name_list
+from .transforms.depth_loading import check_depth_scale
 
 __all__ = ['NYUv2RGBDDataset']
 
@@ -45,6 +46,8 @@ class NYUv2RGBDDataset(BaseRGBDDataset):
         'nyu_mat.py nyu_depth_v2_labeled.mat --splits splits.mat --mapping '
         'classMapping40.mat --out DATA_ROOT`; see README, section '
         '"Datasets" (NYUv2).')
+    #: Indoor Kinect depth: metres, well inside this range.
+    EXPECTED_DEPTH_RANGE = (0.05, 20.0)
 
     def __init__(self,
                  data_root: str,
@@ -56,6 +59,7 @@ class NYUv2RGBDDataset(BaseRGBDDataset):
                  **kwargs):
         self.split = split
         self.include_unlabeled = include_unlabeled
+        check_depth_scale(depth_scale, type(self).__name__)
         self.depth_scale = float(depth_scale)
         self.img_suffix = img_suffix
         self.depth_suffix = depth_suffix

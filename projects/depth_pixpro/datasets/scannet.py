@@ -21,6 +21,7 @@ from typing import List, Optional, Sequence
 from mmpretrain.registry import DATASETS
 
 from .base_rgbd import BaseRGBDDataset, list_files, read_name_list
+from .transforms.depth_loading import check_depth_scale
 
 __all__ = ['ScanNetRGBDDataset', 'pose_is_valid']
 
@@ -72,6 +73,8 @@ class ScanNetRGBDDataset(BaseRGBDDataset):
         'scannet_sens.py scans/*/*.sens --out DATA_ROOT --frame-skip 10` '
         '(or unpack scannet_frames_25k there); see README, section '
         '"Datasets" (ScanNet).')
+    #: Indoor structured-light depth: metres, well inside this range.
+    EXPECTED_DEPTH_RANGE = (0.05, 20.0)
 
     def __init__(self,
                  data_root: str,
@@ -97,6 +100,7 @@ class ScanNetRGBDDataset(BaseRGBDDataset):
         self.frame_step = int(frame_step)
         self.resize_img_to_depth = resize_img_to_depth
         self.skip_invalid_pose = skip_invalid_pose
+        check_depth_scale(depth_scale, type(self).__name__)
         self.depth_scale = float(depth_scale)
         self.color_suffix = color_suffix
         self.depth_suffix = depth_suffix
@@ -115,10 +119,11 @@ class ScanNetRGBDDataset(BaseRGBDDataset):
             path = self.split_file if osp.isabs(self.split_file) else \
                 osp.join(self.data_root, self.split_file)
             names = read_name_list(path)
-        if names is None:
+        if names is None:  # hidden folders: unfinished converter output
             return sorted(
                 d for d in os.listdir(self.data_root)
-                if osp.isdir(osp.join(self.data_root, d, 'color')))
+                if not d.startswith('.')
+                and osp.isdir(osp.join(self.data_root, d, 'color')))
         missing = [n for n in names
                    if not osp.isdir(osp.join(self.data_root, n, 'color'))]
         self.log_skipped(type(self).__name__, len(missing),

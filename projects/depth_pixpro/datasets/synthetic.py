@@ -17,6 +17,7 @@ class SyntheticRGBDDataset(BaseDataset):
     so pipelines start directly at ``RGBDMultiView``:
 
     ``img`` (HxWx3 uint8 BGR), ``depth`` (HxW float32 metres),
+    ``depth_kind`` (``'metric'``),
     ``gt_seg_map`` (HxW uint8, index into the renderer's ``CLASSES``, 255 =
     ignore), ``K`` (3x3 float32),
     ``pose`` (4x4 float32 camera-to-world), ``img_shape``, ``ori_shape``,
@@ -75,6 +76,7 @@ class SyntheticRGBDDataset(BaseDataset):
         results.update(
             img=scene['img'],
             depth=scene['depth'],
+            depth_kind='metric',
             gt_seg_map=scene['label'],
             K=scene['K'],
             pose=scene['pose'],

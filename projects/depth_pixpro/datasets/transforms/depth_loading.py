@@ -37,6 +37,7 @@ the defaults for samples that do not carry them. The depth file is
 :mod:`..depth_io`.
 """
 import json
+import math
 import os.path as osp
 import warnings
 from typing import Optional, Tuple
@@ -55,7 +56,8 @@ from ..depth_io import decode_depth_array, decode_depth_png
 __all__ = [
     'LoadDepth', 'DepthSizeMismatchWarning', 'sanitize_depth',
     'disparity_to_depth', 'decode_depth_png', 'read_cityscapes_camera',
-    'infer_depth_format', 'depth_path_of', 'DEFAULT_DEPTH_SCALES'
+    'infer_depth_format', 'depth_path_of', 'DEFAULT_DEPTH_SCALES',
+    'DepthRangeWarning', 'DEFAULT_EXPECTED_RANGE', 'check_depth_scale'
 ]
 
 DEPTH_FORMATS = ('png', 'npy', 'npz', 'cityscapes_disparity')
@@ -68,8 +70,22 @@ DEFAULT_DEPTH_SCALES = dict(png=1000.0, npy=1.0, npz=1.0)
 DEFAULT_SCALES = DEFAULT_DEPTH_SCALES
 
 
+#: Plausible metric depth (metres) of a frame when the dataset names no
+#: range: a frame whose valid depth lies entirely outside it is almost surely
+#: in the wrong unit (metres in a millimetre PNG: 0.001-0.005; millimetres
+#: in a float array: 500-5000).
+DEFAULT_EXPECTED_RANGE = (0.05, 250.0)
+#: Relative aspect-ratio change above which resizing an image warns.
+_ASPECT_TOLERANCE = 0.01
+
+
 class DepthSizeMismatchWarning(UserWarning):
-    """Depth map and image differ in size; the depth was resized (nearest)."""
+    """Depth map and image differ in size; one of them was resized."""
+
+
+class DepthRangeWarning(UserWarning):
+    """A frame's metric depth lies outside the dataset's expected range
+    (most likely a wrong depth unit or ``depth_scale``)."""
 
 
 def sanitize_depth(depth: np.ndarray,
@@ -136,6 +152,32 @@ def read_cityscapes_camera(camera: dict, source: str) -> Tuple[float, float]:
     return baseline, fx
 
 
+def check_depth_scale(scale: Optional[float], source: str) -> None:
+    """Raise unless ``scale`` is None or a finite number > 0."""
+    if scale is None:
+        return
+    try:
+        ok = math.isfinite(float(scale)) and float(scale) > 0
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise ValueError(f'{source}: depth_scale must be a finite number > 0 '
+                         f'(depth = raw / depth_scale), got {scale!r}')
+
+
+def check_expected_range(value, source: str) -> Tuple[float, float]:
+    """``(low, high)`` with ``0 <= low < high``, else ValueError."""
+    try:
+        low, high = (float(v) for v in value)
+    except (TypeError, ValueError):
+        raise ValueError(f'{source}: expected_range must be (low, high) in '
+                         f'metres, got {value!r}')
+    if not 0 <= low < high:
+        raise ValueError(f'{source}: expected_range must satisfy 0 <= low < '
+                         f'high, got {value!r}')
+    return low, high
+
+
 def depth_path_of(results: dict) -> str:
     """The depth file of a sample: ``depth_map_path`` (or the older key
     ``depth_path``)."""
@@ -187,10 +229,21 @@ class LoadDepth(BaseTransform):
             edges) with a :class:`DepthSizeMismatchWarning` once per size
             pair, or ``'error'``. Samples flagged ``resize_img_to_depth``
             (ScanNet colour at 1296x968 vs depth at 640x480) instead get the
-            image resized to the depth (area interpolation), silently.
+            image resized to the depth (area interpolation): silently when
+            the aspect ratio is kept (within 1 %), else with a
+            :class:`DepthSizeMismatchWarning` once per size pair.
             Defaults to ``'resize'``.
         allow_8bit (bool): Accept 8-bit depth PNGs (scaled like 16-bit ones;
             counted in ``num_8bit``) instead of raising. Defaults to False.
+        expected_range (tuple[float, float]): Plausible metric depth
+            (metres) of a frame; a sample's ``expected_depth_range`` (set by
+            the dataset) takes precedence. A metric frame whose valid depth
+            lies entirely below or above it is counted in
+            ``num_out_of_range`` and reported (wrong unit or
+            ``depth_scale``). Defaults to :data:`DEFAULT_EXPECTED_RANGE`.
+        on_range_mismatch (str): ``'warn'`` (a :class:`DepthRangeWarning`
+            naming the file, once per transform) or ``'error'`` (strict).
+            Defaults to ``'warn'``.
         backend_args (dict, optional): mmengine file backend arguments.
     """
 
@@ -202,6 +255,9 @@ class LoadDepth(BaseTransform):
                  depth_key: str = 'depth',
                  on_size_mismatch: str = 'resize',
                  allow_8bit: bool = False,
+                 expected_range: Tuple[float,
+                                       float] = DEFAULT_EXPECTED_RANGE,
+                 on_range_mismatch: str = 'warn',
                  backend_args: Optional[dict] = None):
         if depth_format is not None and depth_format not in DEPTH_FORMATS:
             raise ValueError(f'depth_format must be one of {DEPTH_FORMATS}, '
@@ -210,8 +266,13 @@ class LoadDepth(BaseTransform):
         if on_size_mismatch not in ('resize', 'error'):
             raise ValueError("on_size_mismatch must be 'resize' or 'error', "
                              f'got {on_size_mismatch!r}')
-        if depth_scale is not None and not depth_scale > 0:
-            raise ValueError(f'depth_scale must be > 0, got {depth_scale}')
+        check_depth_scale(depth_scale, 'LoadDepth(depth_scale=...)')
+        if on_range_mismatch not in ('warn', 'error'):
+            raise ValueError("on_range_mismatch must be 'warn' or 'error', "
+                             f'got {on_range_mismatch!r}')
+        self.expected_range = check_expected_range(expected_range,
+                                                   'LoadDepth')
+        self.on_range_mismatch = on_range_mismatch
         self.depth_format = depth_format
         self.depth_scale = depth_scale
         self.depth_kind = depth_kind
@@ -223,7 +284,9 @@ class LoadDepth(BaseTransform):
         # Counters, per transform instance (i.e. per dataset and worker).
         self.num_resized = 0
         self.num_8bit = 0
+        self.num_out_of_range = 0
         self._warned_sizes = set()
+        self._warned_range = False
 
     # ------------------------------------------------------------------ I/O
     def _get_bytes(self, path: str) -> bytes:
@@ -273,11 +336,22 @@ class LoadDepth(BaseTransform):
         if img is None or img.shape[:2] == depth.shape:
             return depth
         h, w = depth.shape
-        if results.get('resize_img_to_depth', False):
+        ih, iw = img.shape[:2]
+        if results.get(K.RESIZE_IMG_TO_DEPTH, False):
+            change = abs((w / h) / (iw / ih) - 1)
+            if change > _ASPECT_TOLERANCE and \
+                    ('img', (ih, iw), (h, w)) not in self._warned_sizes:
+                self._warned_sizes.add(('img', (ih, iw), (h, w)))
+                warnings.warn(
+                    f"Image {results.get(K.IMG_PATH, '')} is {iw}x{ih} but "
+                    f'its depth {depth_path_of(results)} is {w}x{h}: '
+                    'resizing the image to the depth changes its aspect '
+                    f'ratio by {change:.0%} (distorted). Export colour and '
+                    'depth with the same aspect ratio (shown once per size '
+                    'pair).', DepthSizeMismatchWarning)
             results['img'] = mmcv.imresize(img, (w, h), interpolation='area')
             results['img_shape'] = (h, w)
             return depth
-        ih, iw = img.shape[:2]
         if self.on_size_mismatch == 'error':
             raise ValueError(
                 f'Depth {depth_path_of(results)} is {w}x{h} but the image '
@@ -304,15 +378,19 @@ class LoadDepth(BaseTransform):
         Returns:
             dict: The updated results.
         """
+        if results.get(K.DEPTH_PATH, 'unset') is None and \
+                results.get(K.LEGACY_DEPTH_PATH) is None:
+            # the dataset lists this image without depth
+            results[K.DEPTH] = None
+            results[K.DEPTH_KIND] = self._kind(results, 'a sample')
+            return results
         path = depth_path_of(results)
         fmt = results.get('depth_format') or self.depth_format \
             or infer_depth_format(path)
         if fmt not in DEPTH_FORMATS:
             raise ValueError(f'Unknown depth_format {fmt!r} for {path}; use '
                              f'one of {DEPTH_FORMATS}.')
-        kind = results.get(K.DEPTH_KIND)
-        kind = self.depth_kind if not kind else canonical_depth_kind(
-            kind, f'depth_kind of {path}')
+        kind = self._kind(results, path)
         max_depth = results.get('max_depth')
         max_depth = self.max_depth if max_depth is None else max_depth
         if 'img' in results and results['img'] is None:
@@ -325,14 +403,54 @@ class LoadDepth(BaseTransform):
         if fmt == 'cityscapes_disparity':
             depth = disparity_to_depth(raw, *self._camera(results))
         else:
-            scale = results.get('depth_scale') or self.depth_scale \
-                or DEFAULT_DEPTH_SCALES[fmt]
+            scale = results.get(K.DEPTH_SCALE)
+            if scale is None:
+                scale = self.depth_scale
+            if scale is None:
+                scale = DEFAULT_DEPTH_SCALES[fmt]
+            check_depth_scale(scale, f'depth_scale of {path}')
             depth = raw.astype(np.float32) / np.float32(scale)
         depth = sanitize_depth(depth, max_depth)
+        if kind == 'metric':
+            self._check_range(results, depth, path)
 
-        results['depth'] = self._align(results, depth)
-        results['depth_kind'] = kind
+        results[K.DEPTH] = self._align(results, depth)
+        results[K.DEPTH_KIND] = kind
         return results
+
+    def _kind(self, results: dict, source: str) -> str:
+        kind = results.get(K.DEPTH_KIND)
+        return self.depth_kind if not kind else canonical_depth_kind(
+            kind, f'depth_kind of {source}')
+
+    def _check_range(self, results: dict, depth: np.ndarray,
+                     path: str) -> None:
+        """Report a frame whose valid metric depth lies entirely outside
+        the expected range (a unit error, not a few outliers)."""
+        valid = depth[depth > 0]
+        if valid.size == 0:
+            return
+        low, high = self.expected_range
+        if results.get('expected_depth_range') is not None:
+            low, high = check_expected_range(
+                results['expected_depth_range'], f'expected range of {path}')
+        near, far = float(valid.min()), float(valid.max())
+        if low <= far and near <= high:
+            return
+        self.num_out_of_range += 1
+        msg = (f'Depth {path}: all valid depth lies in [{near:.4g}, '
+               f'{far:.4g}] m, outside the expected [{low:g}, {high:g}] m. '
+               'Wrong unit or depth_scale? (metres in a 16-bit PNG need '
+               'depth_scale=1; millimetres in a float array need '
+               'depth_scale=1000.)')
+        if self.on_range_mismatch == 'error':
+            raise ValueError(msg)
+        if not self._warned_range:
+            self._warned_range = True
+            warnings.warn(
+                msg + ' Shown once; counted in LoadDepth.num_out_of_range; '
+                "LoadDepth(on_range_mismatch='error') makes it an error.",
+                DepthRangeWarning)
 
     def __repr__(self) -> str:
         return (f'{self.__class__.__name__}(depth_format={self.depth_format}'

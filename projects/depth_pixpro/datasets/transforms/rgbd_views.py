@@ -25,6 +25,9 @@ from mmengine.registry import DefaultScope
 from mmpretrain.datasets.transforms import PackInputs, RandomResizedCrop
 from mmpretrain.registry import TRANSFORMS
 
+from ... import structures as K
+from ...structures import canonical_depth_kind
+
 #: The coord of an uncropped, unflipped image.
 FULL_COORD = np.array([0., 0., 1., 1.], dtype=np.float32)
 
@@ -72,6 +75,25 @@ def resize_depth(depth: np.ndarray, size: Tuple[int, int]) -> np.ndarray:
         return depth
     return cv2.resize(
         depth, (w, h), interpolation=cv2.INTER_NEAREST_EXACT)
+
+
+def valid_depth_range(depth: Optional[np.ndarray]) -> np.ndarray:
+    """(min, max) of the valid (finite, > 0) values of a depth map.
+
+    Args:
+        depth (np.ndarray, optional): HxW depth, 0 = invalid.
+
+    Returns:
+        np.ndarray: float32 [2]; (0, 0) when ``depth`` is None or has no
+        valid value.
+    """
+    if depth is None:
+        return np.zeros(2, np.float32)
+    depth = np.asarray(depth)
+    valid = depth[np.isfinite(depth) & (depth > 0)]
+    if valid.size == 0:
+        return np.zeros(2, np.float32)
+    return np.array([valid.min(), valid.max()], np.float32)
 
 
 @TRANSFORMS.register_module()
@@ -251,15 +273,20 @@ class RGBDMultiView(BaseTransform):
     """Several augmented views of one RGB-D sample (like mmpretrain's
     ``MultiView``, but every view keeps its image, depth and crop box).
 
-    **Required Keys:** ``img``; optional ``depth`` (HxW float32 metres,
-    0 = invalid).
+    **Required Keys:** ``img``; optional ``depth`` (HxW float32, 0 =
+    invalid) and ``depth_kind``.
 
     **Modified Keys:** ``img`` (list of V view images).
 
-    **Added Keys:** ``depth`` (np.float32 [V, h, w]; all zeros, i.e. all
-    invalid, when the sample has no depth, so that the depth test falls back
-    to the spatial test), ``coord`` (np.float32 [V, 4]), ``has_depth``
-    (bool).
+    **Added Keys:** ``depth`` (np.float32 [V, h, w]; all zeros when the
+    sample has no depth), ``coord`` (np.float32 [V, 4]), ``has_depth``
+    (bool: False when the sample has no depth map or no valid depth pixel;
+    the model then trains it exactly as PixPro), ``depth_kind`` (str, one
+    of :data:`~projects.depth_pixpro.structures.DEPTH_KINDS`; ``'metric'``
+    if the sample does not say), ``depth_range`` (np.float32 [2]: min and
+    max of the valid depth of the WHOLE image, computed once before the
+    views are cropped, so that every crop of the image can be normalised
+    alike; (0, 0) without depth).
 
     Args:
         transforms (list[list[dict | callable]]): One pipeline per group of
@@ -297,7 +324,8 @@ class RGBDMultiView(BaseTransform):
         Returns:
             dict: ``results`` with ``img`` (list), ``depth``, ``coord``.
         """
-        has_depth = results.get('depth') is not None
+        depth_range = valid_depth_range(results.get(K.DEPTH))
+        has_depth = bool(depth_range[1] > 0)
         imgs, depths, coords = [], [], []
         for pipeline in self.view_pipelines:
             view = pipeline(copy.deepcopy(results))
@@ -305,9 +333,9 @@ class RGBDMultiView(BaseTransform):
                 return None
             img = view['img']
             imgs.append(img)
-            depths.append(view['depth'] if has_depth else np.zeros(
+            depths.append(view[K.DEPTH] if has_depth else np.zeros(
                 img.shape[:2], dtype=np.float32))
-            coords.append(view.get('coord', FULL_COORD))
+            coords.append(view.get(K.COORD, FULL_COORD))
 
         shapes = {img.shape[:2] for img in imgs}
         if len(shapes) != 1:
@@ -317,11 +345,15 @@ class RGBDMultiView(BaseTransform):
         if any(d.shape[:2] != imgs[0].shape[:2] for d in depths):
             raise ValueError('a view pipeline changed the image size without '
                              'the depth; use RGBD* transforms for geometry')
-        results['img'] = imgs
-        results['depth'] = np.stack(depths).astype(np.float32, copy=False)
-        results['coord'] = np.stack(coords).astype(np.float32)
-        results['has_depth'] = has_depth
-        results['img_shape'] = imgs[0].shape[:2]
+        results[K.IMG] = imgs
+        results[K.DEPTH] = np.stack(depths).astype(np.float32, copy=False)
+        results[K.COORD] = np.stack(coords).astype(np.float32)
+        results[K.HAS_DEPTH] = has_depth
+        results[K.DEPTH_KIND] = canonical_depth_kind(
+            results.get(K.DEPTH_KIND) or 'metric',
+            f'depth_kind of {results.get(K.IMG_PATH, "a sample")}')
+        results[K.DEPTH_RANGE] = depth_range
+        results[K.IMG_SHAPE] = imgs[0].shape[:2]
         return results
 
     def __repr__(self) -> str:
@@ -334,25 +366,31 @@ class RGBDMultiView(BaseTransform):
 
 @TRANSFORMS.register_module()
 class PackRGBDInputs(PackInputs):
-    """Pack RGB-D views: ``inputs`` is the list of V CHW uint8 view tensors,
-    the data sample carries ``coord`` (torch.float32 [V, 4]) and ``depth``
-    (torch.float32 [V, H, W], metres, 0 = invalid), in the order of
-    ``inputs``.
+    """Pack RGB-D views: ``inputs`` is the list of V CHW uint8 view tensors;
+    the data sample carries, in the order of ``inputs``:
+
+    * ``coord``: torch.float32 [V, 4] crop boxes;
+    * ``depth``: torch.float32 [V, H, W], 0 = invalid (zeros without depth);
+    * ``depth_range``: torch.float32 [2], (min, max) of the valid depth of
+      the whole image before cropping, (0, 0) without depth;
+    * metainfo ``has_depth`` (bool), ``depth_kind`` (str, one of
+      :data:`~projects.depth_pixpro.structures.DEPTH_KINDS`) and
+      mmpretrain's defaults (``img_path``, ...).
 
     Args:
         input_key (str): Key of the views. Defaults to 'img'.
         algorithm_keys (Sequence[str]): Extra keys set as data fields.
         meta_keys (Sequence[str]): Meta keys. Defaults to mmpretrain's
-            defaults plus ``has_depth``.
+            defaults plus ``has_depth`` and ``depth_kind``.
     """
 
-    RGBD_KEYS = ('coord', 'depth')
+    RGBD_KEYS = (K.COORD, K.DEPTH)
 
     def __init__(self,
                  input_key: str = 'img',
                  algorithm_keys: Sequence[str] = (),
                  meta_keys: Sequence[str] = PackInputs.DEFAULT_META_KEYS +
-                 ('has_depth', )) -> None:
+                 (K.HAS_DEPTH, K.DEPTH_KIND)) -> None:
         super().__init__(input_key, tuple(algorithm_keys), meta_keys)
 
     def transform(self, results: dict) -> dict:
@@ -371,10 +409,16 @@ class PackRGBDInputs(PackInputs):
         packed = super().transform(results)
         sample = packed['data_samples']
         sample.set_field(
-            torch.as_tensor(np.asarray(results['coord'], np.float32)),
-            'coord')
+            torch.as_tensor(np.asarray(results[K.COORD], np.float32)),
+            K.COORD)
         sample.set_field(
             torch.from_numpy(
-                np.ascontiguousarray(results['depth'], dtype=np.float32)),
-            'depth')
+                np.ascontiguousarray(results[K.DEPTH], dtype=np.float32)),
+            K.DEPTH)
+        depth_range = results.get(K.DEPTH_RANGE)
+        if depth_range is None:  # views built without RGBDMultiView
+            depth_range = valid_depth_range(results[K.DEPTH])
+        sample.set_field(
+            torch.as_tensor(np.asarray(depth_range, np.float32)).reshape(2),
+            K.DEPTH_RANGE)
         return packed
