@@ -50,8 +50,11 @@ def _pose(k):
     return pose
 
 
-def write_sens(path, num_frames=3, bad_pose=(1, ), version=4):
-    """A v4 .sens (data-formats.md 1a): jpeg colour, zlib_ushort depth."""
+def write_sens(path, num_frames=3, bad_pose=(1, ), version=4,
+               sizes=(CW, CH, DW, DH), colour_bytes=None):
+    """A v4 .sens (data-formats.md 1a): jpeg colour, zlib_ushort depth;
+    ``sizes`` / ``colour_bytes`` override the header sizes / the colour
+    byte count that frame 0 declares (hostile files)."""
     with open(path, 'wb') as f:
         f.write(struct.pack('<I', version))
         name = b'StructureSensor'
@@ -59,7 +62,7 @@ def write_sens(path, num_frames=3, bad_pose=(1, ), version=4):
         for m in (K_COLOR, np.eye(4), K_DEPTH, np.eye(4)):
             f.write(np.asarray(m, '<f4').tobytes())
         f.write(struct.pack('<ii', 2, 1))
-        f.write(struct.pack('<4I', CW, CH, DW, DH))
+        f.write(struct.pack('<4I', *sizes))
         f.write(struct.pack('<f', 1000.0))
         f.write(struct.pack('<Q', num_frames))
         for k in range(num_frames):
@@ -71,7 +74,9 @@ def write_sens(path, num_frames=3, bad_pose=(1, ), version=4):
             assert ok
             depth = zlib.compress(_depth_mm(k).astype('<u2').tobytes())
             f.write(pose.astype('<f4').tobytes())
-            f.write(struct.pack('<4Q', 111 * k, 222 * k, len(jpg),
+            declared = len(jpg) if colour_bytes is None or k else \
+                colour_bytes
+            f.write(struct.pack('<4Q', 111 * k, 222 * k, declared,
                                 len(depth)))
             f.write(jpg.tobytes() + depth)
         f.write(struct.pack('<Q', 0))  # C++ writer: num_imu_frames tail
@@ -233,3 +238,44 @@ def test_nyu_mat_without_mapping_and_bad_inputs(tmp_path):
     (tmp_path / 'v5.mat').write_bytes(b'MATLAB 5.0 MAT-file' + bytes(200))
     with pytest.raises(ValueError, match='v5.mat.*HDF5'):
         nyu_mat.main([str(tmp_path / 'v5.mat'), '--out', out])
+
+
+def test_sens_absurd_sizes_are_clear_errors(tmp_path):
+    huge = str(tmp_path / 'huge.sens')
+    write_sens(huge, sizes=(10**6, 10**6, DW, DH))
+    with pytest.raises(ValueError, match=r'huge\.sens.*colour width'):
+        scannet_sens.main([huge, '--out', str(tmp_path / 'o'),
+                           '--no-progress'])
+    frame = str(tmp_path / 'frame.sens')
+    write_sens(frame, colour_bytes=2**60)  # never allocated
+    with pytest.raises(ValueError, match=r'frame\.sens.*frame 0 declares'):
+        scannet_sens.main([frame, '--out', str(tmp_path / 'o'),
+                           '--no-progress'])
+    assert os.listdir(tmp_path / 'o') == []  # nothing partial left
+
+
+def test_truncated_sens_leaves_no_partial_scene(tmp_path):
+    out = tmp_path / 'frames'
+    sens = str(tmp_path / 'scene0001_00.sens')
+    write_sens(sens, num_frames=3, bad_pose=())
+    data = open(sens, 'rb').read()
+    open(sens, 'wb').write(data[:len(data) - 60])  # last frame cut
+    with pytest.raises(ValueError, match='truncated'):
+        scannet_sens.main([sens, '--out', str(out), '--no-progress'])
+    assert os.listdir(out) == []  # frames 0 and 1 were not kept
+    # a complete file then exports normally (and replaces older exports)
+    write_sens(sens, num_frames=3, bad_pose=())
+    assert scannet_sens.main([sens, '--out', str(out), '--no-progress'
+                              ])['exported'] == 3
+    assert os.listdir(out) == ['scene0001_00']
+    assert len(ScanNetRGBDDataset(str(out))) == 3
+    assert oct(os.stat(out / 'scene0001_00').st_mode & 0o777) != '0o700'
+
+
+def test_nyu_mat_refuses_millimetre_depth(tmp_path):
+    mat = str(tmp_path / 'mm.mat')
+    with h5py.File(mat, 'w') as f:
+        f['images'] = np.stack([_rgb(0).transpose(2, 1, 0)])
+        f['depths'] = np.stack([(_depth_m(0) * 1000.).T])  # millimetres
+    with pytest.raises(ValueError, match=r'mm\.mat frame 1.*[Mm]illimetres'):
+        nyu_mat.main([mat, '--out', str(tmp_path / 'nyu')])

@@ -74,7 +74,7 @@ def _direct_prediction(tool, model_dir, img_path):
 
 def test_encode_decode_hand_case(tool):
     pred = np.array([[1., 2.], [3., np.nan]])
-    raw, meta = tool.encode_depth(pred, 'inverse')
+    raw, meta = tool.encode_depth(pred, 'affine')
     assert raw.dtype == np.uint16
     assert raw.tolist() == [[1, 32768], [65535, 0]]
     assert meta['min'] == 1. and meta['max'] == 3.
@@ -95,12 +95,12 @@ def test_relative_model_round_trip_and_resume(tool, models, rgb_dir,
     out_dir = str(tmp_path / 'data' / 'depth')
     result = tool.main([rgb_dir, out_dir, '--model', models['relative'],
                         '--batch-size', '2'])
-    assert result['depth_kind'] == 'inverse' and result['predicted'] == 3
+    assert result['depth_kind'] == 'affine' and result['predicted'] == 3
     for stem in ('a', 'b', 'sub/c'):
         assert osp.isfile(osp.join(out_dir, stem + '.png'))
     meta = json.load(open(osp.join(out_dir, 'a.json')))
     info = json.load(open(osp.join(out_dir, 'depth_info.json')))
-    assert meta['depth_kind'] == info['depth_kind'] == 'inverse'
+    assert meta['depth_kind'] == info['depth_kind'] == 'affine'
     assert info['depth_filter']['mode'] == 'normalized'
     raw = cv2.imread(osp.join(out_dir, 'a.png'), cv2.IMREAD_UNCHANGED)
     assert raw.dtype == np.uint16 and raw.shape == (48, 64)
@@ -114,7 +114,7 @@ def test_relative_model_round_trip_and_resume(tool, models, rgb_dir,
         pipeline=[dict(type='LoadImageFromFile'), dict(type='LoadDepth')]))
     assert len(dataset) == 2  # a.png, sub/c.png
     sample = dataset[0]
-    assert sample['depth_kind'] == 'inverse'
+    assert sample['depth_kind'] == 'affine'
     assert np.allclose(sample['depth'] * 65535, raw, atol=1e-2)
     # ... and the stored values are the model's prediction (quantised)
     pred = _direct_prediction(tool, models['relative'],
@@ -164,3 +164,54 @@ def test_clear_errors(tool, rgb_dir, tmp_path):
     with pytest.raises(FileNotFoundError, match='does not exist'):
         tool.main([str(tmp_path / 'nope'), str(tmp_path / 'o'), '--model',
                    'x'])
+
+
+def test_scale_only_kinds_keep_their_kind(tool):
+    pred = np.array([[1., 2.], [4., -1.]])
+    raw, meta = tool.encode_depth(pred, 'inverse')
+    # value / max * 65535: ratios survive (no shift), <= 0 is invalid
+    assert raw.tolist() == [[16384, 32768], [65535, 0]]
+    assert meta['depth_kind'] == 'inverse' and meta['depth_scale'] == 65535
+    assert np.allclose(tool.decode_depth(raw, meta),
+                       [[1., 2.], [4., 0.]], atol=1e-4)
+    assert tool.encode_depth(pred, 'scale_free')[1]['depth_kind'] == \
+        'scale_free'
+
+
+def test_symlink_loops_listed_once(tool, rgb_dir):
+    os.symlink('..', osp.join(rgb_dir, 'sub', 'up'))
+    os.symlink('.', osp.join(rgb_dir, 'self'))
+    assert tool.list_images(rgb_dir, ['.png', '.jpg']) == [
+        'a.png', 'b.jpg', osp.join('sub', 'c.png')]
+
+
+def test_output_inside_input_is_not_read_back(tool, models, rgb_dir):
+    out_dir = osp.join(rgb_dir, 'depth')
+    first = tool.main([rgb_dir, out_dir, '--model', models['relative']])
+    assert first['total'] == 3 and first['predicted'] == 3
+    again = tool.main([rgb_dir, out_dir, '--model', models['relative']])
+    assert again['total'] == 3 and again['predicted'] == 0
+    assert not osp.exists(osp.join(out_dir, 'depth'))
+    with pytest.raises(ValueError, match='input folder'):
+        tool.main([rgb_dir, rgb_dir + '/', '--model', models['relative']])
+
+
+def test_other_kind_needs_overwrite(tool, models, rgb_dir, tmp_path):
+    out_dir = str(tmp_path / 'depth')
+    tool.main([rgb_dir, out_dir, '--model', models['relative'],
+               '--ext', '.png'])
+    png = osp.join(out_dir, 'a.png')
+    before = cv2.imread(png, cv2.IMREAD_UNCHANGED)
+    with pytest.raises(ValueError, match="'affine'.*--overwrite"):
+        tool.main([rgb_dir, out_dir, '--model', models['relative'],
+                   '--ext', '.png', '--kind', 'scale_free'])
+    assert np.array_equal(cv2.imread(png, cv2.IMREAD_UNCHANGED), before)
+    result = tool.main([rgb_dir, out_dir, '--model', models['relative'],
+                        '--ext', '.png', '--kind', 'scale_free',
+                        '--overwrite'])
+    assert result['depth_kind'] == 'scale_free' and result['predicted'] == 2
+    for stem in ('a', 'sub/c'):
+        meta = json.load(open(osp.join(out_dir, stem + '.json')))
+        assert meta['depth_kind'] == 'scale_free'
+    info = json.load(open(osp.join(out_dir, 'depth_info.json')))
+    assert info['depth_kind'] == 'scale_free'

@@ -12,7 +12,11 @@ folder, and writes per image, keeping the sub-folders::
 
 plus ``OUT_DIR/depth_info.json`` (kind and scale of the whole folder, and the
 dataset settings to use). Images already done (PNG + JSON present) are
-skipped, so an interrupted run resumes where it stopped::
+skipped, so an interrupted run resumes where it stopped; a rerun that would
+write another kind into the folder is refused unless ``--overwrite`` (then
+every image is predicted again). Symlinked folders are followed, each real
+image once (loops end); an output folder inside the input folder is not
+read as input, and the input folder itself is refused as output::
 
     pip install -r requirements/depth.txt
     python tools/generate_depth.py data/mydata/rgb data/mydata/depth \
@@ -24,13 +28,20 @@ Encoding (``depth_kind`` / ``depth_scale`` are the arguments of
 * ``metric`` (ZoeDepth, GLPN, Depth Pro, Depth-Anything ``*-Metric-*``):
   millimetres, ``depth_scale=1000`` (LoadDepth gives metres); values <= 0 or
   beyond 65.535 m are stored as 0 = invalid.
-* ``inverse`` (DPT/MiDaS, relative Depth Anything: affine-invariant inverse
-  depth, larger = nearer) or ``scale_free`` (``--kind relative`` is the old
-  spelling of ``scale_free``): per image min-max normalised to
+* ``affine`` (the default of non-metric models: DPT/MiDaS and relative
+  Depth Anything predict affine-invariant inverse depth, larger = nearer,
+  up to an unknown scale AND shift): per image min-max normalised to
   1..65535 (0 stays free for invalid), ``depth_scale=65535``; the JSON keeps
   the prediction's ``min``/``max`` (value = min + (raw - 1) / 65534 *
-  (max - min)). ``RGBDFolderDataset`` picks kind and scale up from
-  ``depth_info.json``; train with ``DepthPairFilter(mode='normalized')``.
+  (max - min)). A min-max normalised map is itself only known up to scale
+  and shift, so the folder's kind is ``affine``.
+* ``inverse`` or ``scale_free`` (``--kind``; ``relative`` is the old
+  spelling of ``scale_free``): known up to a scale only, so only scaled per
+  image, ``raw = round(value / max * 65535)`` (values <= 0 invalid), which
+  keeps the kind; ``depth_scale=65535``, value = raw / 65535 * max.
+
+``RGBDFolderDataset`` picks kind and scale up from ``depth_info.json``;
+train non-metric kinds with ``DepthPairFilter(mode='normalized')``.
 """
 import argparse
 import json
@@ -41,14 +52,17 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import cv2
 import numpy as np
 
+from projects.depth_pixpro.datasets.base_rgbd import walk_files
 from projects.depth_pixpro.datasets.depth_io import (MM_PER_METRE, UINT16_MAX,
                                                      encode_depth_png,
                                                      write_image_atomic)
-from projects.depth_pixpro.structures import canonical_depth_kind
+from projects.depth_pixpro.structures import (DEPRECATED_DEPTH_KINDS,
+                                              DEPTH_KINDS,
+                                              canonical_depth_kind)
 
 #: Model types whose output is metric depth whatever their config says.
 METRIC_MODEL_TYPES = ('zoedepth', 'glpn', 'depth_pro')
-KINDS = ('metric', 'inverse', 'scale_free')
+KINDS = DEPTH_KINDS
 INFO_FILE = 'depth_info.json'
 
 
@@ -63,29 +77,33 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--batch-size', type=int, default=4)
     parser.add_argument('--ext', default='.png,.jpg,.jpeg',
                         help='comma-separated image suffixes')
-    parser.add_argument('--kind', choices=('auto', 'relative') + KINDS,
+    parser.add_argument('--kind',
+                        choices=('auto', ) + KINDS +
+                        tuple(DEPRECATED_DEPTH_KINDS),
                         default='auto',
                         help='what the model predicts; auto: metric for '
-                        'metric models, else inverse depth (relative: the '
+                        'metric models, else affine (relative: the '
                         'deprecated name of scale_free)')
+    parser.add_argument('--overwrite', action='store_true',
+                        help='predict every image again, also when the '
+                        'output folder holds another depth kind')
     parser.add_argument('--device', default='cpu', help='cpu or cuda[:i]')
     return parser.parse_args(argv)
 
 
-def list_images(img_dir: str, exts: Sequence[str]) -> List[str]:
-    """Image paths relative to ``img_dir``, sorted."""
+def list_images(img_dir: str, exts: Sequence[str],
+                exclude_dirs: Sequence[str] = ()) -> List[str]:
+    """Image paths relative to ``img_dir``, sorted: each real image once
+    (symlink loops end), nothing under ``exclude_dirs``."""
     if not osp.isdir(img_dir):
         raise FileNotFoundError(f'image folder {img_dir} does not exist')
     exts = tuple(e.lower() if e.startswith('.') else '.' + e.lower()
                  for e in exts)
-    found = []
-    for root, _, files in os.walk(img_dir, followlinks=True):
-        for name in files:
-            if name.lower().endswith(exts):
-                found.append(osp.relpath(osp.join(root, name), img_dir))
+    found = walk_files(img_dir, lambda name: name.lower().endswith(exts),
+                       exclude_dirs)
     if not found:
         raise FileNotFoundError(f'no image ending with {exts} in {img_dir}')
-    return sorted(found)
+    return found
 
 
 def output_paths(out_dir: str, rel: str) -> Tuple[str, str]:
@@ -107,11 +125,55 @@ def is_done(out_dir: str, rel: str) -> bool:
 
 
 def model_depth_kind(config) -> str:
-    """``'metric'`` or ``'inverse'`` from a transformers model config."""
-    if getattr(config, 'depth_estimation_type', None) == 'metric' or \
-            config.model_type in METRIC_MODEL_TYPES:
+    """``'metric'`` or ``'affine'`` (affine-invariant inverse depth, as the
+    relative models predict) from a transformers model config (an object
+    or the dict of its ``config.json``)."""
+    get = config.get if isinstance(config, dict) else \
+        (lambda key, default=None: getattr(config, key, default))
+    if get('depth_estimation_type') == 'metric' or \
+            get('model_type') in METRIC_MODEL_TYPES:
         return 'metric'
-    return 'inverse'
+    return 'affine'
+
+
+def requested_kind(kind_arg: str, model_dir: str) -> str:
+    """The kind this run writes: ``--kind``, or for ``auto`` the model's
+    (read from its ``config.json``, without loading the weights)."""
+    if kind_arg != 'auto':
+        return canonical_depth_kind(kind_arg, '--kind')
+    path = osp.join(model_dir, 'config.json')
+    if not osp.isfile(path):
+        raise FileNotFoundError(
+            f'--model {model_dir} is not a local model directory: it needs '
+            'config.json, model.safetensors (or pytorch_model.bin) and '
+            'preprocessor_config.json, e.g. a downloaded hub snapshot of '
+            'depth-anything/Depth-Anything-V2-Small-hf. This tool never '
+            'downloads.')
+    with open(path) as f:
+        return model_depth_kind(json.load(f))
+
+
+def check_not_input(img_dir: str, out_dir: str) -> None:
+    """Refuse the input folder as output (its images would be replaced)."""
+    if osp.realpath(out_dir) == osp.realpath(img_dir):
+        raise ValueError(
+            f'the output folder {out_dir} is the input folder: the depth '
+            'PNGs would replace the images. Choose another output folder.')
+
+
+def check_output_kind(out_dir: str, kind: str, overwrite: bool) -> None:
+    """Refuse to add depth of another kind to a folder (old PNGs would stay
+    under a new ``depth_info.json``), unless ``overwrite``."""
+    info_path = osp.join(out_dir, INFO_FILE)
+    if overwrite or not osp.isfile(info_path):
+        return
+    with open(info_path) as f:
+        old = json.load(f).get('depth_kind')
+    if old is not None and canonical_depth_kind(old, info_path) != kind:
+        raise ValueError(
+            f'{out_dir} already holds depth of kind {old!r} ({INFO_FILE}); '
+            f'this run writes kind {kind!r}. Pass --overwrite to predict '
+            'every image again, or choose another output folder.')
 
 
 def encode_depth(pred: np.ndarray, kind: str) -> Tuple[np.ndarray, Dict]:
@@ -119,7 +181,8 @@ def encode_depth(pred: np.ndarray, kind: str) -> Tuple[np.ndarray, Dict]:
 
     Args:
         pred (np.ndarray): HxW float prediction.
-        kind (str): ``'metric'`` (metres), ``'inverse'`` or ``'scale_free'``.
+        kind (str): ``'metric'`` (metres), ``'affine'``, ``'inverse'`` or
+            ``'scale_free'`` (module doc).
 
     Returns:
         tuple: uint16 HxW array (0 = invalid), dict with ``depth_kind``,
@@ -127,6 +190,20 @@ def encode_depth(pred: np.ndarray, kind: str) -> Tuple[np.ndarray, Dict]:
     """
     pred = np.asarray(pred, dtype=np.float64)
     finite = np.isfinite(pred)
+    kind = canonical_depth_kind(kind, 'encode_depth')
+    if kind in ('inverse', 'scale_free'):
+        # scale only: a shift would make the map affine
+        valid = finite & (pred > 0)
+        high = float(pred[valid].max()) if valid.any() else 0.
+        raw = np.zeros(pred.shape, np.uint16)
+        if high > 0:
+            raw[valid] = np.maximum(
+                np.round(pred[valid] / high * UINT16_MAX), 1)
+        return raw, dict(
+            depth_kind=kind, depth_scale=float(UINT16_MAX),
+            encoding='per-image scale; value = raw / 65535 * max',
+            min=float(pred[valid].min()) if valid.any() else 0., max=high,
+            invalid_pixels=int((raw == 0).sum()))
     if kind == 'metric':
         raw = encode_depth_png(pred, MM_PER_METRE)
         valid = raw > 0
@@ -136,8 +213,6 @@ def encode_depth(pred: np.ndarray, kind: str) -> Tuple[np.ndarray, Dict]:
             min=float(pred[valid].min() if valid.any() else 0.),
             max=float(pred[valid].max() if valid.any() else 0.),
             invalid_pixels=int((~valid).sum()))
-    if kind not in KINDS:
-        raise ValueError(f'kind must be one of {KINDS}, got {kind!r}')
     low = float(pred[finite].min()) if finite.any() else 0.
     high = float(pred[finite].max()) if finite.any() else 0.
     span = high - low
@@ -156,6 +231,8 @@ def decode_depth(raw: np.ndarray, meta: Dict) -> np.ndarray:
     raw = np.asarray(raw, dtype=np.float64)
     if meta['encoding'] == 'millimetres':
         return raw / MM_PER_METRE
+    if meta['encoding'].startswith('per-image scale'):
+        return raw / UINT16_MAX * meta['max']
     value = meta['min'] + (raw - 1) / (UINT16_MAX - 1) * \
         (meta['max'] - meta['min'])
     return np.where(raw > 0, value, 0.)
@@ -252,8 +329,13 @@ def main(argv: Optional[List[str]] = None) -> Dict:
     args = parse_args(argv)
     if args.batch_size < 1:
         raise ValueError(f'--batch-size must be >= 1, got {args.batch_size}')
-    rels = list_images(args.img_dir, args.ext.split(','))
-    pending = [r for r in rels if not is_done(args.out_dir, r)]
+    check_not_input(args.img_dir, args.out_dir)
+    rels = list_images(args.img_dir, args.ext.split(','),
+                       exclude_dirs=[args.out_dir])
+    kind = requested_kind(args.kind, args.model)
+    check_output_kind(args.out_dir, kind, args.overwrite)
+    pending = rels if args.overwrite else [
+        r for r in rels if not is_done(args.out_dir, r)]
     print(f'{len(rels)} images, {len(rels) - len(pending)} already done, '
           f'{len(pending)} to predict')
     info_path = osp.join(args.out_dir, INFO_FILE)
@@ -262,8 +344,6 @@ def main(argv: Optional[List[str]] = None) -> Dict:
             return dict(json.load(f), total=len(rels), predicted=0)
     os.makedirs(args.out_dir, exist_ok=True)
     model, processor = load_local_model(args.model, args.device)
-    kind = model_depth_kind(model.config) if args.kind == 'auto' \
-        else canonical_depth_kind(args.kind, '--kind')
     scale = MM_PER_METRE if kind == 'metric' else float(UINT16_MAX)
     info = write_info(args.out_dir, kind, scale, model)
 

@@ -44,6 +44,9 @@ from projects.depth_pixpro.datasets.segmentation.label_tables import (
 
 NUM_RAW_CLASSES = 894
 IGNORE = IGNORE_INDEX
+#: NYUv2 Kinect depth is metres, at most about 10 m; a frame whose valid
+#: depth has a median beyond this is in another unit.
+MAX_PLAUSIBLE_DEPTH = 20.0
 
 
 def load_raw_to_40(path: str) -> np.ndarray:
@@ -113,6 +116,18 @@ def metres_to_mm(depth: np.ndarray) -> np.ndarray:
     return encode_depth_png(depth)
 
 
+def check_metres(depth: np.ndarray, where: str) -> None:
+    """Raise if a depth map is clearly not in metres (e.g. millimetres,
+    which would all be stored as invalid or saturated)."""
+    valid = depth[np.isfinite(depth) & (depth > 0)]
+    if valid.size and np.median(valid) > MAX_PLAUSIBLE_DEPTH:
+        raise ValueError(
+            f'{where}: median depth {np.median(valid):.4g}, but NYUv2 depth '
+            f'is metres (at most about 10 m; checked up to '
+            f'{MAX_PLAUSIBLE_DEPTH:g}). Millimetres? Convert them to metres '
+            'first.')
+
+
 def convert(mat_path: str,
             out_dir: str,
             splits_path: Optional[str] = None,
@@ -158,8 +173,10 @@ def convert(mat_path: str,
             name = f'{i + 1:04d}.png'
             rgb = to_hwc(images[i])
             write_image_atomic(osp.join(out_dir, 'rgb', name), rgb[..., ::-1])
+            depth = np.asarray(depths[i]).T
+            check_metres(depth, f'{mat_path} frame {i + 1} ({depth_field})')
             write_image_atomic(osp.join(out_dir, 'depth', name),
-                               metres_to_mm(np.asarray(depths[i]).T))
+                               metres_to_mm(depth))
             if raw_to_40 is None:
                 continue
             raw = np.asarray(f['labels'][i]).T.astype(np.int64)

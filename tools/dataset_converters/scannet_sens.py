@@ -22,11 +22,19 @@ intrinsics are rescaled to the output size (pixel-centre convention of
 ``cv2.resize``: ``c' = (c + 0.5) * s - 0.5``, ``f' = f * s``). Frames whose
 pose contains -inf/NaN (lost tracking) are skipped and counted. Read
 ``ScanNetRGBDDataset`` docs for loading the result.
+
+A scene is written into a temporary folder beside ``OUT/<scene>`` and moved
+there only when the whole ``.sens`` was read, so a truncated or corrupt file
+(an error naming it) never leaves a partial scene that the dataset would
+read. Header sizes and frame payloads are checked against plausible bounds
+and the file size before anything is allocated.
 """
 import argparse
 import os
 import os.path as osp
+import shutil
 import struct
+import tempfile
 import zlib
 from typing import BinaryIO, Dict, Iterator, List, Optional, Sequence, Tuple
 
@@ -42,6 +50,9 @@ DEPTH_COMPRESSION = {-1: 'unknown', 0: 'raw_ushort', 1: 'zlib_ushort',
                      2: 'occi_ushort'}
 MATRIX_NAMES = ('intrinsic_color', 'extrinsic_color', 'intrinsic_depth',
                 'extrinsic_depth')
+#: Largest image side accepted from a header (ScanNet: 1296 colour, 640
+#: depth); beyond it the header is corrupt.
+MAX_IMAGE_SIDE = 16384
 
 
 class SensReader:
@@ -61,9 +72,14 @@ class SensReader:
             raise FileNotFoundError(f'.sens file {path} does not exist.')
         self.path = path
         self._file: Optional[BinaryIO] = None
+        self._size = os.path.getsize(path)
         self.header: Dict = {}
 
     def _read(self, n: int, what: str) -> bytes:
+        left = self._size - self._file.tell()
+        if n > left:  # never allocate what the file cannot hold
+            raise ValueError(f'{self.path} is truncated or corrupt: {what} '
+                             f'declares {n} bytes, only {left} remain.')
         data = self._file.read(n)
         if len(data) != n:
             raise ValueError(f'{self.path} is truncated: expected {n} bytes '
@@ -89,6 +105,12 @@ class SensReader:
                 self._unpack('<16f', name), np.float32).reshape(4, 4)
         color_comp, depth_comp = self._unpack('<ii', 'compression types')
         cw, ch, dw, dh = self._unpack('<4I', 'image sizes')
+        for name, side in (('colour width', cw), ('colour height', ch),
+                           ('depth width', dw), ('depth height', dh)):
+            if not 0 < side <= MAX_IMAGE_SIDE:
+                raise ValueError(
+                    f'{self.path}: implausible header ({name} {side}, '
+                    f'expected 1..{MAX_IMAGE_SIDE}); the file is corrupt.')
         (depth_shift, ) = self._unpack('<f', 'depth shift')
         (num_frames, ) = self._unpack('<Q', 'number of frames')
         header.update(
@@ -126,6 +148,11 @@ class SensReader:
             what = f'frame {i}'
             pose = np.array(self._unpack('<16f', what), np.float32)
             _, _, color_n, depth_n = self._unpack('<4Q', what)
+            left = self._size - self._file.tell()
+            if color_n + depth_n > left:
+                raise ValueError(
+                    f'{self.path} is truncated or corrupt: frame {i} declares '
+                    f'{color_n} + {depth_n} bytes, only {left} remain.')
             if not wanted(i):
                 self._file.seek(color_n + depth_n, os.SEEK_CUR)
                 continue
@@ -197,7 +224,30 @@ def export_sens(path: str,
     if frame_skip < 1:
         raise ValueError(f'--frame-skip must be >= 1, got {frame_skip}')
     scene = osp.splitext(osp.basename(path))[0]
-    root = osp.join(out_dir, scene)
+    final_root = osp.join(out_dir, scene)
+    os.makedirs(out_dir, exist_ok=True)
+    root = tempfile.mkdtemp(prefix=f'.{scene}.', suffix='.partial',
+                            dir=out_dir)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(root, 0o777 & ~umask)  # mkdtemp's 0700 -> a normal folder
+    try:
+        counts = _export_into(path, root, frame_skip, size, jpeg_quality,
+                              show_progress)
+    except BaseException:
+        shutil.rmtree(root, ignore_errors=True)
+        raise
+    # complete: replace an older export of the scene by this one
+    if osp.isdir(final_root):
+        shutil.rmtree(final_root)
+    os.replace(root, final_root)
+    return counts
+
+
+def _export_into(path: str, root: str, frame_skip: int,
+                 size: Optional[Sequence[int]], jpeg_quality: int,
+                 show_progress: bool) -> Dict[str, int]:
+    """Write the frames of one ``.sens`` file under ``root``."""
     dirs = {d: osp.join(root, d)
             for d in ('color', 'depth', 'pose', 'intrinsic')}
     for d in dirs.values():
