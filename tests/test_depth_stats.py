@@ -90,12 +90,15 @@ def test_nan_and_negative_depth_are_invalid():
 
 def test_depth_pair_filter_pool_argument():
     from projects.depth_pixpro.models.filters import DepthPairFilter
-    depth = torch.ones(1, 4, 4)
-    depth[:, :, 2:] = 3.
+    depth = _random_depth(1, 6, 6).float()
+    means = cell_depth(depth, (2, 2), 'mean')
+    for pool in ('median', 'center'):  # the statistics differ here
+        assert not torch.equal(cell_depth(depth, (2, 2), pool), means)
+    coord = torch.tensor([[0., 0., 1., 1.]])
     for pool in CELL_STATS:
         filt = DepthPairFilter(thresh=0.1, pool=pool)
-        torch.testing.assert_close(
-            filt.on_grid(depth, (2, 2)), cell_depth(depth, (2, 2), pool))
+        cells = filt.on_grid(filt.per_view(depth, coord), (2, 2))[0]
+        torch.testing.assert_close(cells, cell_depth(depth, (2, 2), pool))
     assert DepthPairFilter().pool == 'mean'
     with pytest.raises(ValueError, match='pool'):
         DepthPairFilter(pool='max')

@@ -14,19 +14,37 @@ from projects.depth_pixpro.models.utils import (grid_centers,
                                                 segment_depth_jump)
 
 
-def _lookup(depth, coord, x, y):
-    """Depth of a view at an original-image point, None outside its crop."""
+def _lookup(depth, coord, x, y, clamp=False):
+    """Depth of a view at an original-image point; None outside its crop
+    unless ``clamp`` (then the nearest pixel of the view)."""
     h, w = depth.shape
     u = (x - coord[0]) / (coord[2] - coord[0])
     v = (y - coord[1]) / (coord[3] - coord[1])
-    if not (0 <= u <= 1 and 0 <= v <= 1):
+    if not (0 <= u <= 1 and 0 <= v <= 1) and not clamp:
         return None
     col = min(max(math.floor(u * w), 0), w - 1)
     row = min(max(math.floor(v * h), 0), h - 1)
     return max(float(depth[row, col]), 0.)
 
 
-def _brute_jump(depth_q, coord_q, depth_k, coord_k, size, num_samples):
+def _canvas(depth_q, cq, depth_k, ck, size):
+    """The union box of both crops on a size x size canvas, from loops."""
+    xs, ys = [cq[0], cq[2], ck[0], ck[2]], [cq[1], cq[3], ck[1], ck[3]]
+    x0, x1, y0, y1 = min(xs), max(xs), min(ys), max(ys)
+    canvas = [[0.] * size for _ in range(size)]
+    for r in range(size):
+        for c in range(size):
+            x = x0 + (c + 0.5) / size * (x1 - x0)
+            y = y0 + (r + 0.5) / size * (y1 - y0)
+            z = _lookup(depth_q, cq, x, y)
+            if z is None:  # key view; nearest pixel if outside
+                z = _lookup(depth_k, ck, x, y, clamp=True)
+            canvas[r][c] = z
+    return canvas, (x0, x1, y0, y1)
+
+
+def _brute_jump(depth_q, coord_q, depth_k, coord_k, size, num_samples,
+                canvas_size):
     n = depth_q.size(0)
     hw = size[0] * size[1]
     jump = torch.zeros(n, hw, hw, dtype=torch.float64)
@@ -34,19 +52,22 @@ def _brute_jump(depth_q, coord_q, depth_k, coord_k, size, num_samples):
     qx, qy = grid_centers(coord_q, size)
     kx, ky = grid_centers(coord_k, size)
     for b in range(n):
-        cq, ck = coord_q[b].tolist(), coord_k[b].tolist()
+        canvas, (x0, x1, y0, y1) = _canvas(depth_q[b], coord_q[b].tolist(),
+                                           depth_k[b], coord_k[b].tolist(),
+                                           canvas_size)
         for i in range(hw):
             for j in range(hw):
-                x0, y0 = float(qx[b, i]), float(qy[b, i])
-                x1, y1 = float(kx[b, j]), float(ky[b, j])
+                xa, ya = float(qx[b, i]), float(qy[b, i])
+                xb, yb = float(kx[b, j]), float(ky[b, j])
                 samples = []
                 for s in range(num_samples):
                     t = s / (num_samples - 1)
-                    x, y = x0 + t * (x1 - x0), y0 + t * (y1 - y0)
-                    z = _lookup(depth_q[b], cq, x, y)
-                    if z is None:
-                        z = _lookup(depth_k[b], ck, x, y)
-                    samples.append(z or 0.)
+                    x, y = xa + t * (xb - xa), ya + t * (yb - ya)
+                    c = math.floor((x - x0) / (x1 - x0) * canvas_size)
+                    r = math.floor((y - y0) / (y1 - y0) * canvas_size)
+                    c = min(max(c, 0), canvas_size - 1)
+                    r = min(max(r, 0), canvas_size - 1)
+                    samples.append(canvas[r][c])
                 valid[b, i, j] = samples[0] > 0 and samples[-1] > 0
                 known = [z for z in samples if z > 0]
                 jump[b, i, j] = max(
@@ -66,14 +87,20 @@ def test_segment_jump_matches_loops():
     depth_k = torch.rand(2, 16, 8, generator=gen, dtype=torch.float64) + 1
     depth_q[torch.rand(2, 8, 16, generator=gen) < 0.2] = 0.
     depth_k[torch.rand(2, 16, 8, generator=gen) < 0.2] = 0.
-    for size, samples in (((4, 4), 9), ((2, 4), 5)):
-        got, got_valid = segment_depth_jump(depth_q, coord_q, depth_k,
-                                            coord_k, size, samples)
-        want, want_valid = _brute_jump(depth_q, coord_q, depth_k, coord_k,
-                                       size, samples)
+    filled_q, filled_k = depth_q.clamp(min=0.5), depth_k.clamp(min=0.5)
+    # with holes (skipped samples), and without (the log-depth fast path)
+    for (dq, dk), size, samples, canvas in (
+            ((depth_q, depth_k), (4, 4), 9, 16),
+            ((depth_q, depth_k), (2, 4), 5, 32),
+            ((filled_q, filled_k), (4, 4), 9, 16)):
+        got, got_valid = segment_depth_jump(dq, coord_q, dk, coord_k, size,
+                                            samples, canvas)
+        want, want_valid = _brute_jump(dq, coord_q, dk, coord_k, size,
+                                       samples, canvas)
         assert torch.equal(got_valid, want_valid)
         torch.testing.assert_close(got, want, rtol=1e-9, atol=1e-12)
-        assert got_valid.any() and not got_valid.all()
+        assert got_valid.any()
+        assert got_valid.all() == (dq is filled_q)
 
 
 def test_max_relative_jump_skips_unknown_samples():
@@ -148,3 +175,42 @@ def test_invalid_centres_follow_the_policy_and_thresholds():
     assert rejected.final.sum() == 0
     with pytest.raises(ValueError, match='num_samples'):
         SurfacePairFilter(num_samples=1)
+
+
+def test_second_view_order_reuses_the_transposed_statistic():
+    coord, depth = _two_views(
+        lambda x, y: torch.where(x >= 0.5, 2.2, 2.0) + y)
+    other = depth.flip(-1)
+    filt = SurfacePairFilter()
+    grids = [filt.on_grid(filt.per_view(d, coord[:, v]), (4, 4))
+             for v, d in ((0, depth[:, 0]), (1, depth[:, 1]),
+                          (0, other[:, 0]))]
+    first = filt.pair_statistic(grids[0], grids[1])
+    second = filt.pair_statistic(grids[1], grids[0])
+    assert torch.equal(second[0], first[0].transpose(1, 2))
+    assert torch.equal(second[1], first[1].transpose(1, 2))
+    # any other call computes afresh
+    fresh = filt.pair_statistic(grids[2], grids[1])
+    want = segment_depth_jump(other[:, 0], coord[:, 0], depth[:, 1],
+                              coord[:, 1], (4, 4), filt.num_samples)
+    assert torch.equal(fresh[0], want[0])
+    assert not torch.equal(fresh[0], first[0])
+
+
+def test_head_trains_with_the_surface_filter():
+    from mmpretrain.registry import MODELS
+    head = MODELS.build(
+        dict(type='MultiScalePixelHead', in_channels=8,
+             scales=[dict(spatial_thresh=0.7, surface_thresh=0.05),
+                     dict(spatial_thresh=2.8)],
+             filters=[dict(type='SurfacePairFilter', thresh=0.1)]))
+    coord, depth = _two_views(
+        lambda x, y: torch.where(x >= 0.5, 2.2, 2.0) + 0. * y)
+    gen = torch.Generator().manual_seed(0)
+    online = [[torch.randn(1, 8, 4, 4, generator=gen, requires_grad=True)]
+              for _ in range(2)]
+    target = [[torch.randn(1, 8, 4, 4, generator=gen)] for _ in range(2)]
+    losses = head.loss(online, target, coord, depth)
+    sum(v for k, v in losses.items() if k.startswith('loss')).backward()
+    assert torch.isfinite(losses['loss_s0'])
+    assert 0 < float(losses['removed_by_filters']) < 1

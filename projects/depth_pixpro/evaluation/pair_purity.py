@@ -293,7 +293,7 @@ def default_settings(build_filter) -> List[FilterSetting]:
                                    pool='mean'), (0.1, 0.25, 0.5, 1., 2.)),
         ('normalized/mean', dict(type='DepthPairFilter', mode='normalized',
                                  pool='mean'), (0.02, 0.05, 0.1, 0.2, 0.3)),
-        ('surface', dict(type='SurfacePairFilter', num_samples=16),
+        ('surface', dict(type='SurfacePairFilter'),
          (0.02, 0.05, 0.1, 0.2, 0.3)),
         ('normal (deg)', dict(type='NormalPairFilter'), (15, 30, 45, 60)),
     ]

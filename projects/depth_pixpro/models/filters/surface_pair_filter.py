@@ -14,9 +14,10 @@ class SurfacePairFilter(BasePairFilter):
     """Drop pairs separated by a depth discontinuity in the original image.
 
     Depth is sampled at ``num_samples`` points on the segment between the
-    two bin centres (read through both views' depth maps, see
-    ``models/utils/surface.py``); the pair is kept if no two neighbouring
-    samples differ by ``thresh`` or more relative to the larger. Unlike the
+    two bin centres, on the original image's depth rebuilt from both views'
+    depth maps (``models/utils/surface.py``); the pair is kept if no two
+    neighbouring samples differ by ``thresh`` or more relative to the
+    larger. Unlike the
     relative depth test it keeps pairs far apart on one slanted floor or
     wall and rejects pairs across a small step. Per scale,
     ``surface_thresh`` in the scale dict overrides ``thresh``.
@@ -26,6 +27,8 @@ class SurfacePairFilter(BasePairFilter):
             Defaults to 0.1 (ours).
         num_samples (int): Samples per segment, both centres included.
             Defaults to 16.
+        canvas_size (int): Side of the canvas on which the original
+            image's depth over both crops is rebuilt. Defaults to 128.
         invalid (str): ``'pass'`` (default): a pair whose centre has no
             depth falls back on the other tests; ``'reject'``: dropped.
     """
@@ -35,12 +38,16 @@ class SurfacePairFilter(BasePairFilter):
     def __init__(self,
                  thresh: float = 0.1,
                  num_samples: int = 16,
+                 canvas_size: int = 128,
                  invalid: str = 'pass',
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(thresh=thresh, invalid=invalid, init_cfg=init_cfg)
         if num_samples < 2:
             raise ValueError(f'num_samples must be >= 2, got {num_samples}')
+        if canvas_size < 1:
+            raise ValueError(f'canvas_size must be >= 1, got {canvas_size}')
         self.num_samples = int(num_samples)
+        self.canvas_size = int(canvas_size)
 
     def check_depth_kinds(self, meta, config_key: str) -> None:
         """A relative jump needs depth up to a scale (metric, inverse: the
@@ -64,16 +71,27 @@ class SurfacePairFilter(BasePairFilter):
 
     def on_grid(self, view: Tuple[Tensor, Tensor],
                 size: Sequence[int]) -> Tuple[Tensor, Tensor, tuple]:
-        """Depth, crop box and the grid (the samples depend on both
-        views, so the work happens in :meth:`pair_statistic`)."""
+        """Depth, crop box and the grid (the samples depend on both views,
+        so the work happens in :meth:`pair_statistic`)."""
         depth, coord = view
         return depth, coord, tuple(int(s) for s in size)
 
     def pair_statistic(self, grid_q: Tuple[Tensor, Tensor, tuple],
                        grid_k: Tuple[Tensor, Tensor, tuple]
                        ) -> Tuple[Tensor, Tensor]:
-        """Largest relative jump on each pair's segment and its validity."""
-        depth_q, coord_q, size = grid_q
-        depth_k, coord_k, _ = grid_k
-        return segment_depth_jump(depth_q, coord_q, depth_k, coord_k, size,
-                                  self.num_samples)
+        """Largest relative jump on each pair's segment and its validity.
+
+        The test is symmetric, so it is computed once per pair of views:
+        called right after ``(grid_k, grid_q)`` (the head's second view
+        order), it returns that result transposed.
+        """
+        last, self._last_pair = getattr(self, '_last_pair', None), None
+        if last is not None and last[0] is grid_k and last[1] is grid_q:
+            jump, valid = last[2]
+            return jump.transpose(1, 2), valid.transpose(1, 2)
+        (depth_q, coord_q, size), (depth_k, coord_k, _) = grid_q, grid_k
+        result = segment_depth_jump(depth_q, coord_q, depth_k, coord_k,
+                                    size, self.num_samples,
+                                    self.canvas_size)
+        self._last_pair = (grid_q, grid_k, result)
+        return result

@@ -9,13 +9,22 @@ fails if two neighbouring samples differ by ``tau`` or more, relative to the
 larger one.
 
 The original image's depth is read through the views: each view is a crop
-of it (``coord``), so a point of the original image is looked up (nearest
-pixel, never blended) in the query view if it lies in that crop, else in
-the key view. Points in neither crop, or with invalid depth (0), are
-unknown and skipped (the jump is measured between the known samples on
-either side). Coordinates are PixPro's normalised [0, 1] image coordinates
-(see ``grids.py``); a flipped view (``coord[0] > coord[2]``) is handled by
-the same mapping.
+of it (``coord``), so the bounding box of both crops is rebuilt on a small
+canvas (``canvas_size`` squared), each canvas pixel looked up (nearest,
+never blended) in the query view if its centre lies in that crop, else in
+the key view (at its pixel nearest to it if in neither crop, rare for
+spatial positives); the samples read the canvas (nearest). Samples with invalid depth (0) are
+skipped (the jump is measured between the known samples on either side).
+Coordinates are PixPro's normalised [0, 1] image coordinates (see
+``grids.py``); a flipped view (``coord[0] > coord[2]``) is handled by the
+same mapping.
+
+Cost: the jumps are differences of log-depth (|a - b| / max(a, b) =
+1 - exp(-|log a - log b|)), so the log is taken once per canvas pixel, not
+per sample; bin centres vary along x with the column only and along y with
+the row only, so sample coordinates and canvas pixels are computed per axis
+([N, W, W, S] and [N, H, H, S]); the [N, S, HW, HW] tensors are only the
+canvas index, one gather and the differences.
 """
 from typing import Sequence, Tuple
 
@@ -25,81 +34,128 @@ from torch import Tensor
 from .grids import grid_centers
 
 
-def view_pixel_index(coord: Tensor, x: Tensor, y: Tensor,
-                     view_hw: Sequence[int]) -> Tuple[Tensor, Tensor]:
-    """Pixel of a view containing points of the original image.
+def log_depth(depth: Tensor) -> Tensor:
+    """Log of a depth map, ``-inf`` where invalid (0, NaN, negative, inf).
 
     Args:
-        coord (Tensor): [N, 4] crop box of the view.
-        x (Tensor): [N, ...] x of the points, normalised original-image
-            coordinates.
-        y (Tensor): Same shape as ``x``.
-        view_hw (Sequence[int]): (h, w) of the view's depth map.
+        depth (Tensor): Depth, any shape.
 
     Returns:
-        tuple[Tensor, Tensor]: ``index`` long (flat ``row * w + col``) and
-        ``inside`` bool (the point lies in the crop), both shaped as ``x``.
+        Tensor: Floating tensor of the same shape.
     """
-    h, w = (int(s) for s in view_hw)
-    shape = (-1, ) + (1, ) * (x.dim() - 1)
-    coord = coord.to(x.dtype)
-    u = (x - coord[:, 0].view(shape)) / (coord[:, 2] - coord[:, 0]).view(shape)
-    v = (y - coord[:, 1].view(shape)) / (coord[:, 3] - coord[:, 1]).view(shape)
-    inside = (u >= 0) & (u <= 1) & (v >= 0) & (v <= 1)
-    col = (u * w).floor().clamp(0, w - 1).long()
-    row = (v * h).floor().clamp(0, h - 1).long()
-    return row * w + col, inside
+    depth = depth if depth.is_floating_point() else depth.float()
+    return torch.nan_to_num(depth, nan=0., posinf=0.,
+                            neginf=0.).clamp(min=0.).log()
 
 
-def sample_view_depth(depth: Tensor, coord: Tensor, x: Tensor,
-                      y: Tensor) -> Tuple[Tensor, Tensor]:
-    """Depth of a view at points of the original image.
-
-    Args:
-        depth (Tensor): [N, h, w] depth of the view, 0 = invalid.
-        coord (Tensor): [N, 4] crop box of the view.
-        x (Tensor): [N, ...] normalised original-image x of the points.
-        y (Tensor): Same shape as ``x``.
-
-    Returns:
-        tuple[Tensor, Tensor]: depth shaped as ``x`` (0 = outside the crop
-        or invalid) and ``inside`` bool (the point lies in the crop).
-    """
-    index, inside = view_pixel_index(coord, x, y, depth.shape[1:])
-    flat = torch.nan_to_num(depth.to(x.dtype), nan=0.).clamp(min=0.)
-    z = flat.flatten(1).gather(1, index.flatten(1)).view_as(x)
-    return torch.where(inside, z, torch.zeros_like(z)), inside
-
-
-def max_relative_jump(samples: Tensor) -> Tuple[Tensor, Tensor]:
+def max_log_jump(samples: Tensor, dim: int = -1) -> Tuple[Tensor, Tensor]:
     """Largest relative jump between neighbouring known samples.
 
     Args:
-        samples (Tensor): [..., S] depth along each segment, 0 = unknown
-            (skipped: the jump is taken to the previous known sample).
+        samples (Tensor): Log-depth along each segment (samples along
+            ``dim``), ``-inf`` = unknown (skipped: the jump is taken to the
+            previous known sample).
+        dim (int): The sample dimension. Defaults to -1.
 
     Returns:
-        tuple[Tensor, Tensor]: ``jump`` [...] (0 without two known samples)
-        and ``valid`` bool [...] (both end samples are known).
+        tuple[Tensor, Tensor]: ``jump``, the largest ``|a - b| / max(a, b)``
+        of neighbouring known depths (0 without two known samples), and
+        ``valid`` bool (both end samples known); ``samples``' shape without
+        ``dim``.
     """
-    known = samples > 0
-    steps = torch.arange(samples.size(-1), device=samples.device)
-    last = torch.where(known, steps, torch.full_like(steps, -1)).cummax(
-        dim=-1).values
-    prev = last[..., :-1]  # last known sample before each later sample
-    z_prev = samples.gather(-1, prev.clamp(min=0))
-    z_next = samples[..., 1:]
-    pair = known[..., 1:] & (prev >= 0)
-    jump = (z_next - z_prev).abs() / torch.maximum(z_next, z_prev).clamp(
-        min=1e-12)
-    jump = torch.where(pair, jump, torch.zeros_like(jump))
-    return jump.amax(dim=-1), known[..., 0] & known[..., -1]
+    num = samples.size(dim)
+    known = samples > -float('inf')  # log_depth: finite or -inf
+    valid = known.select(dim, 0) & known.select(dim, num - 1)
+    if bool(known.all()):  # no hole on any segment
+        step = (samples.narrow(dim, 1, num - 1) -
+                samples.narrow(dim, 0, num - 1)).abs().amax(dim=dim)
+        return -torch.expm1(-step), valid
+    # holes: walk the samples (S steps, vectorised over all segments),
+    # measuring each known sample against the last known one before it
+    prev = samples.select(dim, 0)
+    step = torch.zeros_like(prev)
+    for index in range(1, num):
+        cur = samples.select(dim, index)
+        cur_known = known.select(dim, index)
+        diff = (cur - prev).abs()  # nan or inf where one is unknown
+        step = torch.where(cur_known & (prev > -float('inf')),
+                           torch.maximum(step, diff), step)
+        prev = torch.where(cur_known, cur, prev)
+    return -torch.expm1(-step), valid
 
 
-def segment_depth_jump(depth_q: Tensor, coord_q: Tensor, depth_k: Tensor,
-                       coord_k: Tensor, size: Sequence[int],
-                       num_samples: int = 16) -> Tuple[Tensor, Tensor]:
+def max_relative_jump(samples: Tensor) -> Tuple[Tensor, Tensor]:
+    """:func:`max_log_jump` of depth samples (0 = unknown)."""
+    return max_log_jump(log_depth(samples))
+
+
+def _axis_samples(centre_q: Tensor, centre_k: Tensor, t: Tensor) -> Tensor:
+    """[N, Lq, Lk, S] coordinate of every sample along one axis."""
+    return centre_q[:, :, None, None] + t * (
+        centre_k[:, None, :, None] - centre_q[:, :, None, None])
+
+
+def _axis_pixels(pos: Tensor, low: Tensor, high: Tensor,
+                 length: int) -> Tuple[Tensor, Tensor]:
+    """Pixel index (clamped into the view) and in-crop flag along one axis
+    of a view whose crop spans ``low`` -> ``high`` (per image)."""
+    shape = (-1, ) + (1, ) * (pos.dim() - 1)
+    u = (pos - low.view(shape)) / (high - low).view(shape)
+    inside = (u >= 0) & (u <= 1)
+    return (u * length).floor().clamp(0, length - 1).long(), inside
+
+
+def _union_canvas(depth_q: Tensor, coord_q: Tensor, depth_k: Tensor,
+                  coord_k: Tensor, canvas_size: int
+                  ) -> Tuple[Tensor, Tensor, Tensor]:
+    """The original image's log-depth over the bounding box of both crops.
+
+    Each of the ``R x R`` canvas pixels reads the query view's pixel at its
+    centre if that lies in the query crop, else the key view's (its
+    nearest pixel if in neither crop).
+
+    Returns:
+        tuple[Tensor, Tensor, Tensor]: ``canvas`` [N, R * R] log-depth
+        (:func:`log_depth`), and the box's ``low`` [N, 2] and ``span``
+        [N, 2] (x, y) in normalised original-image coordinates.
+    """
+    dtype = depth_q.dtype if depth_q.is_floating_point() else torch.float32
+    corners = torch.stack([coord_q, coord_k], dim=1).to(dtype)
+    xs, ys = corners[..., 0::2].flatten(1), corners[..., 1::2].flatten(1)
+    low = torch.stack([xs.amin(1), ys.amin(1)], dim=1)
+    span = torch.stack([xs.amax(1), ys.amax(1)], dim=1) - low
+    centres = (torch.arange(canvas_size, dtype=dtype,
+                            device=depth_q.device) + 0.5) / canvas_size
+    cx = low[:, :1] + centres * span[:, :1]  # [N, R]
+    cy = low[:, 1:] + centres * span[:, 1:]
+    values, inside_q = [], None
+    for depth, coord in ((depth_q, coord_q), (depth_k, coord_k)):
+        h, w = depth.shape[1:]
+        coord = coord.to(dtype)
+        col, in_x = _axis_pixels(cx, coord[:, 0], coord[:, 2], w)
+        row, in_y = _axis_pixels(cy, coord[:, 1], coord[:, 3], h)
+        pixel = row[:, :, None] * w + col[:, None, :]  # [N, R, R]
+        values.append(depth.to(dtype).flatten(1).gather(1, pixel.flatten(1)))
+        if inside_q is None:
+            inside_q = (in_y[:, :, None] & in_x[:, None, :]).flatten(1)
+    canvas = torch.where(inside_q, values[0], values[1])
+    return log_depth(canvas), low, span
+
+
+def segment_depth_jump(depth_q: Tensor,
+                       coord_q: Tensor,
+                       depth_k: Tensor,
+                       coord_k: Tensor,
+                       size: Sequence[int],
+                       num_samples: int = 16,
+                       canvas_size: int = 128) -> Tuple[Tensor, Tensor]:
     """Largest relative depth jump between the bin centres of every pair.
+
+    The depth of the original image over the bounding box of both crops
+    is first put on a ``canvas_size`` squared canvas (each canvas pixel
+    reads the query view if its centre is in the query crop, else the key
+    view, at its nearest pixel if in neither crop); the samples read the
+    canvas (nearest).
 
     Args:
         depth_q (Tensor): [N, h, w] depth of the query view, 0 = invalid.
@@ -108,6 +164,7 @@ def segment_depth_jump(depth_q: Tensor, coord_q: Tensor, depth_k: Tensor,
         coord_k (Tensor): [N, 4] crop box of the key view.
         size (Sequence[int]): Feature grid (H, W) of both views.
         num_samples (int): Samples per segment, both centres included.
+        canvas_size (int): Canvas side R. Defaults to 128.
 
     Returns:
         tuple[Tensor, Tensor]: ``jump`` [N, HW, HW] (query bins along dim
@@ -115,17 +172,28 @@ def segment_depth_jump(depth_q: Tensor, coord_q: Tensor, depth_k: Tensor,
     """
     if num_samples < 2:
         raise ValueError(f'num_samples must be >= 2, got {num_samples}')
-    dtype = depth_q.dtype if depth_q.is_floating_point() else torch.float32
+    canvas, low, span = _union_canvas(depth_q, coord_q, depth_k, coord_k,
+                                      canvas_size)
+    dtype = canvas.dtype
+    height, width = (int(s) for s in size)
+    t = torch.linspace(0., 1., num_samples, dtype=dtype,
+                       device=canvas.device)
     qx, qy, kx, ky = (c.to(dtype) for c in (*grid_centers(coord_q, size),
                                             *grid_centers(coord_k, size)))
-    t = torch.linspace(0., 1., num_samples, dtype=dtype,
-                       device=depth_q.device)
-    # [N, HW_q, HW_k, S]: points from each query centre to each key centre
-    x = qx[:, :, None, None] + t * (kx[:, None, :, None] -
-                                    qx[:, :, None, None])
-    y = qy[:, :, None, None] + t * (ky[:, None, :, None] -
-                                    qy[:, :, None, None])
-    z_q, in_q = sample_view_depth(depth_q, coord_q, x, y)
-    z_k, _ = sample_view_depth(depth_k, coord_k, x, y)
-    samples = torch.where(in_q, z_q, z_k)
-    return max_relative_jump(samples)
+    xs = _axis_samples(qx[:, :width], kx[:, :width], t)  # [N, W, W, S]
+    ys = _axis_samples(qy[:, ::width], ky[:, ::width], t)  # [N, H, H, S]
+    col, _ = _axis_pixels(xs, low[:, 0], low[:, 0] + span[:, 0], canvas_size)
+    row, _ = _axis_pixels(ys, low[:, 1], low[:, 1] + span[:, 1], canvas_size)
+    # the one full-size index tensor, [N, S, Hq * Hk, Wq * Wk]: rows and
+    # columns broadcast against each other, samples leading so that the
+    # jumps run over contiguous slices
+    num = canvas.size(0)
+    pixel = (row * canvas_size).permute(0, 3, 1, 2).reshape(
+        num, num_samples, height * height, 1) + \
+        col.permute(0, 3, 1, 2).reshape(num, num_samples, 1, width * width)
+    samples = canvas.gather(1, pixel.flatten(1)).view_as(pixel)
+    jump, valid = max_log_jump(samples, dim=1)  # [N, Hq * Hk, Wq * Wk]
+    hw = height * width
+    shape = (num, height, height, width, width)
+    return (jump.view(shape).permute(0, 1, 3, 2, 4).reshape(num, hw, hw),
+            valid.view(shape).permute(0, 1, 3, 2, 4).reshape(num, hw, hw))
