@@ -12,7 +12,10 @@ REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 
 def _run(args):
-    env = dict(os.environ, OMP_NUM_THREADS='1')
+    # the checkout under test, whatever the editable install points at
+    path = os.pathsep.join(
+        p for p in (REPO, os.environ.get('PYTHONPATH')) if p)
+    env = dict(os.environ, OMP_NUM_THREADS='1', PYTHONPATH=path)
     proc = subprocess.run([sys.executable] + args, cwd=REPO, env=env,
                           capture_output=True, text=True, timeout=900)
     output = proc.stdout + proc.stderr
@@ -45,10 +48,9 @@ def test_pretrain_convert_finetune_test_results_row(tmp_path):
                        online['backbone.layer4.1.conv2.weight'])
 
     results = str(tmp_path / 'results')
-    _run([
-        'tools/seg_transfer.py', 'configs/segmentation/fcn_r18_synthetic_cpu.py',
-        converted, '--work-dir', str(tmp_path / 'seg'), '--results', results,
-        '--cfg-options', 'train_cfg.max_iters=2', 'train_cfg.val_interval=2',
+    seg_config = 'configs/segmentation/fcn_r18_synthetic_cpu.py'
+    options = [
+        'train_cfg.max_iters=2', 'train_cfg.val_interval=2',
         'default_hooks.checkpoint.interval=2',
         'train_dataloader.batch_size=2',
         'train_dataloader.dataset.num_images=4',
@@ -57,12 +59,49 @@ def test_pretrain_convert_finetune_test_results_row(tmp_path):
         f'train_dataloader.dataset.cache_dir={tmp_path}/cache',
         f'val_dataloader.dataset.cache_dir={tmp_path}/cache',
         f'test_dataloader.dataset.cache_dir={tmp_path}/cache'
-    ])
+    ]
+    _run([
+        'tools/seg_transfer.py', seg_config, converted, '--work-dir',
+        str(tmp_path / 'seg'), '--results', results, '--cfg-options'
+    ] + options)
     with open(results + '.csv') as f:
-        rows = list(csv.DictReader(f))
+        reader = csv.DictReader(f)
+        rows = list(reader)
     assert len(rows) == 1
     row = rows[0]
-    assert 0.0 <= float(row['mIoU']) <= 100.0
     assert row['checkpoint'].endswith('r18_mmseg.pth')
     assert 'fcn_r18_synthetic_cpu' in row['config']
-    assert open(results + '.md').read().count('|') > 10
+    assert row['iters'] == '2'
+    # the markdown table: header = the csv columns, one row = the csv row
+    with open(results + '.md') as f:
+        lines = f.read().splitlines()
+    cells = [[c.strip() for c in line.strip('|').split('|')]
+             for line in lines]
+    assert len(lines) == 3 and cells[0] == reader.fieldnames
+    assert cells[2] == [row[k].replace(';', '; ').strip()
+                        for k in reader.fieldnames]
+    # the recorded test mIoU and per-class IoU, recounted from the
+    # fine-tuned checkpoint's predictions on the same test images
+    _recount_test_metrics(seg_config, options, tmp_path, row)
+
+
+def _recount_test_metrics(config, options, tmp_path, row):
+    from mmengine.config import Config, DictAction
+    from mmengine.runner import Runner
+    from seg_reference import assert_metrics_match, predictions
+    cfg = Config.fromfile(osp.join(REPO, config))
+    cfg.merge_from_dict({
+        k: DictAction._parse_iterable(v)
+        for k, v in (o.split('=', 1) for o in options)
+    })
+    cfg.model.backbone.init_cfg = None
+    cfg.work_dir = str(tmp_path / 'recount')
+    runner = Runner.from_cfg(cfg)
+    runner.load_checkpoint(str(tmp_path / 'seg' / 'iter_2.pth'))
+    loader = runner.build_dataloader(cfg.test_dataloader)
+    reported = {'mIoU': row['mIoU']}
+    for item in filter(None, row['per_class_iou'].split(';')):
+        name, value = item.rsplit('=', 1)
+        reported[f'IoU.{name}'] = float(value)
+    assert_metrics_match(reported, predictions(runner.model, loader),
+                         loader.dataset.metainfo['classes'])
