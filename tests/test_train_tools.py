@@ -198,16 +198,17 @@ def test_kill_while_saving_keeps_checkpoints_and_resume_continues(
     assert 'resumed epoch: 0, iter: 1' in output  # the OLDER file, by path
     assert (work / 'iter_2.pth').read_bytes() == before
     assert (work / 'last_checkpoint').read_text() == str(work / 'iter_2.pth')
-    # `--resume` without a path continues from the intact iter_2.pth.
-    from projects.depth_pixpro.checkpoint import latest_checkpoint
-    latest = latest_checkpoint(str(work))
-    assert latest == str(work / 'iter_2.pth')
-    runner = _runner(config, work, latest, resume=True)
-    runner.load_or_resume()
-    assert runner.iter == 2
-    saved = torch.load(latest, weights_only=True)['state_dict']
-    for key, value in runner.model.state_dict().items():
-        assert torch.equal(value, saved[key]), key
+    assert len(list(work.glob('.iter_2.pth.*.tmp'))) == 1  # the killed write
+    # `tools/train.py --resume` (no path) continues from the intact
+    # iter_2.pth: only iter_3.pth is written (from scratch, iter_2.pth would
+    # be rewritten too).
+    _train_main()([config, '--work-dir', str(work), '--resume',
+                   '--cfg-options', 'train_cfg.max_iters=3'])
+    assert (work / 'iter_2.pth').read_bytes() == before
+    ckpt = torch.load(work / 'iter_3.pth', weights_only=True)
+    assert ckpt['meta']['iter'] == 3
+    assert (work / 'last_checkpoint').read_text().endswith('iter_3.pth')
+    assert not list(work.glob('.*.tmp'))  # the killed save's temp removed
 
 
 def test_resume_falls_back_when_last_checkpoint_is_empty(trained_run,
