@@ -252,6 +252,8 @@ def test_each_kind_gets_only_its_tests(kind, mode):
 
 
 def test_kind_table_is_the_documented_one():
+    from projects.depth_pixpro.structures import DEPTH_KINDS
+    assert tuple(KIND_MODES) == DEPTH_KINDS  # the data side's kinds
     assert KIND_MODES == {
         'metric': ('relative', 'absolute', 'normalized'),
         'inverse': ('relative', 'normalized'),

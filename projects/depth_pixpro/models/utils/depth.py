@@ -11,6 +11,12 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+# What a sample's depth values are (``depth_kind``): ``'metric'`` metres
+# (also stereo disparity, converted on load), ``'inverse'`` inverse depth up
+# to a scale, ``'scale_free'`` depth up to a scale, ``'affine'`` up to a
+# scale and a shift (MiDaS / Depth Anything). One owner: the data side.
+from ...structures import DEPTH_KINDS
+
 #: Depth tests on a pair of cell depths (see :func:`depth_pair_difference`).
 DEPTH_MODES = ('relative', 'absolute', 'normalized')
 #: What a filter does with a pair that has no statistic (missing depth).
@@ -18,13 +24,6 @@ INVALID_POLICIES = ('pass', 'reject')
 #: The depth test also offers ``'far'``: invalid depth is infinitely far.
 DEPTH_INVALID_POLICIES = INVALID_POLICIES + ('far', )
 
-#: What a sample's depth values are (``depth_kind`` of the data sample):
-#: ``'metric'`` metres (also stereo disparity, converted on load);
-#: ``'inverse'`` inverse depth up to a scale (larger = nearer);
-#: ``'scale_free'`` depth up to an unknown scale; ``'affine'`` up to an
-#: unknown scale AND shift (monocular networks such as MiDaS / Depth
-#: Anything).
-DEPTH_KINDS = ('metric', 'inverse', 'scale_free', 'affine')
 #: The depth tests that mean something for each kind, and why:
 #: ``relative`` |a - b| / max(a, b) is scale-free, and for inverse depth
 #: |1/a - 1/b| / max(1/a, 1/b) = |a - b| / max(a, b), exactly the metric
