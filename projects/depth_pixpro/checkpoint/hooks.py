@@ -223,7 +223,8 @@ def ensure_checkpoint_hooks(cfg, allow_partial_load: bool = False) -> None:
     cfg.custom_hooks = hooks
     default_hooks = cfg.get('default_hooks', None)
     if default_hooks is None:
-        default_hooks = cfg.default_hooks = dict()
+        cfg.default_hooks = dict()
+        default_hooks = cfg.default_hooks  # the config's own (converted) copy
     if 'checkpoint' not in default_hooks:
         # mmengine's default checkpoint hook, atomic
         default_hooks['checkpoint'] = dict(
