@@ -299,6 +299,14 @@ def test_visualize_features_tool(trained_run, nyuv2_mini, tmp_path):
     torch.save(state, bare)
     with pytest.raises(ValueError, match='--config'):
         tool.main([bare, images[0], '--out', str(tmp_path)])
+    # stored config text is read as literals, never executed
+    marker = tmp_path / 'executed'
+    hostile = str(tmp_path / 'hostile.pth')
+    torch.save({'state_dict': state, 'meta': {'cfg': (
+        f"model = __import__('os').system('touch {marker}')")}}, hostile)
+    with pytest.raises(ValueError, match='--config'):
+        tool.main([hostile, images[0], '--out', str(tmp_path)])
+    assert not marker.exists()
     assert tool.main([bare, images[0], '--config', SYNTHETIC_CFG,
                       '--img-size', '64', '--out', str(tmp_path)])
     with pytest.raises(ValueError, match='outside'):

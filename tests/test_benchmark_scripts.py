@@ -78,6 +78,27 @@ def test_read_scalars_sessions_and_bad_lines(tmp_path):
     assert scripts.read_json_lines(str(bad)) == [dict(a=1)]
 
 
+def test_literal_config_reads_literals_and_never_executes(tmp_path):
+    text = ("a = dict(b=[1, 2.5, (3, 'x')], c=None, d={'k': True})\n"
+            'neg = -1e-05\n')
+    assert scripts.literal_config(text) == dict(
+        a=dict(b=[1, 2.5, (3, 'x')], c=None, d=dict(k=True)), neg=-1e-05)
+    marker = tmp_path / 'executed'
+    for hostile in (f"model = __import__('os').system('touch {marker}')",
+                    'import os', 'x = y', 'x = dict(**other)',
+                    'x = [i for i in range(3)]', 'x = dict(a=len([]))',
+                    'x.y = 1', 'print(1)', 'x = (', 'a = b = 1'):
+        with pytest.raises(ValueError):
+            scripts.literal_config(hostile)
+    assert not marker.exists()
+    # what mmengine stores in a checkpoint (pretty_text) reads back whole
+    cfg = Config.fromfile(
+        osp.join(REPO, 'configs', 'depth_pixpro_synthetic.py'))
+    read = Config(scripts.literal_config(cfg.pretty_text))
+    assert read.model == cfg.model
+    assert read.train_dataloader == cfg.train_dataloader
+
+
 def test_no_script_edits_sys_path():
     # the mutation tester imports a private mutated copy of the package
     # instead of the installed one: the only legitimate sys.path edit

@@ -9,8 +9,9 @@ cosine-similarity maps to chosen pixels; two checkpoints side by side::
         --compare B.pth
 
 The model config is read from the checkpoint (mmengine stores it as text in
-``meta['cfg']``); ``--config`` overrides it (needed for bare state dicts).
-Weights load with ``torch.load(weights_only=True)``.
+``meta['cfg']``) as literals, never executed; ``--config`` overrides it
+(needed for bare state dicts). Weights load with
+``torch.load(weights_only=True)``.
 """
 import argparse
 import os.path as osp
@@ -26,7 +27,8 @@ from mmengine.registry import init_default_scope
 from mmengine.utils import track_iter_progress
 from mmpretrain.registry import MODELS
 
-from projects.depth_pixpro.compat import load_checkpoint_file
+from projects.depth_pixpro.checkpoint import load_checkpoint_file
+from projects.depth_pixpro.utils.scripts import literal_config
 from projects.depth_pixpro.visualization import (
     cosine_similarity_map, figure_to_array, pca_rgb, save_rgb_png)
 
@@ -63,7 +65,11 @@ def model_config(checkpoint: dict, path: str,
     if not isinstance(text, str):
         raise ValueError(f'{path} carries no config (meta["cfg"]); pass the '
                          'config it was trained with: --config CONFIG')
-    return Config.fromstring(text, file_format='.py')
+    try:  # the text came with the file: read it, never execute it
+        return Config(literal_config(text))
+    except ValueError as e:
+        raise ValueError(f'{path}: the stored config is not plain literals '
+                         f'({e}); pass --config CONFIG') from e
 
 
 def load_model(path: str, config: Optional[str] = None) -> torch.nn.Module:

@@ -1,10 +1,12 @@
 """What the scripts of ``tools/`` and ``benchmarks/`` share: the repository
 root, ``tools/*.py`` command lines (plain or under torchrun), a free port,
-the thread environment of child processes and mmengine's JSON logs.
+the thread environment of child processes, mmengine's JSON logs and the
+config text a checkpoint carries, read without executing it.
 
 The scripts import it from the installed package (``pip install -e .``), so
 none of them edits ``sys.path``.
 """
+import ast
 import glob
 import json
 import os
@@ -129,3 +131,55 @@ def read_scalars(work_dir: str, newest_only: bool = False) -> List[dict]:
     if newest_only:
         files = files[-1:]
     return [record for path in files for record in read_json_lines(path)]
+
+
+def _literal(node: ast.AST, where: str):
+    """Value of a literal expression or of ``dict(key=literal, ...)``."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and \
+            node.func.id == 'dict' and not node.args and \
+            all(kw.arg is not None for kw in node.keywords):
+        return {kw.arg: _literal(kw.value, where) for kw in node.keywords}
+    if isinstance(node, (ast.List, ast.Tuple)):
+        values = [_literal(e, where) for e in node.elts]
+        return values if isinstance(node, ast.List) else tuple(values)
+    if isinstance(node, ast.Dict) and None not in node.keys:
+        return {_literal(k, where): _literal(v, where)
+                for k, v in zip(node.keys, node.values)}
+    try:
+        return ast.literal_eval(node)
+    except ValueError:
+        raise ValueError(
+            f'{where}: {ast.unparse(node)[:80]!r} is not a literal (only '
+            'constants, lists, tuples, dicts and dict(...) are read)')
+
+
+def literal_config(text: str) -> Dict[str, object]:
+    """Read config text (e.g. ``meta['cfg']`` of an mmengine checkpoint)
+    WITHOUT executing it: top-level ``name = value`` assignments whose
+    values are literals or ``dict(...)`` calls, as mmengine dumps them.
+
+    Args:
+        text (str): Python-syntax config text.
+
+    Returns:
+        dict: name -> value (wrap in :class:`mmengine.config.Config`).
+
+    Raises:
+        ValueError: Syntax error, or anything but such assignments (a
+            function call, an import, a name, an expression).
+    """
+    try:
+        tree = ast.parse(text)
+    except SyntaxError as e:
+        raise ValueError(f'config text is not Python syntax: {e}')
+    cfg = {}
+    for statement in tree.body:
+        if not (isinstance(statement, ast.Assign) and
+                len(statement.targets) == 1 and
+                isinstance(statement.targets[0], ast.Name)):
+            raise ValueError(
+                f'line {statement.lineno}: only "name = value" statements '
+                'are read from stored config text')
+        name = statement.targets[0].id
+        cfg[name] = _literal(statement.value, f'line {statement.lineno}')
+    return cfg
