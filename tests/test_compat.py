@@ -181,3 +181,19 @@ def test_ensure_checkpoint_hooks_sets_up_each_hook_once():
     off = Config(dict(default_hooks=dict(checkpoint=None)))
     checkpoint.ensure_checkpoint_hooks(off)
     assert off.default_hooks.checkpoint is None  # checkpointing stays off
+
+
+def test_compare_state_dicts_counts_by_hand():
+    model = {'a': torch.zeros(2, 3), 'b': torch.zeros(4), 'c': torch.zeros(1)}
+    ckpt = {'module.a': torch.ones(2, 3), 'b': torch.ones(5),
+            'd': torch.ones(1)}
+    match = checkpoint.compare_state_dicts(model, ckpt)
+    assert match.matched == ['a'] and match.missing == ['c']
+    assert match.mismatched == ['b: [5] in the file vs [4] in the model']
+    assert match.unexpected == ['d'] and not match.complete
+    assert match.summary() == (
+        '1 of 3 model weights matched; 1 missing (e.g. c); 1 with another '
+        'shape (e.g. b: [5] in the file vs [4] in the model); 1 unexpected '
+        '(e.g. d)')
+    full = checkpoint.compare_state_dicts(model, dict(model, extra=1))
+    assert full.complete and full.unexpected == ['extra']
