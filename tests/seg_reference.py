@@ -56,3 +56,33 @@ def assert_metrics_match(metrics, pairs, classes, ignore_index=255):
     # a trained-for-2-iterations model predicts something: not vacuous
     assert 0 < len(pairs) and np.isfinite(miou)
     return miou
+
+
+def reported_metrics(row):
+    """mIoU and ``IoU.<class>`` of a results row (tools/seg_transfer.py)."""
+    reported = {'mIoU': row['mIoU']}
+    for item in filter(None, row['per_class_iou'].split(';')):
+        name, value = item.strip().rsplit('=', 1)
+        reported[f'IoU.{name}'] = float(value)
+    return reported
+
+
+def recount_checkpoint_metrics(config, checkpoint, work_dir, row,
+                               options=()):
+    """Check a results row against the predictions of ``checkpoint`` on the
+    config's test set (``options``: the run's ``k=v`` overrides)."""
+    from mmengine.config import Config, DictAction
+    from mmengine.runner import Runner
+    cfg = Config.fromfile(config)
+    cfg.merge_from_dict({
+        k: DictAction._parse_iterable(v)
+        for k, v in (o.split('=', 1) for o in options)
+    })
+    cfg.model.backbone.init_cfg = None
+    cfg.work_dir = str(work_dir)
+    runner = Runner.from_cfg(cfg)
+    runner.load_checkpoint(str(checkpoint))
+    loader = runner.build_dataloader(cfg.test_dataloader)
+    return assert_metrics_match(reported_metrics(row),
+                                predictions(runner.model, loader),
+                                loader.dataset.metainfo['classes'])

@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import torch
+from seg_reference import recount_checkpoint_metrics
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
@@ -82,26 +83,6 @@ def test_pretrain_convert_finetune_test_results_row(tmp_path):
                         for k in reader.fieldnames]
     # the recorded test mIoU and per-class IoU, recounted from the
     # fine-tuned checkpoint's predictions on the same test images
-    _recount_test_metrics(seg_config, options, tmp_path, row)
-
-
-def _recount_test_metrics(config, options, tmp_path, row):
-    from mmengine.config import Config, DictAction
-    from mmengine.runner import Runner
-    from seg_reference import assert_metrics_match, predictions
-    cfg = Config.fromfile(osp.join(REPO, config))
-    cfg.merge_from_dict({
-        k: DictAction._parse_iterable(v)
-        for k, v in (o.split('=', 1) for o in options)
-    })
-    cfg.model.backbone.init_cfg = None
-    cfg.work_dir = str(tmp_path / 'recount')
-    runner = Runner.from_cfg(cfg)
-    runner.load_checkpoint(str(tmp_path / 'seg' / 'iter_2.pth'))
-    loader = runner.build_dataloader(cfg.test_dataloader)
-    reported = {'mIoU': row['mIoU']}
-    for item in filter(None, row['per_class_iou'].split(';')):
-        name, value = item.rsplit('=', 1)
-        reported[f'IoU.{name}'] = float(value)
-    assert_metrics_match(reported, predictions(runner.model, loader),
-                         loader.dataset.metainfo['classes'])
+    recount_checkpoint_metrics(
+        osp.join(REPO, seg_config), tmp_path / 'seg' / 'iter_2.pth',
+        tmp_path / 'recount', row, options)
