@@ -88,6 +88,8 @@ def _configs(tmp_path, nyu_root):
             optim_wrapper_cfg=dict(optimizer=dict(type='SGD', lr=0.1))),
         ('mmengine', 'HOOKS', 'SafeCheckpointHook'): dict(
             type='SafeCheckpointHook'),
+        ('mmengine', 'HOOKS', 'AtomicCheckpointHook'): dict(
+            type='AtomicCheckpointHook', interval=1),
         ('mmengine', 'HOOKS', 'PairVisualizationHook'): dict(
             type='PairVisualizationHook'),
         ('mmengine', 'HOOKS', 'CollapseMonitorHook'): dict(
