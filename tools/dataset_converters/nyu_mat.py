@@ -40,7 +40,7 @@ from mmengine.utils import track_iter_progress
 from projects.depth_pixpro.datasets.depth_io import (encode_depth_png,
                                                      write_image_atomic)
 from projects.depth_pixpro.datasets.segmentation.label_tables import (
-    IGNORE_INDEX, NYU40_TO_13, nyu40_to_13_lut)
+    IGNORE_INDEX, NYU40_TO_13, nyu40_to_13_lut)  # noqa: F401 (re-export)
 
 NUM_RAW_CLASSES = 894
 IGNORE = IGNORE_INDEX

@@ -157,11 +157,13 @@ class BaseRGBDDataset(BaseDataset):
         """Short text of the options that select frames (for errors)."""
         return 'check the layout'
 
-    def make_item(self, img_path: str, depth_path: str, **extra) -> dict:
-        """One data item with the depth format information."""
+    def make_item(self, img_path: str, depth_map_path: Optional[str],
+                  **extra) -> dict:
+        """One data item with the depth format information
+        (``depth_map_path=None``: an image without depth)."""
         item = {
             K.IMG_PATH: img_path,
-            K.DEPTH_PATH: depth_path,
+            K.DEPTH_PATH: depth_map_path,
             K.DEPTH_KIND: self.depth_kind
         }
         if self.EXPECTED_DEPTH_RANGE is not None:

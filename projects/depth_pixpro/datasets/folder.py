@@ -121,9 +121,10 @@ class RGBDFolderDataset(BaseRGBDDataset):
         return (f'{self.img_dir}/*{self.img_suffix} paired with '
                 f'{self.depth_dir}/*{self.depth_suffix}')
 
-    def _item(self, img_path: str, depth_path: str, **extra) -> dict:
+    def _item(self, img_path: str, depth_map_path: Optional[str],
+              **extra) -> dict:
         return self.make_item(
-            img_path, depth_path,
+            img_path, depth_map_path,
             depth_format=self.depth_format,
             depth_scale=self.depth_scale,
             **extra)
