@@ -4,6 +4,7 @@
 spatial_positive_mask, pool_depth, depth_positive_mask,
 pixel_consistency_loss``.
 """
+from .collapse import projection_spread
 from .depth import (AUTO_MODES, DEPTH_INVALID_POLICIES, DEPTH_KINDS,
                     DEPTH_MODES, INVALID_POLICIES, KIND_MODES,
                     depth_pair_difference, depth_positive_mask,
@@ -31,5 +32,6 @@ __all__ = [
     'pixel_cosine_similarity', 'masked_cosine_loss', 'view_rays',
     'depth_to_normals', 'pool_normals', 'normal_pair_difference',
     'CELL_STATS', 'cell_depth', 'center_depth', 'median_pool_depth',
-    'max_relative_jump', 'segment_depth_jump', 'log_depth', 'max_log_jump'
+    'max_relative_jump', 'segment_depth_jump', 'log_depth', 'max_log_jump',
+    'projection_spread'
 ]
