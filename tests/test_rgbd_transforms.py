@@ -405,7 +405,11 @@ def test_every_dataset_packs_the_depth_contract(tmp_path):
     from projects.depth_pixpro.models.utils.depth_meta import stack_depth
     write_scannet(tmp_path / 'scannet')
     write_cityscapes(tmp_path / 'city')
+    _write_rgbd_folder(tmp_path / 'mono', np.full((12, 16), 700),
+                       kind='affine', extra_images=('b', ))
     load = [dict(type='LoadImageFromFile'), dict(type='LoadDepth')]
+    mono = dict(type='RGBDFolderDataset', data_root=str(tmp_path / 'mono'),
+                keep_images_without_depth=True, pipeline=load + _views(8))
     cfgs = [
         dict(type='SyntheticRGBDDataset', num_samples=1, img_size=24,
              pipeline=_views(8)),
@@ -416,6 +420,7 @@ def test_every_dataset_packs_the_depth_contract(tmp_path):
     ]
     samples = [DATASETS.build(cfg)[0] for cfg in cfgs]
     meta = [s['data_samples'] for s in samples]
+    samples += [DATASETS.build(mono)[i] for i in range(2)]
     assert [m.depth_kind for m in meta] == ['metric'] * 3
     assert all(m.has_depth for m in meta)
     from projects.depth_pixpro.synthetic import render_scene
@@ -426,13 +431,15 @@ def test_every_dataset_packs_the_depth_contract(tmp_path):
     z = 0.2 * 2000. / ((5000 - 1) / 256.)  # Cityscapes disparity -> metres
     np.testing.assert_allclose(meta[2].depth_range.numpy(), [z, z],
                                rtol=1e-5)
-    # the model side reads the batch (mixed kinds work the same way)
+    # the model side reads a batch of mixed kinds, with and without depth
     depth, depth_meta = stack_depth(pseudo_collate(samples)['data_samples'])
-    assert depth.shape == (3, 2, 8, 8)
-    assert depth_meta.kinds == ('metric', ) * 3
-    assert depth_meta.has_depth.tolist() == [True] * 3
-    np.testing.assert_allclose(depth_meta.ranges.numpy(),
-                               np.stack([m.depth_range for m in meta]))
+    assert depth.shape == (5, 2, 8, 8)
+    assert depth_meta.kinds == ('metric', ) * 3 + ('affine', ) * 2
+    assert depth_meta.has_depth.tolist() == [True] * 4 + [False]
+    assert not depth[4].any()
+    np.testing.assert_allclose(
+        depth_meta.ranges[:4].numpy(),
+        np.stack([m.depth_range for m in meta] + [[0.7, 0.7]]))
 
 
 def test_all_invalid_depth_counts_as_no_depth():
