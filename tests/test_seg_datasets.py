@@ -157,8 +157,7 @@ def test_nyuv2_mini(nyuv2_mini):
 
 
 def test_synthetic_seg_dataset(tmp_path):
-    from projects.depth_pixpro.datasets.synthetic_scenes import (CLASSES,
-                                                                  render_scene)
+    from projects.depth_pixpro.synthetic import CLASSES, render_scene
     cfg = dict(type='SyntheticSceneSegDataset', num_images=3, first_seed=5,
                size=(32, 40), difficulty=0.3, cache_dir=str(tmp_path))
     ds = build(**cfg)

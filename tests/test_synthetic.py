@@ -9,7 +9,7 @@ import torch
 from mmengine.dataset import default_collate
 from mmpretrain.registry import DATASETS
 
-from projects.depth_pixpro.datasets.synthetic_scenes import (
+from projects.depth_pixpro.synthetic import (
     BOX, CEILING, CLASSES, CONE, CYLINDER, FLOOR, SPHERE, WALL, render_scene,
     render_scene_views, render_view, sample_scene)
 
