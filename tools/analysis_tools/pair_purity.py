@@ -172,8 +172,10 @@ def main(argv: Optional[List[str]] = None) -> PurityResult:
         json.dumps(dict(config=args.config, dataset=args.dataset,
                         pairs=args.pairs, seed=args.seed,
                         frames=len(frames), rows=result.rows()), indent=1))
-    png = plot_purity_recall(result, osp.join(args.out, 'pair_purity.png'),
-                             title=header[:120])
+    png = plot_purity_recall(
+        result, osp.join(args.out, 'pair_purity.png'),
+        title=f'{osp.basename(args.config)} on {frames.name}: {args.pairs} '
+        f'crop pairs, {len(frames)} frames')
     print(f'saved {png}')
     return result
 
