@@ -175,6 +175,10 @@ def test_invalid_centres_follow_the_policy_and_thresholds():
     assert rejected.final.sum() == 0
     with pytest.raises(ValueError, match='num_samples'):
         SurfacePairFilter(num_samples=1)
+    for bad in (0., -0.1, float('nan')):
+        with pytest.raises(ValueError, match='thresh'):
+            SurfacePairFilter(thresh=bad)
+    assert passed.names == ['spatial', 'spatial+surface']
 
 
 def test_second_view_order_reuses_the_transposed_statistic():

@@ -49,6 +49,10 @@ class SurfacePairFilter(BasePairFilter):
         self.num_samples = int(num_samples)
         self.canvas_size = int(canvas_size)
 
+    def check_thresh(self, value, key: str) -> float:
+        """tau > 0, or ``inf`` (filter off)."""
+        return self.check_difference(value, key)
+
     def check_depth_kinds(self, meta, config_key: str) -> None:
         """A relative jump needs depth up to a scale (metric, inverse: the
         same relative jump, scale_free); refuse ``'affine'`` depth, whose

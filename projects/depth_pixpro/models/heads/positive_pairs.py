@@ -24,7 +24,11 @@ from torch import Tensor
 from ..utils import DepthMeta, normalized_center_distance
 
 #: Short names of the known filters in mask names and legends.
-FILTER_NAMES = {'DepthPairFilter': 'depth', 'NormalPairFilter': 'normal'}
+FILTER_NAMES = {
+    'DepthPairFilter': 'depth',
+    'NormalPairFilter': 'normal',
+    'SurfacePairFilter': 'surface'
+}
 
 
 @dataclass
