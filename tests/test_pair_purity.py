@@ -155,3 +155,32 @@ def test_tool_on_synthetic_scenes(tmp_path):
     for r in rows:
         base = next(s for s in spatial if s['scale'] == r['scale'])
         assert r['counts']['kept'] <= base['counts']['kept']
+
+
+def test_tool_on_real_frames_from_a_dataset_config(tmp_path, nyuv2_mini):
+    import mmcv
+    from mmengine.config import Config
+
+    from projects.depth_pixpro.evaluation.labelled_frames import \
+        labelled_frames
+    data_cfg = tmp_path / 'nyuv2_mini_dataset.py'
+    data_cfg.write_text(f"dataset = dict(type='NYUv2Seg13Dataset', "
+                        f"data_root={nyuv2_mini!r}, split=None)\n")
+    frames = labelled_frames(str(data_cfg), Config())
+    assert len(frames) == 8 and frames.num_classes == 13
+    first = frames[0]
+    raw = mmcv.imread(osp.join(nyuv2_mini, 'label', '0001.png'), 'unchanged')
+    assert np.array_equal(first['label'], raw)
+    assert first['depth'].dtype == np.float32
+    assert 0.8 < float(first['depth'].min()) < float(first['depth'].max()) < 11
+
+    result = _load_tool().main([
+        osp.join(REPO, 'configs',
+                 'depth_pixpro_resnet50_8xb128-lars-coslr-100e_nyuv2.py'),
+        '--dataset', str(data_cfg), '--pairs', '3', '--out',
+        str(tmp_path / 'out'), '--cfg-options', 'model.backbone.depth=18'
+    ])
+    assert [s.size for s in result.scales] == [(7, 7)] * 3
+    spatial = result.get('T=0.7', 'spatial')
+    assert spatial.images == 3 and spatial.kept_labelled > 0
+    assert 0 < spatial.purity < 1
