@@ -7,6 +7,8 @@ from fixtures_rgbd import write_cityscapes, write_scannet
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
+from run_checks import (assert_one_step, assert_target_is_pre_step_copy,
+                        snapshot)
 from mmpretrain.registry import MODELS
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -96,7 +98,13 @@ def _one_step(path, tmp_path, data_root, **dataset):
     cfg.train_cfg.max_epochs = 1
     cfg.default_hooks.checkpoint.interval = 100
     runner = Runner.from_cfg(cfg)
+    before = snapshot(runner)
     runner.train()
+    if cfg.train_cfg.get('max_epochs') == 1 and runner.iter == 1:
+        scales = len(cfg.model.head.scales)
+        values = assert_one_step(runner, before, 'backbone.', scales)
+        assert values['pos_spatial'] >= values['pos_final'] > 0
+        assert_target_is_pre_step_copy(runner, before)
     return runner
 
 

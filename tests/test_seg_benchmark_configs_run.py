@@ -7,6 +7,7 @@ from fixtures_rgbd import (write_cityscapes_seg, write_nyuv2_converted,
                            write_scannet)
 from mmengine.config import Config
 from mmengine.runner import Runner
+from run_checks import assert_one_step, snapshot
 
 from projects.depth_pixpro import compat
 
@@ -40,8 +41,12 @@ def _one_iteration(config, tmp_path, data_root):
     cfg.param_scheduler = []
     cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=100)
     runner = Runner.from_cfg(cfg)
+    before = snapshot(runner)
     runner.train()
-    assert runner.iter == 1
+    # decode (+ auxiliary) head losses, summed; the whole model trained
+    heads = 1 + bool(cfg.model.get('auxiliary_head'))
+    assert_one_step(runner, before, 'decode_head.', heads)
+    assert_one_step(runner, before, 'backbone.', heads)
 
 
 def test_fcn_scannet_config_runs(tmp_path):
