@@ -95,6 +95,8 @@ def _configs(tmp_path, nyu_root):
         ('mmengine', 'HOOKS', 'CollapseMonitorHook'): dict(
             type='CollapseMonitorHook', threshold=0.05, window=5),
         ('mmengine', 'HOOKS', 'RunSummaryHook'): dict(type='RunSummaryHook'),
+        ('mmengine', 'HOOKS', 'DepthKindCheckHook'): dict(
+            type='DepthKindCheckHook'),
         ('mmengine', 'HOOKS', 'DenseProbeHook'): dict(
             type='DenseProbeHook', interval=10),
         ('mmseg', 'MODELS', 'LinearProbeHead'): dict(

@@ -11,6 +11,8 @@ default_hooks = dict(
     # collapse (feat_std, logged with the losses), one line for the frozen
     # target parameters and one summary line of the run
     collapse_monitor=dict(type='CollapseMonitorHook'),
-    run_summary=dict(type='RunSummaryHook'))
+    run_summary=dict(type='RunSummaryHook'),
+    # refuse, before the first iteration, depth kinds the filters cannot test
+    depth_kind_check=dict(type='DepthKindCheckHook'))
 
 log_processor = dict(window_size=10)
