@@ -33,8 +33,11 @@ class DepthPixPro(BaseSelfSupervisor):
     is the same. ``target_update_buffers=True`` averages them as well.
 
     Depth never enters the network: each data sample's ``depth`` (Tensor
-    [V, H, W], metres, 0 = invalid) is pooled by the head to each feature
-    grid. Each sample's ``coord`` (Tensor [V, 4]) is its views' crop boxes.
+    [V, H, W], 0 = invalid) is pooled by the head to each feature grid;
+    ``has_depth``, ``depth_kind`` and ``depth_range`` say whether the sample
+    has depth, what its values are and their range over the whole image
+    (:func:`stack_depth`). Each sample's ``coord`` (Tensor [V, 4]) is its
+    views' crop boxes.
 
     Args:
         backbone (dict): Backbone config (e.g. mmpretrain ResNet with
