@@ -51,6 +51,8 @@ def _configs(tmp_path, nyu_root):
             type='DepthPairFilter', thresh=0.2, mode='absolute'),
         ('mmpretrain', 'MODELS', 'NormalPairFilter'): dict(
             type='NormalPairFilter'),
+        ('mmpretrain', 'MODELS', 'SurfacePairFilter'): dict(
+            type='SurfacePairFilter', thresh=0.05),
         ('mmpretrain', 'TRANSFORMS', 'LoadDepth'): dict(type='LoadDepth'),
         ('mmseg', 'TRANSFORMS', 'LoadDepth'): dict(type='LoadDepth'),
         ('mmpretrain', 'TRANSFORMS', 'RGBDRandomResizedCrop'): view[0],
