@@ -21,8 +21,8 @@ class PairVisualizationHook(Hook):
     and its positive partners in view 2 under the spatial test alone and
     with each pair filter of the head (the masks the head trained on, from
     :func:`positive_pair_masks` at scale ``scale_index`` on the grid of the
-    head's last loss, ``head.grid_sizes``) are drawn and sent to the runner's visualizer
-    (``add_image``: ``LocalVisBackend`` writes
+    head's last loss, ``head.grid_sizes``) are drawn and sent to the
+    runner's visualizer (``add_image``: ``LocalVisBackend`` writes
     ``<work_dir>/<timestamp>/vis_data/vis_image/pairs_<i>_<iter>.png``;
     TensorBoard/WandB when configured), with the pair counts as scalars
     ``pairs/<mask>``. Runs on rank 0 only; it costs no network pass, only

@@ -15,7 +15,7 @@ from torch import Tensor
 # (also stereo disparity, converted on load), ``'inverse'`` inverse depth up
 # to a scale, ``'scale_free'`` depth up to a scale, ``'affine'`` up to a
 # scale and a shift (MiDaS / Depth Anything). One owner: the data side.
-from ...structures import DEPTH_KINDS
+from ...structures import DEPTH_KINDS  # noqa: F401  (re-exported)
 
 #: Depth tests on a pair of cell depths (see :func:`depth_pair_difference`).
 DEPTH_MODES = ('relative', 'absolute', 'normalized')
