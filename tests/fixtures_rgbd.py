@@ -4,6 +4,8 @@ import json
 import cv2
 import numpy as np
 
+from projects.depth_pixpro.datasets.depth_io import write_depth_png
+
 
 def write_scannet(root, num_frames=1):
     """ScanNet frames (25k layout): colour, 1.5 m depth, NYU40 label 1."""
@@ -14,8 +16,8 @@ def write_scannet(root, num_frames=1):
         name = f'{i:06d}'
         cv2.imwrite(str(scene / 'color' / f'{name}.jpg'),
                     np.full((24, 32, 3), 80 + i, np.uint8))
-        cv2.imwrite(str(scene / 'depth' / f'{name}.png'),
-                    np.full((24, 32), 1500, np.uint16))
+        write_depth_png(str(scene / 'depth' / f'{name}.png'),
+                        np.full((24, 32), 1.5))
         cv2.imwrite(str(scene / 'label' / f'{name}.png'),
                     np.full((24, 32), 1, np.uint8))
         np.savetxt(scene / 'pose' / f'{name}.txt', np.eye(4))
@@ -49,8 +51,8 @@ def write_nyuv2_converted(root, num_frames=2):
     for i, name in enumerate(names):
         cv2.imwrite(str(root / 'rgb' / f'{name}.png'),
                     np.full((24, 32, 3), 60 + i, np.uint8))
-        cv2.imwrite(str(root / 'depth' / f'{name}.png'),
-                    np.full((24, 32), 2000, np.uint16))
+        write_depth_png(str(root / 'depth' / f'{name}.png'),
+                        np.full((24, 32), 2.0))
         for sub, label in (('label40', 3), ('label13', 5)):
             cv2.imwrite(str(root / sub / f'{name}.png'),
                         np.full((24, 32), label, np.uint8))
