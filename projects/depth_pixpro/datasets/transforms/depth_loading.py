@@ -210,8 +210,10 @@ class LoadDepth(BaseTransform):
     ``max_depth``, ``camera`` / ``camera_path``, ``resize_img_to_depth``,
     ``img``.
 
-    Added keys: ``depth`` (HxW float32), ``depth_kind``. When the image is
-    resized to the depth (``resize_img_to_depth``): ``img``, ``img_shape``.
+    Added keys: ``depth`` (HxW float32; None when the dataset lists the
+    image without depth, ``depth_map_path=None``), ``depth_kind``. When the
+    image is resized to the depth (``resize_img_to_depth``): ``img``,
+    ``img_shape``.
 
     Args:
         depth_format (str, optional): Default storage format; None infers it
