@@ -103,6 +103,19 @@ def test_segment_jump_matches_loops():
         assert got_valid.all() == (dq is filled_q)
 
 
+def test_hole_walk_equals_the_fast_path_without_holes(monkeypatch):
+    from projects.depth_pixpro.models.utils import log_depth, max_log_jump
+    gen = torch.Generator().manual_seed(3)
+    samples = log_depth(torch.rand(2, 5, 7, generator=gen) + 0.5)
+    fast = max_log_jump(samples, dim=1)
+    # the walk (used off the CPU, or with holes) on the same samples
+    walk = max_log_jump(torch.cat([samples, samples.new_full(
+        (2, 5, 1), -float('inf'))], dim=2), dim=1)
+    torch.testing.assert_close(walk[0][:, :7], fast[0])
+    assert torch.equal(walk[1][:, :7], fast[1])
+    assert not walk[1][:, 7].any()
+
+
 def test_max_relative_jump_skips_unknown_samples():
     samples = torch.tensor([[2., 0., 0., 3.], [0., 2., 2., 2.],
                             [4., 4., 4., 0.], [0., 0., 0., 0.]])
