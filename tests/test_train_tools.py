@@ -466,9 +466,13 @@ def test_launch_scripts_check_numeric_environment():
 
 LAUNCHER = """
 import subprocess, sys, time
-worker = ("from projects.depth_pixpro.device import exit_with_launcher\\n"
-          "import sys, time\\n"
-          "open(sys.argv[1], 'w').write(str(exit_with_launcher()))\\n"
+# device.py alone (not the whole package): a quick start
+worker = ("import importlib.util, sys, time\\n"
+          "spec = importlib.util.spec_from_file_location(\\n"
+          "    'device', 'projects/depth_pixpro/device.py')\\n"
+          "device = importlib.util.module_from_spec(spec)\\n"
+          "spec.loader.exec_module(device)\\n"
+          "open(sys.argv[1], 'w').write(str(device.exit_with_launcher()))\\n"
           "time.sleep(300)\\n")
 env = dict(__import__('os').environ, TORCHELASTIC_RUN_ID='test')
 under = subprocess.Popen([sys.executable, '-c', worker, sys.argv[1]], env=env)
