@@ -79,11 +79,11 @@ def max_log_jump(samples: Tensor, dim: int = -1) -> Tuple[Tensor, Tensor]:
     step = torch.zeros_like(prev)
     for index in range(1, num):
         cur = samples.select(dim, index)
-        cur_known = known.select(dim, index)
-        diff = (cur - prev).abs()  # nan or inf where one is unknown
-        step = torch.where(cur_known & (prev > -float('inf')),
-                           torch.maximum(step, diff), step)
-        prev = torch.where(cur_known, cur, prev)
+        # inf where one of the two is unknown (-inf), nan where both are:
+        # neither is a jump between known samples
+        diff = (cur - prev).abs().nan_to_num_(nan=0., posinf=0.)
+        step = torch.maximum(step, diff)
+        prev = torch.where(known.select(dim, index), cur, prev)
     return -torch.expm1(-step), valid
 
 
