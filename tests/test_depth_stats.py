@@ -5,8 +5,11 @@ import math
 import pytest
 import torch
 
-from projects.depth_pixpro.models.utils.depth_stats import (
-    CELL_STATS, adaptive_bins, cell_depth, center_depth, median_pool_depth)
+from projects.depth_pixpro.models.utils.depth_stats import (CELL_STATS,
+                                                            adaptive_bins,
+                                                            cell_depth,
+                                                            center_depth,
+                                                            median_pool_depth)
 
 
 def _bin(i, length, bins):

@@ -38,8 +38,8 @@ def _brute_majority(label, size, num_classes):
                     for c in range(c0, c1):
                         v = int(label[b, r, c])
                         votes[v if 0 <= v < num_classes else num_classes] += 1
-                best = max(range(num_classes + 1), key=lambda k: (votes[k],
-                                                                  -k))
+                best = max(range(num_classes + 1),
+                           key=lambda k: (votes[k], -k))
                 out[b, i * size[1] + j] = -1 if best == num_classes else best
     return out
 
@@ -79,20 +79,23 @@ def _scene():
 
 
 def _whole_image_views(flip_second):
-    crop = dict(type='RGBDRandomResizedCrop', scale=8,
-                crop_ratio_range=(1., 1.), aspect_ratio_range=(1., 1.))
+    crop = dict(type='RGBDRandomResizedCrop',
+                scale=8,
+                crop_ratio_range=(1., 1.),
+                aspect_ratio_range=(1., 1.))
     second = [crop] + ([dict(type='RGBDRandomFlip', prob=1.)]
                        if flip_second else [])
     return TRANSFORMS.build(
-        dict(type='RGBDMultiView', num_views=[1, 1],
+        dict(type='RGBDMultiView',
+             num_views=[1, 1],
              transforms=[[crop], second]))
 
 
 @pytest.mark.parametrize('flip_second', [False, True])
 def test_hand_built_scene_purity_is_exact(flip_second):
     img, depth, label = _scene()
-    views = sample_labelled_views(
-        _whole_image_views(flip_second), img, depth, label)
+    views = sample_labelled_views(_whole_image_views(flip_second), img, depth,
+                                  label)
     if flip_second:  # the label was flipped with its view
         assert views['coord'][1].tolist() == [1., 0., 0., 1.]
         assert torch.equal(views['label'][1],
@@ -101,10 +104,15 @@ def test_hand_built_scene_purity_is_exact(flip_second):
     # T = 0.8 takes each cell and its 4-neighbours (0.707 bin diagonals),
     # not the diagonal neighbours (1.0); T = 1.2 takes every pair.
     result = PurityResult(
-        [ScaleSpec('T=0.8', 0.8, (2, 2)), ScaleSpec('T=1.2', 1.2, (2, 2))],
-        [FilterSetting('spatial'), FilterSetting('relative', relative, 0.1)])
-    count_view_pair(result, views['coord'][None], views['depth'][None],
-                    views['label'][None], num_classes=2)
+        [ScaleSpec('T=0.8', 0.8, (2, 2)),
+         ScaleSpec('T=1.2', 1.2, (2, 2))],
+        [FilterSetting('spatial'),
+         FilterSetting('relative', relative, 0.1)])
+    count_view_pair(result,
+                    views['coord'][None],
+                    views['depth'][None],
+                    views['label'][None],
+                    num_classes=2)
 
     # T=0.8 spatial: AA BB CC DD, AB BA CD DC, AC CA BD DB (12 pairs);
     # labelled (no D): AA BB CC AB BA AC CA (7), same class: AA BB CC AC CA
@@ -138,9 +146,8 @@ def test_purity_of_nothing_is_nan():
 def test_tool_on_synthetic_scenes(tmp_path):
     out = str(tmp_path / 'purity')
     result = _load_tool().main([
-        osp.join(REPO, 'configs', 'depth_pixpro_synthetic.py'),
-        '--dataset', 'synthetic',
-        '--pairs', '4', '--out', out
+        osp.join(REPO, 'configs', 'depth_pixpro_synthetic.py'), '--dataset',
+        'synthetic', '--pairs', '4', '--out', out
     ])
     assert [s.spatial_thresh for s in result.scales] == [0.7, 1.4, 2.8]
     assert all(s.size == (4, 4) for s in result.scales)
@@ -177,7 +184,8 @@ def test_tool_on_real_frames_from_a_dataset_config(tmp_path, nyuv2_mini):
     result = _load_tool().main([
         osp.join(REPO, 'configs',
                  'depth_pixpro_resnet50_8xb128-lars-coslr-100e_nyuv2.py'),
-        '--dataset', str(data_cfg), '--pairs', '3', '--out',
+        '--dataset',
+        str(data_cfg), '--pairs', '3', '--out',
         str(tmp_path / 'out'), '--cfg-options', 'model.backbone.depth=18'
     ])
     assert [s.size for s in result.scales] == [(7, 7)] * 3

@@ -70,9 +70,10 @@ def _brute_jump(depth_q, coord_q, depth_k, coord_k, size, num_samples,
                     samples.append(canvas[r][c])
                 valid[b, i, j] = samples[0] > 0 and samples[-1] > 0
                 known = [z for z in samples if z > 0]
-                jump[b, i, j] = max(
-                    [abs(a - c) / max(a, c)
-                     for a, c in zip(known[:-1], known[1:])] or [0.])
+                jump[b, i, j] = max([
+                    abs(a - c) / max(a, c)
+                    for a, c in zip(known[:-1], known[1:])
+                ] or [0.])
     return jump, valid
 
 
@@ -89,14 +90,14 @@ def test_segment_jump_matches_loops():
     depth_k[torch.rand(2, 16, 8, generator=gen) < 0.2] = 0.
     filled_q, filled_k = depth_q.clamp(min=0.5), depth_k.clamp(min=0.5)
     # with holes (skipped samples), and without (the log-depth fast path)
-    for (dq, dk), size, samples, canvas in (
-            ((depth_q, depth_k), (4, 4), 9, 16),
-            ((depth_q, depth_k), (2, 4), 5, 32),
-            ((filled_q, filled_k), (4, 4), 9, 16)):
+    for (dq,
+         dk), size, samples, canvas in (((depth_q, depth_k), (4, 4), 9, 16),
+                                        ((depth_q, depth_k), (2, 4), 5, 32),
+                                        ((filled_q, filled_k), (4, 4), 9, 16)):
         got, got_valid = segment_depth_jump(dq, coord_q, dk, coord_k, size,
                                             samples, canvas)
-        want, want_valid = _brute_jump(dq, coord_q, dk, coord_k, size,
-                                       samples, canvas)
+        want, want_valid = _brute_jump(dq, coord_q, dk, coord_k, size, samples,
+                                       canvas)
         assert torch.equal(got_valid, want_valid)
         torch.testing.assert_close(got, want, rtol=1e-9, atol=1e-12)
         assert got_valid.any()
@@ -109,8 +110,9 @@ def test_hole_walk_equals_the_fast_path_without_holes(monkeypatch):
     samples = log_depth(torch.rand(2, 5, 7, generator=gen) + 0.5)
     fast = max_log_jump(samples, dim=1)
     # the walk (used off the CPU, or with holes) on the same samples
-    walk = max_log_jump(torch.cat([samples, samples.new_full(
-        (2, 5, 1), -float('inf'))], dim=2), dim=1)
+    walk = max_log_jump(torch.cat(
+        [samples, samples.new_full((2, 5, 1), -float('inf'))], dim=2),
+                        dim=1)
     torch.testing.assert_close(walk[0][:, :7], fast[0])
     assert torch.equal(walk[1][:, :7], fast[1])
     assert not walk[1][:, 7].any()
@@ -195,13 +197,13 @@ def test_invalid_centres_follow_the_policy_and_thresholds():
 
 
 def test_second_view_order_reuses_the_transposed_statistic():
-    coord, depth = _two_views(
-        lambda x, y: torch.where(x >= 0.5, 2.2, 2.0) + y)
+    coord, depth = _two_views(lambda x, y: torch.where(x >= 0.5, 2.2, 2.0) + y)
     other = depth.flip(-1)
     filt = SurfacePairFilter()
-    grids = [filt.on_grid(filt.per_view(d, coord[:, v]), (4, 4))
-             for v, d in ((0, depth[:, 0]), (1, depth[:, 1]),
-                          (0, other[:, 0]))]
+    grids = [
+        filt.on_grid(filt.per_view(d, coord[:, v]), (4, 4))
+        for v, d in ((0, depth[:, 0]), (1, depth[:, 1]), (0, other[:, 0]))
+    ]
     first = filt.pair_statistic(grids[0], grids[1])
     second = filt.pair_statistic(grids[1], grids[0])
     assert torch.equal(second[0], first[0].transpose(1, 2))
@@ -217,9 +219,12 @@ def test_second_view_order_reuses_the_transposed_statistic():
 def test_head_trains_with_the_surface_filter():
     from mmpretrain.registry import MODELS
     head = MODELS.build(
-        dict(type='MultiScalePixelHead', in_channels=8,
-             scales=[dict(spatial_thresh=0.7, surface_thresh=0.05),
-                     dict(spatial_thresh=2.8)],
+        dict(type='MultiScalePixelHead',
+             in_channels=8,
+             scales=[
+                 dict(spatial_thresh=0.7, surface_thresh=0.05),
+                 dict(spatial_thresh=2.8)
+             ],
              filters=[dict(type='SurfacePairFilter', thresh=0.1)]))
     coord, depth = _two_views(
         lambda x, y: torch.where(x >= 0.5, 2.2, 2.0) + 0. * y)

@@ -39,8 +39,7 @@ from mmpretrain.registry import MODELS, TRANSFORMS
 
 from projects.depth_pixpro.evaluation import (PurityResult, ScaleSpec,
                                               count_view_pair,
-                                              default_settings,
-                                              markdown_table,
+                                              default_settings, markdown_table,
                                               plot_purity_recall,
                                               sample_labelled_views)
 from projects.depth_pixpro.evaluation.labelled_frames import (
@@ -53,20 +52,29 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description='Purity and recall of the positive pixel pairs of each '
         'filter setting on a labelled RGB-D dataset (no training)')
-    parser.add_argument('config', help='pretraining config (view pipeline, '
+    parser.add_argument('config',
+                        help='pretraining config (view pipeline, '
                         'backbone stride, head scales)')
-    parser.add_argument('--dataset', default='nyuv2_mini',
+    parser.add_argument('--dataset',
+                        default='nyuv2_mini',
                         help="'nyuv2_mini' (real NYUv2 frames), 'synthetic' "
                         "(the config's synthetic rooms) or a config file "
                         'with `dataset = dict(...)` or a segmentation '
                         'config (its test dataset)')
-    parser.add_argument('--pairs', type=int, default=300,
+    parser.add_argument('--pairs',
+                        type=int,
+                        default=300,
                         help='crop pairs (frames are cycled)')
-    parser.add_argument('--out', default='work_dirs/pair_purity',
+    parser.add_argument('--out',
+                        default='work_dirs/pair_purity',
                         help='output folder')
-    parser.add_argument('--seed', type=int, default=0,
+    parser.add_argument('--seed',
+                        type=int,
+                        default=0,
                         help='seed of the view pipeline')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+    parser.add_argument('--cfg-options',
+                        nargs='+',
+                        action=DictAction,
                         help='override config settings, key=value')
     return parser.parse_args(argv)
 
@@ -85,15 +93,17 @@ def head_scales(cfg: Config, view_hw) -> List[ScaleSpec]:
     """
     head = MODELS.build(cfg.model.head)
     backbone = MODELS.build(cfg.model.backbone)
-    grids = {level: feature_grid_size(backbone, view_hw, level)
-             for level in {s['level'] for s in head.scales}}
+    grids = {
+        level: feature_grid_size(backbone, view_hw, level)
+        for level in {s['level']
+                      for s in head.scales}
+    }
     several = len(grids) > 1
     return [
-        ScaleSpec(
-            name=f'T={s["spatial_thresh"]:g}' +
-            (f' L{s["level"]}' if several else ''),
-            spatial_thresh=float(s['spatial_thresh']),
-            size=grids[s['level']]) for s in head.scales
+        ScaleSpec(name=f'T={s["spatial_thresh"]:g}' +
+                  (f' L{s["level"]}' if several else ''),
+                  spatial_thresh=float(s['spatial_thresh']),
+                  size=grids[s['level']]) for s in head.scales
     ]
 
 
@@ -104,11 +114,10 @@ def whole_image_meta(frame: dict) -> DepthMeta:
     valid = depth[depth > 0]
     span = [float(valid.min()), float(valid.max())] if valid.numel() else \
         [float('nan')] * 2
-    return DepthMeta(
-        has_depth=torch.tensor([bool(valid.numel())]),
-        kinds=('metric', ),
-        ranges=torch.tensor([span]),
-        paths=(frame.get('name'), ))
+    return DepthMeta(has_depth=torch.tensor([bool(valid.numel())]),
+                     kinds=('metric', ),
+                     ranges=torch.tensor([span]),
+                     paths=(frame.get('name'), ))
 
 
 def write_atomic(path: str, text: str) -> None:
@@ -138,8 +147,8 @@ def main(argv: Optional[List[str]] = None) -> PurityResult:
     progress = ProgressBar(args.pairs)
     for index in range(args.pairs):
         frame = frames[index % len(frames)]
-        views = sample_labelled_views(multiview, frame['img'],
-                                      frame['depth'], frame['label'])
+        views = sample_labelled_views(multiview, frame['img'], frame['depth'],
+                                      frame['label'])
         if views is None:
             progress.update()
             continue
@@ -147,8 +156,10 @@ def main(argv: Optional[List[str]] = None) -> PurityResult:
             scales = head_scales(cfg, views['depth'].shape[-2:])
             result = PurityResult(scales, settings)
         with torch.no_grad():
-            count_view_pair(result, views['coord'][None],
-                            views['depth'][None], views['label'][None],
+            count_view_pair(result,
+                            views['coord'][None],
+                            views['depth'][None],
+                            views['label'][None],
                             frames.num_classes,
                             depth_meta=whole_image_meta(frame))
         progress.update()
@@ -169,11 +180,16 @@ def main(argv: Optional[List[str]] = None) -> PurityResult:
                  f'{header}\n\n{table}\n')
     write_atomic(
         osp.join(args.out, 'pair_purity.json'),
-        json.dumps(dict(config=args.config, dataset=args.dataset,
-                        pairs=args.pairs, seed=args.seed,
-                        frames=len(frames), rows=result.rows()), indent=1))
+        json.dumps(dict(config=args.config,
+                        dataset=args.dataset,
+                        pairs=args.pairs,
+                        seed=args.seed,
+                        frames=len(frames),
+                        rows=result.rows()),
+                   indent=1))
     png = plot_purity_recall(
-        result, osp.join(args.out, 'pair_purity.png'),
+        result,
+        osp.join(args.out, 'pair_purity.png'),
         title=f'{osp.basename(args.config)} on {frames.name}: {args.pairs} '
         f'crop pairs, {len(frames)} frames')
     print(f'saved {png}')

@@ -61,8 +61,10 @@ class LabelledFrames:
             for load in loaders:
                 info = load(info)
             self.frames.append(
-                dict(img=info['img'], depth=info['depth'],
-                     label=info['gt_seg_map'], name=info['img_path']))
+                dict(img=info['img'],
+                     depth=info['depth'],
+                     label=info['gt_seg_map'],
+                     name=info['img_path']))
 
     def __len__(self) -> int:
         return len(self.frames)
@@ -83,14 +85,18 @@ class RenderedFrames:
         render_options (dict, optional): Extra ``render_scene`` options.
     """
 
-    def __init__(self, num_frames: int, img_size=128, difficulty=0.5,
+    def __init__(self,
+                 num_frames: int,
+                 img_size=128,
+                 difficulty=0.5,
                  first_seed: Optional[int] = None,
                  render_options: Optional[dict] = None) -> None:
         from ..datasets.seg_datasets import SEG_SEED_OFFSET
         from ..synthetic import CLASSES
         self.num_frames = int(num_frames)
-        self.img_size = ((int(img_size), ) * 2 if isinstance(img_size, int)
-                         else tuple(int(s) for s in img_size))
+        self.img_size = ((int(img_size), ) *
+                         2 if isinstance(img_size, int) else tuple(
+                             int(s) for s in img_size))
         self.difficulty = float(difficulty)
         self.first_seed = SEG_SEED_OFFSET if first_seed is None else \
             int(first_seed)
@@ -107,8 +113,10 @@ class RenderedFrames:
         seed = self.first_seed + index
         scene = render_scene(seed, self.img_size, self.difficulty,
                              **self.render_options)
-        return dict(img=scene['img'], depth=scene['depth'],
-                    label=scene['label'], name=f'seed {seed}')
+        return dict(img=scene['img'],
+                    depth=scene['depth'],
+                    label=scene['label'],
+                    name=f'seed {seed}')
 
 
 def find_pretraining_dataset(cfg: Config) -> dict:
@@ -167,4 +175,3 @@ def cycle_frames(frames, num: int) -> Iterator[dict]:
     """``num`` frames, cycling through ``frames`` in order."""
     for index in range(num):
         yield frames[index % len(frames)]
-

@@ -55,8 +55,8 @@ def cell_majority_labels(label: Tensor, size: Sequence[int],
     onehot = F.one_hot(label, num_classes + 1).permute(0, 3, 1, 2).float()
     votes = F.adaptive_avg_pool2d(onehot, tuple(int(s) for s in size))
     majority = votes.flatten(2).argmax(dim=1)  # first max: smallest id
-    return torch.where(majority == num_classes,
-                       torch.full_like(majority, -1), majority)
+    return torch.where(majority == num_classes, torch.full_like(majority, -1),
+                       majority)
 
 
 def pair_agreement(cells_q: Tensor, cells_k: Tensor) -> Tuple[Tensor, Tensor]:
@@ -161,8 +161,7 @@ class PurityResult:
     """Counts per (scale name, setting name)."""
     scales: List[ScaleSpec]
     settings: List[FilterSetting]
-    counts: Dict[Tuple[str, str], PurityCounts] = field(
-        default_factory=dict)
+    counts: Dict[Tuple[str, str], PurityCounts] = field(default_factory=dict)
 
     def get(self, scale: str, setting: str) -> PurityCounts:
         return self.counts.setdefault((scale, setting), PurityCounts())
@@ -175,10 +174,15 @@ class PurityResult:
             for s in self.settings:
                 c = self.get(scale.name, s.name)
                 rows.append(
-                    dict(scale=scale.name, T=scale.spatial_thresh,
-                         grid=list(scale.size), setting=s.name,
-                         family=s.family, thresh=s.thresh, purity=c.purity,
-                         recall=c.recall, kept_per_image=c.kept_per_image,
+                    dict(scale=scale.name,
+                         T=scale.spatial_thresh,
+                         grid=list(scale.size),
+                         setting=s.name,
+                         family=s.family,
+                         thresh=s.thresh,
+                         purity=c.purity,
+                         recall=c.recall,
+                         kept_per_image=c.kept_per_image,
                          counts=dict(c.__dict__)))
         return rows
 
@@ -215,11 +219,11 @@ def count_view_pair(result: PurityResult,
             cell_majority_labels(label[:, 0], size, num_classes),
             cell_majority_labels(label[:, 1], size, num_classes))
         spatial_tests = PairTests(coord, size, (0, 1))
-        tests = {
-            id(f): PairTests(coord, size, (0, 1), [f], depth, cache,
-                             depth_meta=depth_meta)
-            for f in filters
-        }
+        tests = {}
+        for filt in filters:
+            tests[id(filt)] = PairTests(
+                coord, size, (0, 1), [filt], depth, cache,
+                depth_meta=depth_meta)
         for scale in scales:
             t = scale.spatial_thresh
             spatial = spatial_tests.masks(dict(spatial_thresh=t)).spatial
@@ -231,8 +235,8 @@ def count_view_pair(result: PurityResult,
                         'spatial_thresh': t,
                         s.filt.scale_key: s.thresh
                     }).final
-                result.get(scale.name, s.name).update(
-                    kept, spatial, same, labelled)
+                result.get(scale.name, s.name).update(kept, spatial, same,
+                                                      labelled)
 
 
 def sample_labelled_views(multiview, img: np.ndarray, depth: np.ndarray,
@@ -258,19 +262,22 @@ def sample_labelled_views(multiview, img: np.ndarray, depth: np.ndarray,
         raise ValueError(f'image {img.shape[:2]}, depth {depth.shape[:2]} '
                          f'and label {label.shape[:2]} must be aligned')
     both = np.stack([depth.astype(np.float32),
-                     label.astype(np.float32)], axis=-1)
-    out = multiview(dict(img=img, depth=both, img_shape=img.shape[:2],
-                         ori_shape=img.shape[:2]))
+                     label.astype(np.float32)],
+                    axis=-1)
+    out = multiview(
+        dict(img=img,
+             depth=both,
+             img_shape=img.shape[:2],
+             ori_shape=img.shape[:2]))
     if out is None:
         return None
     stacked = torch.from_numpy(np.ascontiguousarray(out['depth']))
     if stacked.dim() != 4 or stacked.size(0) != 2:
         raise ValueError('the view pipeline must give 2 views, got depth '
                          f'of shape {tuple(stacked.shape)}')
-    return dict(
-        coord=torch.as_tensor(np.asarray(out['coord'], np.float32)),
-        depth=stacked[..., 0].contiguous(),
-        label=stacked[..., 1].round().long())
+    return dict(coord=torch.as_tensor(np.asarray(out['coord'], np.float32)),
+                depth=stacked[..., 0].contiguous(),
+                label=stacked[..., 1].round().long())
 
 
 def default_settings(build_filter) -> List[FilterSetting]:
@@ -282,24 +289,20 @@ def default_settings(build_filter) -> List[FilterSetting]:
         build_filter (callable): Builds a filter from its config dict (e.g.
             ``MODELS.build``).
     """
+    taus = (0.02, 0.05, 0.1, 0.2, 0.3)
     families = [
-        ('relative/mean', dict(type='DepthPairFilter', mode='relative',
-                               pool='mean'), (0.02, 0.05, 0.1, 0.2, 0.3)),
-        ('relative/median', dict(type='DepthPairFilter', mode='relative',
-                                 pool='median'), (0.02, 0.05, 0.1, 0.2, 0.3)),
-        ('relative/center', dict(type='DepthPairFilter', mode='relative',
-                                 pool='center'), (0.02, 0.05, 0.1, 0.2, 0.3)),
-        ('absolute/mean (m)', dict(type='DepthPairFilter', mode='absolute',
-                                   pool='mean'), (0.1, 0.25, 0.5, 1., 2.)),
-        ('normalized/mean', dict(type='DepthPairFilter', mode='normalized',
-                                 pool='mean'), (0.02, 0.05, 0.1, 0.2, 0.3)),
-        ('surface', dict(type='SurfacePairFilter'),
-         (0.02, 0.05, 0.1, 0.2, 0.3)),
+        ('relative/mean', dict(mode='relative', pool='mean'), taus),
+        ('relative/median', dict(mode='relative', pool='median'), taus),
+        ('relative/center', dict(mode='relative', pool='center'), taus),
+        ('absolute/mean (m)', dict(mode='absolute', pool='mean'),
+         (0.1, 0.25, 0.5, 1., 2.)),
+        ('normalized/mean', dict(mode='normalized', pool='mean'), taus),
+        ('surface', dict(type='SurfacePairFilter'), taus),
         ('normal (deg)', dict(type='NormalPairFilter'), (15, 30, 45, 60)),
     ]
     settings = [FilterSetting('spatial')]
     for family, cfg, thresholds in families:
-        filt = build_filter(cfg)
+        filt = build_filter(dict(dict(type='DepthPairFilter'), **cfg))
         settings += [FilterSetting(family, filt, t) for t in thresholds]
     return settings
 
@@ -319,19 +322,21 @@ def markdown_table(result: PurityResult, digits: int = 3) -> str:
     head = ['setting']
     for scale in result.scales:
         head += [f'{scale.name} purity', 'recall', 'kept/img']
-    lines = ['| ' + ' | '.join(head) + ' |',
-             '|' + '---|' * len(head)]
+    lines = ['| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)]
     for s in result.settings:
         cells = [s.name]
         for scale in result.scales:
             c = result.get(scale.name, s.name)
-            cells += [f'{c.purity:.{digits}f}', f'{c.recall:.{digits}f}',
-                      f'{c.kept_per_image:.1f}']
+            cells += [
+                f'{c.purity:.{digits}f}', f'{c.recall:.{digits}f}',
+                f'{c.kept_per_image:.1f}'
+            ]
         lines.append('| ' + ' | '.join(cells) + ' |')
     return '\n'.join(lines)
 
 
-def plot_purity_recall(result: PurityResult, path: str,
+def plot_purity_recall(result: PurityResult,
+                       path: str,
                        title: str = '') -> str:
     """Purity vs recall, one panel per scale and one curve per filter family
     (points in threshold order); the spatial test alone is a star.
@@ -355,8 +360,12 @@ def plot_purity_recall(result: PurityResult, path: str,
                        result.get(scale.name, s.name).purity)
                       for s in result.settings if s.family == family]
             if family == 'spatial':
-                ax.plot(*points[0], marker='*', markersize=14, color='k',
-                        linestyle='none', label='spatial only')
+                ax.plot(*points[0],
+                        marker='*',
+                        markersize=14,
+                        color='k',
+                        linestyle='none',
+                        label='spatial only')
                 continue
             ax.plot(*zip(*points), marker='o', label=family)
         ax.set_xlabel('recall  P(kept | same-class spatial pair)')

@@ -69,7 +69,9 @@ class SurfacePairFilter(BasePairFilter):
                     f'{config_key} from the config or give depth of another '
                     'kind.')
 
-    def per_view(self, depth: Tensor, coord: Tensor,
+    def per_view(self,
+                 depth: Tensor,
+                 coord: Tensor,
                  meta=None) -> Tuple[Tensor, Tensor]:
         """The view's depth [N, h, w] and crop box [N, 4] (``meta``, the
         batch's ``DepthMeta``, is not needed: see
@@ -83,9 +85,9 @@ class SurfacePairFilter(BasePairFilter):
         depth, coord = view
         return depth, coord, tuple(int(s) for s in size)
 
-    def pair_statistic(self, grid_q: Tuple[Tensor, Tensor, tuple],
-                       grid_k: Tuple[Tensor, Tensor, tuple]
-                       ) -> Tuple[Tensor, Tensor]:
+    def pair_statistic(
+            self, grid_q: Tuple[Tensor, Tensor, tuple],
+            grid_k: Tuple[Tensor, Tensor, tuple]) -> Tuple[Tensor, Tensor]:
         """Largest relative jump on each pair's segment and its validity.
 
         The test is symmetric, so it is computed once per pair of views:
@@ -97,8 +99,7 @@ class SurfacePairFilter(BasePairFilter):
             jump, valid = last[2]
             return jump.transpose(1, 2), valid.transpose(1, 2)
         (depth_q, coord_q, size), (depth_k, coord_k, _) = grid_q, grid_k
-        result = segment_depth_jump(depth_q, coord_q, depth_k, coord_k,
-                                    size, self.num_samples,
-                                    self.canvas_size)
+        result = segment_depth_jump(depth_q, coord_q, depth_k, coord_k, size,
+                                    self.num_samples, self.canvas_size)
         self._last_pair = (grid_q, grid_k, result)
         return result

@@ -29,7 +29,8 @@ def _sanitize(depth: Tensor) -> Tensor:
     return depth.clamp(min=0.)
 
 
-def adaptive_bins(length: int, bins: int,
+def adaptive_bins(length: int,
+                  bins: int,
                   device=None) -> Tuple[Tensor, Tensor]:
     """Indices of the adaptive-pooling bins along one axis, padded.
 
@@ -105,7 +106,8 @@ def center_depth(depth: Tensor, size: Sequence[int]) -> Tensor:
     return depth[:, rows][:, :, cols]
 
 
-def cell_depth(depth: Tensor, size: Sequence[int],
+def cell_depth(depth: Tensor,
+               size: Sequence[int],
                pool: str = 'mean') -> Tensor:
     """One depth per cell of an (H, W) grid.
 

@@ -13,8 +13,9 @@ of it (``coord``), so the bounding box of both crops is rebuilt on a small
 canvas (``canvas_size`` squared), each canvas pixel looked up (nearest,
 never blended) in the query view if its centre lies in that crop, else in
 the key view (at its pixel nearest to it if in neither crop, rare for
-spatial positives); the samples read the canvas (nearest). Samples with invalid depth (0) are
-skipped (the jump is measured between the known samples on either side).
+spatial positives); the samples read the canvas (nearest). Samples with
+invalid depth (0) are skipped (the jump is measured between the known
+samples on either side).
 Coordinates are PixPro's normalised [0, 1] image coordinates (see
 ``grids.py``); a flipped view (``coord[0] > coord[2]``) is handled by the
 same mapping.
@@ -94,8 +95,8 @@ def max_relative_jump(samples: Tensor) -> Tuple[Tensor, Tensor]:
 
 def _axis_samples(centre_q: Tensor, centre_k: Tensor, t: Tensor) -> Tensor:
     """[N, Lq, Lk, S] coordinate of every sample along one axis."""
-    return centre_q[:, :, None, None] + t * (
-        centre_k[:, None, :, None] - centre_q[:, :, None, None])
+    return centre_q[:, :, None, None] + t * (centre_k[:, None, :, None] -
+                                             centre_q[:, :, None, None])
 
 
 def _axis_pixels(pos: Tensor, low: Tensor, high: Tensor,
@@ -109,8 +110,8 @@ def _axis_pixels(pos: Tensor, low: Tensor, high: Tensor,
 
 
 def _union_canvas(depth_q: Tensor, coord_q: Tensor, depth_k: Tensor,
-                  coord_k: Tensor, canvas_size: int
-                  ) -> Tuple[Tensor, Tensor, Tensor]:
+                  coord_k: Tensor,
+                  canvas_size: int) -> Tuple[Tensor, Tensor, Tensor]:
     """The original image's log-depth over the bounding box of both crops.
 
     Each of the ``R x R`` canvas pixels reads the query view's pixel at its
@@ -127,8 +128,8 @@ def _union_canvas(depth_q: Tensor, coord_q: Tensor, depth_k: Tensor,
     xs, ys = corners[..., 0::2].flatten(1), corners[..., 1::2].flatten(1)
     low = torch.stack([xs.amin(1), ys.amin(1)], dim=1)
     span = torch.stack([xs.amax(1), ys.amax(1)], dim=1) - low
-    centres = (torch.arange(canvas_size, dtype=dtype,
-                            device=depth_q.device) + 0.5) / canvas_size
+    centres = (torch.arange(canvas_size, dtype=dtype, device=depth_q.device) +
+               0.5) / canvas_size
     cx = low[:, :1] + centres * span[:, :1]  # [N, R]
     cy = low[:, 1:] + centres * span[:, 1:]
     values, inside_q = [], None
@@ -179,8 +180,7 @@ def segment_depth_jump(depth_q: Tensor,
                                       canvas_size)
     dtype = canvas.dtype
     height, width = (int(s) for s in size)
-    t = torch.linspace(0., 1., num_samples, dtype=dtype,
-                       device=canvas.device)
+    t = torch.linspace(0., 1., num_samples, dtype=dtype, device=canvas.device)
     qx, qy, kx, ky = (c.to(dtype) for c in (*grid_centers(coord_q, size),
                                             *grid_centers(coord_k, size)))
     xs = _axis_samples(qx[:, :width], kx[:, :width], t)  # [N, W, W, S]
