@@ -45,6 +45,7 @@ GROUPS = OrderedDict(
     models=(['projects/depth_pixpro/models/**/*.py'], [
         'tests/test_contract.py', 'tests/test_pair_rules.py',
         'tests/test_ppm_reference.py', 'tests/test_head.py',
+        'tests/test_normals_reference.py',
         'tests/test_pair_masks.py', 'tests/test_depth_filter.py',
         'tests/test_surface_filter.py', 'tests/test_depth_stats.py',
         'tests/test_neck.py', 'tests/test_model_validation.py',
