@@ -137,6 +137,22 @@ def test_hand_built_scene_purity_is_exact(flip_second):
     assert '| relative 0.1 | 0.600 | 0.600 | 8.0 |' in table
 
 
+def test_settings_as_configured_use_each_scale_threshold():
+    img, depth, label = _scene()
+    views = sample_labelled_views(_whole_image_views(False), img, depth,
+                                  label)
+    relative = MODELS.build(dict(type='DepthPairFilter', thresh=0.1))
+    # scale 1 overrides tau with 0.5: C's 1.5 m against 1 m passes there
+    result = PurityResult(
+        [ScaleSpec('a', 0.8, (2, 2)),
+         ScaleSpec('b', 0.8, (2, 2), overrides=dict(depth_thresh=0.5))],
+        [FilterSetting('as configured', [relative], None)])
+    count_view_pair(result, views['coord'][None], views['depth'][None],
+                    views['label'][None], num_classes=2)
+    assert result.get('a', 'as configured').kept == 8
+    assert result.get('b', 'as configured').kept == 12
+
+
 def test_purity_of_nothing_is_nan():
     result = PurityResult([ScaleSpec('T=0.7', 0.7, (2, 2))],
                           [FilterSetting('spatial')])
@@ -158,6 +174,13 @@ def test_tool_on_synthetic_scenes(tmp_path):
     spatial = [r for r in rows if r['setting'] == 'spatial']
     assert all(r['recall'] == 1. for r in spatial)
     assert spatial[0]['counts']['images'] == 4
+    # the config's own filters as trained = the same filter in the sweep
+    configured = [r for r in rows if r['setting'] == 'as configured']
+    assert len(configured) == 3
+    for r in configured:
+        same = next(s for s in rows if s['scale'] == r['scale']
+                    and s['setting'] == 'relative/mean 0.1')
+        assert r['counts'] == same['counts']
     # a filter only removes pairs: never more kept than the spatial test
     for r in rows:
         base = next(s for s in spatial if s['scale'] == r['scale'])

@@ -37,7 +37,8 @@ from mmengine.runner import set_random_seed
 from mmengine.utils import ProgressBar
 from mmpretrain.registry import MODELS, TRANSFORMS
 
-from projects.depth_pixpro.evaluation import (PurityResult, ScaleSpec,
+from projects.depth_pixpro.evaluation import (FilterSetting, PurityResult,
+                                              ScaleSpec,
                                               count_view_pair,
                                               default_settings, markdown_table,
                                               plot_purity_recall,
@@ -88,10 +89,13 @@ def find_multiview(pipeline) -> dict:
                      'tool samples views with it')
 
 
-def head_scales(cfg: Config, view_hw) -> List[ScaleSpec]:
-    """The head's scales with their feature grids for views of ``view_hw``.
-    """
-    head = MODELS.build(cfg.model.head)
+#: Keys of a head scale that are not filter thresholds.
+SCALE_KEYS = ('level', 'spatial_thresh', 'weight')
+
+
+def head_scales(cfg: Config, head, view_hw) -> List[ScaleSpec]:
+    """The head's scales with their feature grids for views of ``view_hw``
+    and their per-filter thresholds."""
     backbone = MODELS.build(cfg.model.backbone)
     grids = {
         level: feature_grid_size(backbone, view_hw, level)
@@ -103,7 +107,11 @@ def head_scales(cfg: Config, view_hw) -> List[ScaleSpec]:
         ScaleSpec(name=f'T={s["spatial_thresh"]:g}' +
                   (f' L{s["level"]}' if several else ''),
                   spatial_thresh=float(s['spatial_thresh']),
-                  size=grids[s['level']]) for s in head.scales
+                  size=grids[s['level']],
+                  overrides={
+                      k: v
+                      for k, v in s.items() if k not in SCALE_KEYS
+                  }) for s in head.scales
     ]
 
 
@@ -141,7 +149,11 @@ def main(argv: Optional[List[str]] = None) -> PurityResult:
     dataset = find_pretraining_dataset(cfg)
     multiview = TRANSFORMS.build(find_multiview(dataset['pipeline']))
     frames = labelled_frames(args.dataset, cfg, num_frames=args.pairs)
+    head = MODELS.build(cfg.model.head)
     settings = default_settings(MODELS.build)
+    if len(head.filters):  # what this config trains on, next to the sweep
+        settings.insert(1, FilterSetting('as configured', list(head.filters),
+                                         None))
 
     result = None
     progress = ProgressBar(args.pairs)
@@ -153,7 +165,7 @@ def main(argv: Optional[List[str]] = None) -> PurityResult:
             progress.update()
             continue
         if result is None:  # the grids follow the views' size
-            scales = head_scales(cfg, views['depth'].shape[-2:])
+            scales = head_scales(cfg, head, views['depth'].shape[-2:])
             result = PurityResult(scales, settings)
         with torch.no_grad():
             count_view_pair(result,
@@ -169,9 +181,12 @@ def main(argv: Optional[List[str]] = None) -> PurityResult:
 
     grids = ', '.join(f'{s.name}: {s.size[0]}x{s.size[1]}'
                       for s in result.scales)
+    configured = ', '.join(
+        f'{type(f).__name__}(thresh={f.thresh:g})' for f in head.filters)
     header = (f'{osp.basename(args.config)} on {frames.name}: {args.pairs} '
               f'crop pairs over {len(frames)} frames, seed {args.seed}, '
-              f'{frames.num_classes} classes; grids {grids}')
+              f'{frames.num_classes} classes; grids {grids}; as configured: '
+              f'{configured or "no filter"}')
     table = markdown_table(result)
     print(header)
     print(table)

@@ -16,7 +16,7 @@ test is symmetric, so the other order counts the same pairs again.
 """
 import math
 from dataclasses import dataclass, field
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
@@ -128,18 +128,39 @@ class FilterSetting:
 
     Attributes:
         family (str): Curve name, e.g. ``'relative/median'``.
-        filt: The pair filter (``BasePairFilter``); None = spatial test
-            alone.
-        thresh (float): Threshold of the filter at this point.
+        filt: The pair filter (``BasePairFilter``), or a list of filters
+            (all must pass, as in the head); None = spatial test alone.
+        thresh (float, optional): Threshold of the filter at this point;
+            None: each filter at each scale's own threshold
+            (:attr:`ScaleSpec.overrides`, else the filter's), i.e. the
+            positives a config trains on.
     """
     family: str
-    filt: Optional[torch.nn.Module] = None
-    thresh: float = math.inf
+    filt: Optional[Union[torch.nn.Module, Sequence[torch.nn.Module]]] = None
+    thresh: Optional[float] = math.inf
 
     @property
     def name(self) -> str:
-        return self.family if self.filt is None else \
-            f'{self.family} {self.thresh:g}'
+        if self.filt is None or self.thresh is None:
+            return self.family
+        return f'{self.family} {self.thresh:g}'
+
+    @property
+    def filters(self) -> list:
+        """The filters as a list (empty for the spatial test alone)."""
+        if self.filt is None:
+            return []
+        return list(self.filt) if isinstance(self.filt,
+                                             (list, tuple)) else [self.filt]
+
+    def scale_dict(self, scale: 'ScaleSpec') -> dict:
+        """The head-style scale dict of this setting at ``scale``."""
+        out = dict(spatial_thresh=scale.spatial_thresh)
+        if self.thresh is None:
+            out.update(scale.overrides)
+        else:
+            out.update({f.scale_key: self.thresh for f in self.filters})
+        return out
 
 
 @dataclass
@@ -150,10 +171,13 @@ class ScaleSpec:
         name (str): Row/panel label, e.g. ``'T=0.7'``.
         spatial_thresh (float): T.
         size (tuple[int, int]): Feature grid (H, W) of the scale's level.
+        overrides (dict): The head scale's per-filter thresholds (e.g.
+            ``depth_thresh``), for settings "as configured".
     """
     name: str
     spatial_thresh: float
     size: Tuple[int, int]
+    overrides: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -209,10 +233,10 @@ def count_view_pair(result: PurityResult,
     for scale in result.scales:
         by_size.setdefault(tuple(scale.size), []).append(scale)
     # settings sharing a filter share its statistic (one PairTests each)
-    filters = []
+    groups = {}
     for s in result.settings:
-        if s.filt is not None and all(s.filt is not f for f in filters):
-            filters.append(s.filt)
+        if s.filt is not None:
+            groups.setdefault(id(s.filt), s.filters)
     cache = {}  # filters' per-view work, shared by the grids
     for size, scales in by_size.items():
         same, labelled = pair_agreement(
@@ -220,9 +244,9 @@ def count_view_pair(result: PurityResult,
             cell_majority_labels(label[:, 1], size, num_classes))
         spatial_tests = PairTests(coord, size, (0, 1))
         tests = {}
-        for filt in filters:
-            tests[id(filt)] = PairTests(
-                coord, size, (0, 1), [filt], depth, cache,
+        for key, group in groups.items():
+            tests[key] = PairTests(
+                coord, size, (0, 1), group, depth, cache,
                 depth_meta=depth_meta)
         for scale in scales:
             t = scale.spatial_thresh
@@ -231,10 +255,7 @@ def count_view_pair(result: PurityResult,
                 if s.filt is None:
                     kept = spatial
                 else:
-                    kept = tests[id(s.filt)].masks({
-                        'spatial_thresh': t,
-                        s.filt.scale_key: s.thresh
-                    }).final
+                    kept = tests[id(s.filt)].masks(s.scale_dict(scale)).final
                 result.get(scale.name, s.name).update(kept, spatial, same,
                                                       labelled)
 
@@ -366,6 +387,10 @@ def plot_purity_recall(result: PurityResult,
                         color='k',
                         linestyle='none',
                         label='spatial only')
+                continue
+            if len(points) == 1:  # e.g. the config's filters as trained
+                ax.plot(*points[0], marker='D', markersize=9,
+                        linestyle='none', label=family)
                 continue
             ax.plot(*zip(*points), marker='o', label=family)
         ax.set_xlabel('recall  P(kept | same-class spatial pair)')
