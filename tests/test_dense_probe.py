@@ -112,3 +112,45 @@ def test_probe_hook_writes_probe_miou(tmp_path):
     # the logged value is the probe of the final weights
     assert hook.probe(runner.model) == pytest.approx(
         probes[0]['probe_miou'], abs=1e-4)
+
+
+def test_probe_on_real_nyuv2_frames_matches_a_manual_probe(nyuv2_mini):
+    """Any mmseg dataset config: the NYUv2 frames (13 classes), resized to
+    one size; the hook's value equals the probe written out by hand."""
+    import torch.nn.functional as F
+    from mmengine.registry import init_default_scope
+    from mmpretrain.registry import MODELS
+    from mmseg.registry import DATASETS
+    init_default_scope('mmpretrain')
+    cfg = Config.fromfile(SYNTHETIC_CFG)
+    cfg.model.neck.update(hid_channels=16, out_channels=8)
+    cfg.model.head.in_channels = 8
+    cfg.model.data_preprocessor = cfg.data_preprocessor  # as the Runner
+    torch.manual_seed(0)
+    model = MODELS.build(cfg.model)
+    model.train()
+    nyu = dict(type='NYUv2Seg13Dataset', data_root=nyuv2_mini, split=None,
+               pipeline=[dict(type='LoadImageFromFile'),
+                         dict(type='LoadAnnotations'),
+                         dict(type='Resize', scale=(64, 48),
+                              keep_ratio=False),
+                         dict(type='PackSegInputs')])
+    hook = DenseProbeHook(train_dataset=nyu, val_dataset=nyu)
+    miou = hook.probe(model)
+    assert hook.num_classes == 13 and model.backbone.training
+    # by hand: eval-mode backbone, the preprocessor's normalisation
+    dataset = DATASETS.build(dict(nyu, _scope_='mmseg'))
+    items = [dataset[i] for i in range(len(dataset))]
+    images = torch.stack([item['inputs'] for item in items]).float()
+    labels = torch.stack([item['data_samples'].gt_sem_seg.data[0]
+                          for item in items]).long()
+    images = (images[:, [2, 1, 0]] - model.data_preprocessor.mean) / \
+        model.data_preprocessor.std
+    model.backbone.eval()
+    with torch.no_grad():
+        feats = model.backbone(images)[-1]
+    clf = fit_linear_classifier(feats, labels_on_grid(labels, (3, 4)), 13)
+    logits = F.interpolate(clf.logits(feats), size=(48, 64),
+                           mode='bilinear', align_corners=False)
+    assert miou == pytest.approx(
+        segmentation_miou(logits.argmax(dim=1), labels, 13), abs=1e-6)
