@@ -1,6 +1,7 @@
 """tools/train.py as a user runs it: its own SafeCheckpointHook injection,
 ``--resume CKPT`` (the given file, not the latest), resuming an older
-pickled checkpoint of the run, and ``--auto-scale-lr``.
+pickled checkpoint of the run (``--trust-checkpoint``), and
+``--auto-scale-lr``.
 
 The tiny config here has no ``custom_hooks``: whatever makes checkpoints
 weights-only loadable must come from tools/train.py itself.
@@ -137,13 +138,19 @@ def make_pickled_checkpoint(src, dest):
 
 
 def test_resume_an_older_pickled_checkpoint_of_the_run(run, tmp_path):
+    """Weights-only unless the user vouches for the file: refused with a
+    hint, then resumed with ``--trust-checkpoint`` (exactly that file)."""
     config, work_dir, _ = run
     dest = copy_run(work_dir, tmp_path / 'old', ['iter_2.pth'])
     make_pickled_checkpoint(work_dir / 'iter_1.pth', dest / 'iter_1.pth')
     with pytest.raises(Exception):  # really needs the trusted path
         load_safe(dest / 'iter_1.pth')
-    _, output = train(config, dest, '--resume', str(dest / 'iter_1.pth'),
-                      '--cfg-options', 'train_cfg.max_iters=2')
+    args = ('--resume', str(dest / 'iter_1.pth'), '--cfg-options',
+            'train_cfg.max_iters=2')
+    code, output = train(config, dest, *args, check=False)
+    assert code != 0 and '--trust-checkpoint' in output
+    assert 'Iter(train)' not in output
+    _, output = train(config, dest, *args, '--trust-checkpoint')
     assert 'resumed epoch: 0, iter: 1' in output
     assert 'Iter(train) [2/2]' in output
     # the run goes on writing weights-only checkpoints
@@ -151,7 +158,7 @@ def test_resume_an_older_pickled_checkpoint_of_the_run(run, tmp_path):
 
 
 def test_load_from_a_pickled_checkpoint_is_refused(run, tmp_path):
-    """Only the resumed file is trusted: weights handed in with load_from
+    """Without ``--trust-checkpoint``, weights handed in with load_from
     load weights-only, so a pickled file fails instead of executing."""
     config, work_dir, _ = run
     pickled = tmp_path / 'foreign.pth'
