@@ -225,7 +225,18 @@ def test_summary_hook_removes_its_filter():
     logger = MMLogger.get_instance('d_summary_test')
     hook = RunSummaryHook()
     assert hook.warning_filter in logger.filters
+    import logging
+    messages = []
+    handler = logging.Handler()
+    handler.emit = lambda record: messages.append(record.getMessage())
+    logger.addHandler(handler)
+    logger.warning('fc.bias is skipped since its requires_grad=False')
     runner = SimpleNamespace(model=torch.nn.Linear(2, 2))
     runner.model.bias.requires_grad_(False)
     hook.before_run(runner)
     assert hook.warning_filter not in logger.filters
+    # not a momentum target: no EMA explanation
+    assert messages == ['1 parameters (2 values, in bias) have '
+                        'requires_grad=False: not optimised; 1 '
+                        'per-parameter warnings silenced']
+    logger.removeHandler(handler)

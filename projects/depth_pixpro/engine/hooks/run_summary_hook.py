@@ -116,12 +116,15 @@ class RunSummaryHook(Hook):
                   if not p.requires_grad]
         if frozen:
             owners = sorted({name.split('.')[0] for name, _ in frozen})
+            why = ' (the momentum target is updated by EMA)' if owners == [
+                'target_net'] else ''
+            silenced = (f'; {self.warning_filter.count} per-parameter '
+                        'warnings silenced' if self.warning_filter.count
+                        else '')
             print_log(
                 f'{len(frozen)} parameters ({sum(n for _, n in frozen)} '
                 f'values, in {", ".join(owners)}) have requires_grad=False: '
-                'not optimised (the momentum target is updated by EMA)'
-                + (f'; {self.warning_filter.count} per-parameter warnings '
-                   'silenced' if self.warning_filter.count else ''),
+                f'not optimised{why}{silenced}',
                 logger='current')
 
     def after_train_iter(self,
