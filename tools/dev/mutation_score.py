@@ -53,7 +53,8 @@ GROUPS = OrderedDict(
         'tests/test_target_network.py'
     ]),
     views=(['projects/depth_pixpro/datasets/transforms/rgbd_views.py'],
-           ['tests/test_rgbd_transforms.py']),
+           ['tests/test_rgbd_transforms.py',
+            'tests/test_rgbd_views_contract.py']),
     depth_loader=(['projects/depth_pixpro/datasets/transforms/'
                    'depth_loading.py'], ['tests/test_depth_loading.py']),
     converter=(['tools/model_converters/depth_pixpro_to_mmseg.py'],
