@@ -58,7 +58,8 @@ GROUPS = OrderedDict(
     depth_loader=(['projects/depth_pixpro/datasets/transforms/'
                    'depth_loading.py'], ['tests/test_depth_loading.py']),
     converter=(['tools/model_converters/depth_pixpro_to_mmseg.py'],
-               ['tests/test_converter_mmseg.py']),
+               ['tests/test_converter_mmseg.py',
+                'tests/test_converter_contract.py']),
 )
 #: -k expression per group: slow tests that cannot see a mutant of it.
 DESELECT = dict(models='not pretraining_config')
