@@ -1,35 +1,45 @@
-"""Downstream quality: PixPro vs DepthPixPro vs random init (synthetic scenes).
+"""Downstream quality: PixPro, its depth variants and random init (synthetic
+scenes), with paired statistics.
 
 For every renderer difficulty and seed:
 
-1. pretrain ResNet-18 with PixPro and with DepthPixPro under the same
-   budget, data, optimiser and seed
-   (``benchmarks/configs/pixpro_r18_synthetic.py``,
-   ``depth_pixpro_r18_synthetic.py``: the CPU demo configs), keeping a
-   checkpoint every ``--eval-every`` iterations;
-2. evaluate each kept checkpoint, and a random initialisation, on held-out
-   labeled scenes of the same difficulty (segmentation seeds from
-   10,000,000, disjoint from the pretraining ones):
+1. pretrain ResNet-18 with each variant (:data:`VARIANTS`: PixPro; + three
+   scales only; + the depth filter only; + both, the paper's DepthPixPro;
+   DepthPixPro with the same-surface test) under the same budget, data,
+   optimiser, seed and crops (``benchmarks/configs/*_r18_synthetic.py``:
+   the CPU demo configs), keeping a checkpoint every ``--eval-every``
+   iterations;
+2. evaluate, on held-out labeled scenes of the same difficulty
+   (segmentation seeds from 10,000,000, disjoint from the pretraining
+   ones), a random initialisation and:
 
    * ``probe``: frozen backbone + linear pixel classifier
-     (``benchmarks/configs/linear_probe_r18_synthetic.py``),
+     (``benchmarks/configs/linear_probe_r18_synthetic.py``), every kept
+     checkpoint (the curve),
    * ``finetune``: short FCN-R18-D8 fine-tune
      (``benchmarks/configs/fcn_r18_synthetic_short.py``, from
-     ``configs/segmentation/fcn_r18_synthetic_cpu.py``);
+     ``configs/segmentation/fcn_r18_synthetic_cpu.py``), the last one;
 
-   mIoU on the validation scenes (evaluated once, at the end of training).
+   mIoU and boundary mIoU (``BoundaryIoUMetric``: pixels within 3 of a
+   class boundary) on the validation scenes, evaluated once at the end.
+3. paired analysis: every variant and PixPro share seed, init, scenes and
+   crops, so per seed the difference variant - PixPro is taken; its mean
+   +- std, a paired t-test and the count of positive differences are
+   reported beside the per-method means.
 
 Every run is a ``tools/train.py`` process writing to its own work dir under
 ``--out``; a finished run leaves ``result.json`` (evaluations) or its final
 checkpoint (pretraining) and is skipped when the script runs again, an
 interrupted pretraining resumes from its last checkpoint. The script then
 writes ``results.csv`` (one row per evaluation), ``results.md`` (mIoU mean
-+- std over seeds at the last pretraining iteration, the per-iteration curve,
-wall times and an estimate of the full run's wall time) and ``quality.png``
-(mIoU against pretraining iterations; 0 = random init).
++- std over seeds at the last pretraining iteration, the paired
+differences, the per-iteration curve, wall times and an estimate of the full
+run's wall time) and ``quality.png`` (mIoU against pretraining iterations;
+0 = random init).
 
-    python benchmarks/quality.py             # 3 seeds x difficulty 0.3, 0.9
-    python benchmarks/quality.py --quick         # ~10 min smoke run on 2 cores
+    python benchmarks/quality.py             # 5 seeds x difficulty 0.3, 0.9
+    python benchmarks/quality.py --quick         # smoke run (minutes)
+    python benchmarks/quality.py --methods pixpro depth_pixpro  # a subset
     python benchmarks/quality.py --jobs 2        # two runs at a time
     python benchmarks/quality.py --dry           # print the commands only
     python benchmarks/quality.py --report-only   # tables + plot from results
@@ -41,39 +51,58 @@ import argparse
 import csv
 import glob
 import json
+import math
 import os
 import os.path as osp
 import statistics
 import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
+from typing import Optional
 
 from projects.depth_pixpro.utils.scripts import (read_scalars, repo_root,
                                                  thread_env, tool_command)
 
 REPO_ROOT = repo_root()
 CONFIG_DIR = osp.join(REPO_ROOT, 'benchmarks', 'configs')
-PRETRAIN_CONFIGS = dict(
-    pixpro=osp.join(CONFIG_DIR, 'pixpro_r18_synthetic.py'),
-    depth_pixpro=osp.join(CONFIG_DIR, 'depth_pixpro_r18_synthetic.py'))
+#: Pretraining variants: (label, config). Only the loss's positive pairs
+#: differ between them; ``pixpro`` is the reference of the paired analysis.
+VARIANTS = dict(
+    pixpro=('PixPro', 'pixpro_r18_synthetic.py'),
+    multiscale=('PixPro + 3 scales', 'pixpro_multiscale_r18_synthetic.py'),
+    depth_filter=('PixPro + depth filter',
+                  'depth_filter_r18_synthetic.py'),
+    depth_pixpro=('DepthPixPro (filter + 3 scales)',
+                  'depth_pixpro_r18_synthetic.py'),
+    surface=('DepthPixPro, surface test 0.05',
+             'depth_pixpro_surface_r18_synthetic.py'))
+REFERENCE = 'pixpro'
+PRETRAIN_CONFIGS = {m: osp.join(CONFIG_DIR, c) for m, (_, c) in
+                    VARIANTS.items()}
 EVAL_CONFIGS = dict(
     probe=osp.join(CONFIG_DIR, 'linear_probe_r18_synthetic.py'),
     finetune=osp.join(CONFIG_DIR, 'fcn_r18_synthetic_short.py'))
-METHODS = ('random', 'pixpro', 'depth_pixpro')
-LABELS = dict(random='random init', pixpro='PixPro',
-              depth_pixpro='DepthPixPro')
+#: Evaluations run on every kept checkpoint (the curve); the others only on
+#: the last one.
+CURVE_EVALS = ('probe', )
+METHODS = ('random', ) + tuple(VARIANTS)
+LABELS = dict(random='random init', **{m: v[0] for m, v in VARIANTS.items()})
+#: Metrics read from the validation (``BoundaryIoUMetric``'s keys).
+METRICS = ('mIoU', 'boundary_mIoU')
+METRIC_LABELS = dict(mIoU='mIoU', boundary_mIoU='boundary mIoU')
 CSV_FIELDS = ('difficulty', 'eval', 'method', 'seed', 'pretrain_iter',
-              'mIoU', 'mAcc', 'aAcc', 'eval_s_per_iter', 'wall_s',
+              'mIoU', 'boundary_mIoU', 'mAcc', 'aAcc', 'boundary_frac',
+              'eval_s_per_iter', 'val_s_per_img', 'seg_val', 'wall_s',
               'work_dir')
 
 #: Full experiment and --quick smoke run. ``seg_train``/``seg_val``: labeled
 #: held-out scenes for the probe / fine-tune and for their mIoU.
-FULL = dict(seeds=[0, 1, 2], difficulties=[0.3, 0.9], pretrain_iters=300,
-            eval_every=100, probe_iters=200, finetune_iters=100,
-            seg_train=256, seg_val=32)
-QUICK = dict(seeds=[0], difficulties=[0.9], pretrain_iters=30,
-             eval_every=15, probe_iters=50, finetune_iters=20,
-             seg_train=64, seg_val=16)
+FULL = dict(seeds=[0, 1, 2, 3, 4], difficulties=[0.3, 0.9],
+            methods=list(VARIANTS), pretrain_iters=300, eval_every=100,
+            probe_iters=200, finetune_iters=100, seg_train=256, seg_val=256)
+QUICK = dict(seeds=[0, 1], difficulties=[0.9], methods=list(VARIANTS),
+             pretrain_iters=20, eval_every=10, probe_iters=30,
+             finetune_iters=10, seg_train=32, seg_val=16)
 #: Scenes per pretraining seed (``SyntheticRGBDDataset`` seeds
 #: ``seed * SCENE_SEED_STRIDE`` upwards), below the segmentation offset.
 SCENE_SEED_STRIDE = 100_000
@@ -154,7 +183,10 @@ def checkpoint_iters(settings: dict) -> list:
 
 
 def plan(settings: dict, out: str) -> tuple:
-    """Pretraining and evaluation runs of the experiment.
+    """Pretraining and evaluation runs of the experiment: per difficulty
+    and seed, a pretraining run per variant of ``settings['methods']``, the
+    evaluations of :data:`CURVE_EVALS` on each kept checkpoint, the others
+    on the last one, and every evaluation of a random initialisation.
 
     Returns:
         tuple[list[dict], list[dict]]: Pretraining runs (``work_dir``,
@@ -166,10 +198,12 @@ def plan(settings: dict, out: str) -> tuple:
     pretrains, evals = [], []
     cache_dir = osp.join(out, 'scene_cache')
     ckpt_iters = checkpoint_iters(settings)
+    methods = ['random'] + [m for m in VARIANTS
+                            if m in settings.get('methods', VARIANTS)]
     for difficulty in settings['difficulties']:
         root = osp.join(out, f'difficulty_{difficulty:g}')
         for seed in settings['seeds']:
-            for method in METHODS:
+            for method in methods:
                 if method == 'random':
                     points = [(0, None)]
                 else:
@@ -186,7 +220,8 @@ def plan(settings: dict, out: str) -> tuple:
                               for it in ckpt_iters]
                 for kind in EVAL_CONFIGS:
                     iters = settings[f'{kind}_iters']
-                    for pretrain_iter, ckpt in points:
+                    for pretrain_iter, ckpt in (
+                            points if kind in CURVE_EVALS else points[-1:]):
                         evals.append(dict(
                             difficulty=difficulty, eval=kind, method=method,
                             seed=seed, pretrain_iter=pretrain_iter,
@@ -194,7 +229,7 @@ def plan(settings: dict, out: str) -> tuple:
                                 root, kind,
                                 f'{method}_s{seed}_it{pretrain_iter}'),
                             config=EVAL_CONFIGS[kind],
-                            iters=iters,
+                            iters=iters, seg_val=settings['seg_val'],
                             checkpoint=ckpt,
                             options=eval_options(
                                 iters, ckpt, seed, difficulty,
@@ -227,6 +262,14 @@ def val_metrics(records: list) -> dict:
 # --------------------------------------------------------------------------
 # Execution
 # --------------------------------------------------------------------------
+def write_json(path: str, obj) -> None:
+    """Write ``obj`` atomically (a finished run is marked by its file)."""
+    tmp = path + '.tmp'
+    with open(tmp, 'w') as f:
+        json.dump(obj, f, indent=1)
+    os.replace(tmp, path)
+
+
 def run_logged(cmd: list, log_path: str, env: dict) -> float:
     """Run ``cmd`` with its output in ``log_path``; wall seconds.
 
@@ -260,9 +303,9 @@ def run_pretrain(run: dict, env: dict, dry: bool) -> None:
     print(f'pretrain {osp.relpath(run["work_dir"], REPO_ROOT)}'
           f'{" (resume)" if resume else ""}', flush=True)
     wall = run_logged(cmd, osp.join(run['work_dir'], 'run.log'), env)
-    with open(osp.join(run['work_dir'], 'timing.json'), 'w') as f:
-        json.dump(dict(wall_s=wall, s_per_iter=median_iter_time(
-            read_scalars(run['work_dir']))), f)
+    write_json(osp.join(run['work_dir'], 'timing.json'),
+               dict(wall_s=wall, s_per_iter=median_iter_time(
+                   read_scalars(run['work_dir']))))
 
 
 def run_eval(run: dict, env: dict, dry: bool) -> None:
@@ -287,10 +330,14 @@ def run_eval(run: dict, env: dict, dry: bool) -> None:
                                   'pretrain_iter')}
     result.update(mIoU=metrics['mIoU'], mAcc=metrics.get('mAcc'),
                   aAcc=metrics.get('aAcc'),
-                  eval_s_per_iter=median_iter_time(records), wall_s=wall,
+                  boundary_mIoU=metrics.get('boundary_mIoU'),
+                  boundary_frac=metrics.get('boundary_frac'),
+                  eval_s_per_iter=median_iter_time(records),
+                  # validation: seconds per image (batch 1) and images
+                  val_s_per_img=metrics.get('time'),
+                  seg_val=run.get('seg_val'), wall_s=wall,
                   work_dir=osp.relpath(run['work_dir'], REPO_ROOT))
-    with open(result_path, 'w') as f:
-        json.dump(result, f, indent=1)
+    write_json(result_path, result)
 
 
 def clean_checkpoints(pretrains: list, evals: list) -> list:
@@ -351,44 +398,166 @@ def mean_std(values: list) -> tuple:
     return mean, std
 
 
-def summarize(rows: list) -> dict:
-    """mIoU mean/std/n per (difficulty, eval, method, pretrain_iter)."""
+def metric_value(row: dict, metric: str) -> Optional[float]:
+    """``row[metric]`` as a float, None if missing or NaN."""
+    value = row.get(metric)
+    if value is None or value != value:
+        return None
+    return float(value)
+
+
+def summarize(rows: list, metric: str = 'mIoU') -> dict:
+    """``metric`` mean/std/n per (difficulty, eval, method, pretrain_iter)
+    (rows without it are left out)."""
     groups = {}
     for row in rows:
+        value = metric_value(row, metric)
+        if value is None:
+            continue
         key = (row['difficulty'], row['eval'], row['method'],
                row['pretrain_iter'])
-        groups.setdefault(key, []).append(row['mIoU'])
+        groups.setdefault(key, []).append(value)
     return {key: (*mean_std(v), len(v)) for key, v in groups.items()}
 
 
-def final_table(summary: dict) -> str:
-    """mIoU mean +- std (n seeds) at the last pretraining iteration of each
-    method, one row per (difficulty, method), one column per evaluation."""
-    evals = sorted({k[1] for k in summary}, key=list(EVAL_CONFIGS).index)
+def paired_stats(diffs: list) -> dict:
+    """Paired analysis of per-seed differences (variant - reference).
+
+    Args:
+        diffs (list[float]): One difference per seed.
+
+    Returns:
+        dict: ``mean``, ``std`` (sample), ``n``, ``t`` = mean / (std /
+        sqrt(n)) (NaN for n < 2, +-inf for std 0 and mean != 0), ``p``:
+        two-sided p-value of the paired t-test with n - 1 degrees of freedom
+        (scipy's t distribution; NaN without scipy or for n < 2),
+        ``positive``: differences > 0.
+    """
+    n = len(diffs)
+    mean, std = mean_std(diffs)
+    t = p = float('nan')
+    if n > 1:
+        if std > 0:
+            t = mean / (std / math.sqrt(n))
+        elif mean != 0:
+            t = math.copysign(math.inf, mean)
+        if t == t:
+            try:
+                from scipy import stats
+                p = float(2 * stats.t.sf(abs(t), n - 1))
+            except ImportError:  # the t value stays exact
+                pass
+    return dict(mean=mean, std=std, n=n, t=t, p=p,
+                positive=sum(d > 0 for d in diffs))
+
+
+def paired_differences(rows: list, metric: str = 'mIoU',
+                       reference: str = REFERENCE) -> dict:
+    """Per-seed differences of every variant to ``reference`` at the same
+    (difficulty, evaluation, pretraining iteration), seeds both have.
+
+    Returns:
+        dict: (difficulty, eval, method, pretrain_iter) -> (list[int] seeds,
+        list[float] differences), in seed order.
+    """
+    values = {}
+    for row in rows:
+        value = metric_value(row, metric)
+        if value is not None:
+            values[(row['difficulty'], row['eval'], row['method'],
+                    row['pretrain_iter'], row['seed'])] = value
+    out = {}
+    for (difficulty, kind, method, it, seed) in sorted(values):
+        if method in ('random', reference):
+            continue
+        ref = values.get((difficulty, kind, reference, it, seed))
+        if ref is None:
+            continue
+        seeds, diffs = out.setdefault((difficulty, kind, method, it),
+                                      ([], []))
+        seeds.append(seed)
+        diffs.append(values[(difficulty, kind, method, it, seed)] - ref)
+    return out
+
+
+def _last_iters(rows: list) -> dict:
+    """(difficulty, eval, method) -> last pretraining iteration with a
+    result."""
+    last = {}
+    for row in rows:
+        key = (row['difficulty'], row['eval'], row['method'])
+        last[key] = max(last.get(key, -1), row['pretrain_iter'])
+    return last
+
+
+def _evals_of(rows: list) -> list:
+    return sorted({r['eval'] for r in rows}, key=list(EVAL_CONFIGS).index)
+
+
+def final_table(rows: list) -> str:
+    """mIoU and boundary mIoU mean +- std (n seeds) at the last pretraining
+    iteration of each method, one row per (difficulty, method), one column
+    per (evaluation, metric)."""
+    evals = _evals_of(rows)
+    last = _last_iters(rows)
+    summaries = {m: summarize(rows, m) for m in METRICS}
+    header = [f'{kind} {METRIC_LABELS[m]}' for kind in evals
+              for m in METRICS]
     lines = ['| difficulty | method | pretrain iters | ' +
-             ' | '.join(f'{e} mIoU' for e in evals) + ' |',
-             '|---:|---|---:|' + '---:|' * len(evals)]
-    for difficulty in sorted({k[0] for k in summary}):
+             ' | '.join(header) + ' |',
+             '|---:|---|---:|' + '---:|' * len(header)]
+    for difficulty in sorted({r['difficulty'] for r in rows}):
         for method in METHODS:
-            cells, last_iter = [], None
+            iters = {last[k] for k in last if k[0] == difficulty
+                     and k[2] == method}
+            if not iters:
+                continue
+            cells = []
             for kind in evals:
-                iters = [k[3] for k in summary
-                         if k[:3] == (difficulty, kind, method)]
-                if not iters:
-                    cells.append('-')
-                    continue
-                last_iter = max(iters)
-                mean, std, n = summary[(difficulty, kind, method, last_iter)]
-                cells.append(f'{mean:.2f} +- {std:.2f} (n={n})')
-            if last_iter is not None:
-                lines.append(f'| {difficulty:g} | {LABELS[method]} | '
-                             f'{last_iter} | ' + ' | '.join(cells) + ' |')
+                it = last.get((difficulty, kind, method))
+                for metric in METRICS:
+                    stat = summaries[metric].get(
+                        (difficulty, kind, method, it))
+                    cells.append('-' if stat is None else
+                                 f'{stat[0]:.2f} +- {stat[1]:.2f} '
+                                 f'(n={stat[2]})')
+            its = '/'.join(str(i) for i in sorted(iters))
+            lines.append(f'| {difficulty:g} | {LABELS[method]} | {its} | ' +
+                         ' | '.join(cells) + ' |')
+    return '\n'.join(lines)
+
+
+def paired_table(rows: list, reference: str = REFERENCE) -> str:
+    """Per-seed differences variant - ``reference`` at the last pretraining
+    iteration: mean +- std, t, p, positive / n and the differences."""
+    last = _last_iters(rows)
+    lines = [f'| difficulty | eval | metric | variant - {LABELS[reference]} '
+             '| mean +- std | t | p | positive | per seed |',
+             '|---:|---|---|---|---:|---:|---:|---:|---|']
+    evals = _evals_of(rows)
+    for difficulty in sorted({r['difficulty'] for r in rows}):
+        for kind in evals:
+            for metric in METRICS:
+                diffs = paired_differences(rows, metric, reference)
+                for method in METHODS:
+                    key = (difficulty, kind, method,
+                           last.get((difficulty, kind, method)))
+                    if key not in diffs:
+                        continue
+                    seeds, values = diffs[key]
+                    s = paired_stats(values)
+                    per_seed = ', '.join(f'{v:+.2f}' for v in values)
+                    lines.append(
+                        f'| {difficulty:g} | {kind} | {METRIC_LABELS[metric]}'
+                        f' | {LABELS[method]} | {s["mean"]:+.2f} +- '
+                        f'{s["std"]:.2f} | {s["t"]:.2f} | {s["p"]:.3f} | '
+                        f'{s["positive"]}/{s["n"]} | {per_seed} |')
     return '\n'.join(lines)
 
 
 def curve_table(summary: dict) -> str:
     """Every (difficulty, evaluation, method, pretraining iteration)."""
-    lines = ['| difficulty | eval | method | pretrain iter | mIoU mean | '
+    lines = ['| difficulty | eval | method | pretrain iter | mean | '
              'std | seeds |', '|---:|---|---|---:|---:|---:|---:|']
     for key in sorted(summary, key=lambda k: (
             k[0], list(EVAL_CONFIGS).index(k[1]), METHODS.index(k[2]), k[3])):
@@ -410,6 +579,8 @@ def plot(summary: dict, path: str) -> None:
     fig, axes = plt.subplots(
         len(difficulties), len(evals), squeeze=False,
         figsize=(4.5 * len(evals), 3.4 * len(difficulties)))
+    colors = dict(zip(VARIANTS, ('tab:blue', 'tab:green', 'tab:orange',
+                                 'tab:red', 'tab:purple')))
     for r, difficulty in enumerate(difficulties):
         for c, kind in enumerate(evals):
             ax = axes[r][c]
@@ -417,8 +588,7 @@ def plot(summary: dict, path: str) -> None:
             if base is not None:
                 ax.axhline(base[0], color='gray', ls='--',
                            label=LABELS['random'])
-            for method, color in (('pixpro', 'tab:blue'),
-                                  ('depth_pixpro', 'tab:red')):
+            for method, color in colors.items():
                 iters = sorted(k[3] for k in summary
                                if k[:3] == (difficulty, kind, method))
                 if not iters:
@@ -432,12 +602,12 @@ def plot(summary: dict, path: str) -> None:
                 ax.plot(iters, mean, 'o-', color=color, label=LABELS[method])
                 ax.fill_between(iters, [m - s for m, s in zip(mean, std)],
                                 [m + s for m, s in zip(mean, std)],
-                                color=color, alpha=0.2)
+                                color=color, alpha=0.15)
             ax.set_title(f'{kind}, difficulty {difficulty:g}')
             ax.set_xlabel('pretraining iterations')
             ax.set_ylabel('mIoU (%)')
             ax.grid(alpha=0.3)
-            ax.legend(fontsize=8)
+            ax.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
@@ -446,37 +616,46 @@ def plot(summary: dict, path: str) -> None:
 def estimate_seconds(settings: dict, pretrain_timing: list,
                      rows: list) -> float:
     """Sequential wall time of ``settings`` (one job) extrapolated from the
-    measured runs: per run, its measured fixed cost (wall - iterations x
-    median s/iter) plus the new iteration count x the median s/iter.
+    measured runs: per run of :func:`plan`, its kind's measured fixed cost
+    (wall - iterations x median s/iter - validation images x median s/image)
+    plus the new iterations x s/iter and validation images x s/image.
 
     Args:
         settings (dict): The experiment to estimate (e.g. :data:`FULL`).
         pretrain_timing (list[dict]): ``wall_s``, ``s_per_iter``, ``iters``
             of measured pretraining runs.
         rows (list[dict]): Measured evaluation results (``eval``,
-            ``wall_s``, ``eval_s_per_iter``, ``iters``).
+            ``wall_s``, ``eval_s_per_iter``, ``iters``; ``val_s_per_img`` and
+            ``seg_val`` when known, else the validation counts as fixed).
 
     Returns:
         float: Seconds; NaN if a kind of run was not measured.
     """
-    def fixed_and_rate(runs):
-        if not runs:
-            return float('nan'), float('nan')
-        rate = statistics.median(r['s_per_iter'] for r in runs)
-        fixed = statistics.median(r['wall_s'] - r['iters'] * r['s_per_iter']
-                                  for r in runs)
-        return max(fixed, 0.), rate
+    def median(values):
+        return statistics.median(values) if values else 0.
 
-    n_seeds, n_diff = len(settings['seeds']), len(settings['difficulties'])
-    n_points = len(checkpoint_iters(settings))
-    fixed, rate = fixed_and_rate(pretrain_timing)
-    total = 2 * n_seeds * n_diff * (fixed + settings['pretrain_iters'] * rate)
+    def fixed_and_rates(runs):
+        if not runs:
+            return float('nan'), float('nan'), 0.
+        rate = statistics.median(r['s_per_iter'] for r in runs)
+        val_rate = median([r['val_s_per_img'] for r in runs
+                           if r.get('val_s_per_img') and r.get('seg_val')])
+        fixed = statistics.median(
+            r['wall_s'] - r['iters'] * rate -
+            (r.get('seg_val') or 0) * val_rate if r.get('val_s_per_img')
+            else r['wall_s'] - r['iters'] * rate for r in runs)
+        return max(fixed, 0.), rate, val_rate
+
+    pretrains, evals = plan(settings, '/estimate')
+    fixed, rate, _ = fixed_and_rates(pretrain_timing)
+    total = len(pretrains) * (fixed + settings['pretrain_iters'] * rate)
     for kind in EVAL_CONFIGS:
-        runs = [dict(wall_s=r['wall_s'], s_per_iter=r['eval_s_per_iter'],
-                     iters=r['iters']) for r in rows if r['eval'] == kind]
-        fixed, rate = fixed_and_rate(runs)
-        total += n_seeds * n_diff * (2 * n_points + 1) * (
-            fixed + settings[f'{kind}_iters'] * rate)
+        runs = [dict(r, s_per_iter=r['eval_s_per_iter']) for r in rows
+                if r['eval'] == kind]
+        fixed, rate, val_rate = fixed_and_rates(runs)
+        count = sum(run['eval'] == kind for run in evals)
+        total += count * (fixed + settings[f'{kind}_iters'] * rate +
+                          settings['seg_val'] * val_rate)
     return total
 
 
@@ -517,8 +696,14 @@ def write_report(out: str, settings: dict, pretrains: list,
     with open(md_path, 'w') as f:
         f.write('# Downstream quality on the synthetic scenes\n\n')
         f.write(f'Settings: `{json.dumps(settings)}`\n\n')
-        f.write('## mIoU (%) at the last pretraining iteration, mean +- std '
-                'over seeds\n\n' + final_table(summary) + '\n\n')
+        f.write('## mIoU and boundary mIoU (%) at the last pretraining '
+                'iteration, mean +- std over seeds\n\n' + final_table(rows) +
+                '\n\n')
+        f.write(f'## Paired differences to {LABELS[REFERENCE]} (same seed, '
+                'init, scenes and crops)\n\nt: paired t statistic, p: its '
+                'two-sided p-value (n - 1 degrees of freedom), positive: '
+                'seeds where the variant is better.\n\n' +
+                paired_table(rows) + '\n\n')
         f.write('## mIoU against pretraining iterations\n\n' +
                 curve_table(summary) + '\n\n![mIoU](quality.png)\n\n')
         f.write('## Wall time\n\n')
@@ -547,6 +732,9 @@ def parse_args(argv=None):
                         help=f'smoke run: {QUICK}')
     parser.add_argument('--seeds', type=int, nargs='+')
     parser.add_argument('--difficulties', type=float, nargs='+')
+    parser.add_argument('--methods', nargs='+', choices=list(VARIANTS),
+                        help='pretraining variants (default: all; the '
+                        f'paired analysis needs {REFERENCE!r})')
     for key in ('pretrain_iters', 'eval_every', 'probe_iters',
                 'finetune_iters', 'seg_train', 'seg_val'):
         parser.add_argument('--' + key.replace('_', '-'), type=int)
@@ -560,7 +748,7 @@ def parse_args(argv=None):
     parser.add_argument(
         '--clean-checkpoints', action='store_true',
         help='delete intermediate pretraining checkpoints once evaluated '
-        '(~140 MB each; the full run keeps 36)')
+        '(~140 MB each; the full run writes 150, 50 of them final)')
     return parser.parse_args(argv)
 
 
@@ -596,8 +784,7 @@ def check_settings(out: str, settings: dict) -> None:
                 'pass another --out or delete it.')
         return
     os.makedirs(out, exist_ok=True)
-    with open(path, 'w') as f:
-        json.dump(settings, f, indent=1)
+    write_json(path, settings)
 
 
 def main(argv=None):

@@ -192,9 +192,10 @@ def test_checkpoint_iters_always_ends_with_the_last():
 def test_plan_counts_and_names(tmp_path):
     settings = dict(quality.QUICK, seeds=[0, 1], difficulties=[0.3, 0.9])
     pretrains, evals = quality.plan(settings, str(tmp_path))
-    assert len(pretrains) == 2 * 2 * 2  # methods x seeds x difficulties
-    # per (seed, difficulty, eval kind): 2 methods x 2 checkpoints + random
-    assert len(evals) == 2 * 2 * 2 * (2 * 2 + 1)
+    assert len(pretrains) == 5 * 2 * 2  # variants x seeds x difficulties
+    # per (seed, difficulty): probe of 5 variants x 2 checkpoints + random,
+    # fine-tune of the 5 last checkpoints + random
+    assert len(evals) == 2 * 2 * ((5 * 2 + 1) + (5 + 1))
     dirs = {run['work_dir'] for run in pretrains + evals}
     assert len(dirs) == len(pretrains) + len(evals)  # no shared work dir
     random_runs = [e for e in evals if e['method'] == 'random']
@@ -219,7 +220,8 @@ def test_pretrain_options_merge_into_config():
         assert cfg.train_dataloader.dataset.seed == 200_000
         assert cfg.train_dataloader.dataset.difficulty == 0.3
         filters = cfg.model.head.get('filters', [])
-        assert (len(filters) > 0) == (method == 'depth_pixpro')
+        assert (len(filters) > 0) == (method in ('depth_filter',
+                                                 'depth_pixpro', 'surface'))
     with pytest.raises(ValueError, match='seed'):
         quality.pretrain_options(50, 25, 100, 0.3)
 
@@ -294,7 +296,8 @@ def test_dry_quick_lists_every_run_and_writes_nothing(capsys, tmp_path):
     out = osp.join(str(tmp_path), 'q')
     assert quality.main(['--quick', '--dry', '--out', out]) is None
     lines = capsys.readouterr().out.strip().splitlines()
-    assert len(lines) == 2 + 2 * (2 * 2 + 1)
+    # 2 seeds: 5 pretrainings, probes 5 x 2 + 1, fine-tunes 5 + 1
+    assert len(lines) == 2 * (5 + 11 + 6)
     assert all('tools/train.py' in line for line in lines)
     assert not osp.exists(out)
 
@@ -302,7 +305,7 @@ def test_dry_quick_lists_every_run_and_writes_nothing(capsys, tmp_path):
 def test_finished_runs_are_skipped_and_partial_pretraining_resumes(
         capsys, tmp_path):
     pretrains, evals = quality.plan(quality.QUICK, str(tmp_path))
-    done, partial = pretrains
+    pretrains = done, partial = pretrains[:2]
     os.makedirs(done['work_dir'])
     open(done['final'], 'w').close()
     os.makedirs(partial['work_dir'])
@@ -363,9 +366,10 @@ def test_report_mean_std_table_csv_and_plot(tmp_path):
     summary = quality.summarize(quality.collect(out))
     mean, std, n = summary[(0.9, 'probe', 'pixpro', 30)]
     assert (mean, n) == (30., 2) and std == pytest.approx(math.sqrt(200.))
-    table = quality.final_table(summary)
-    assert '| 0.9 | PixPro | 30 | 30.00 +- 14.14 (n=2) |' in table
-    assert '| 0.9 | random init | 0 | 15.00 +- 7.07 (n=2) |' in table
+    table = quality.final_table(quality.collect(out))
+    # no boundary mIoU in these results: '-'
+    assert '| 0.9 | PixPro | 30 | 30.00 +- 14.14 (n=2) | - |' in table
+    assert '| 0.9 | random init | 0 | 15.00 +- 7.07 (n=2) | - |' in table
     assert '31.00 +- 1.41' in table
     settings = dict(quality.QUICK, seeds=[0, 1])
     paths = quality.write_report(out, settings, [], wall_s=60.)
@@ -378,33 +382,37 @@ def test_report_mean_std_table_csv_and_plot(tmp_path):
 
 
 def test_full_run_estimate_is_extrapolated_from_measured_rates():
-    settings = dict(seeds=[0], difficulties=[0.5], pretrain_iters=20,
+    settings = dict(seeds=[0], difficulties=[0.5],
+                    methods=['pixpro', 'depth_pixpro'], pretrain_iters=20,
                     eval_every=10, probe_iters=10, finetune_iters=4,
                     seg_train=8, seg_val=4)
     pretrain = [dict(wall_s=20., s_per_iter=1., iters=10)]  # fixed 10 s
     rows = [dict(eval='probe', wall_s=7., eval_s_per_iter=0.4, iters=5),
             dict(eval='finetune', wall_s=9., eval_s_per_iter=1., iters=5)]
-    # pretrain: 2 x (10 + 20 x 1); probe: 5 runs x (5 + 10 x 0.4);
-    # finetune: 5 runs x (4 + 4 x 1)
+    # pretrain: 2 x (10 + 20 x 1); probe (every checkpoint): 5 runs x
+    # (5 + 10 x 0.4); finetune (last checkpoint): 3 runs x (4 + 4 x 1)
     assert quality.estimate_seconds(settings, pretrain, rows) == \
-        pytest.approx(60. + 45. + 40.)
+        pytest.approx(60. + 45. + 24.)
     assert math.isnan(quality.estimate_seconds(settings, [], rows))
 
 
 def test_clean_checkpoints_keeps_final_and_unevaluated(tmp_path):
-    pretrains, evals = quality.plan(quality.QUICK, str(tmp_path))
+    settings = dict(quality.QUICK, seeds=[0])
+    pretrains, evals = quality.plan(settings, str(tmp_path))
+    first, last = quality.checkpoint_iters(settings)
     for run in pretrains:
         os.makedirs(run['work_dir'])
-        for it in (15, 30):
+        for it in (first, last):
             open(osp.join(run['work_dir'], f'iter_{it}.pth'), 'w').close()
-    for run in evals:  # every evaluation done but PixPro's probe at 15
-        if not (run['method'] == 'pixpro' and run['pretrain_iter'] == 15
+    for run in evals:  # every evaluation done but PixPro's first probe
+        if not (run['method'] == 'pixpro' and run['pretrain_iter'] == first
                 and run['eval'] == 'probe'):
             os.makedirs(run['work_dir'])
             open(osp.join(run['work_dir'], 'result.json'), 'w').close()
     deleted = quality.clean_checkpoints(pretrains, evals)
-    assert [osp.relpath(p, str(tmp_path)) for p in deleted] == [osp.join(
-        'difficulty_0.9', 'pretrain', 'depth_pixpro_s0', 'iter_15.pth')]
+    assert sorted(osp.relpath(p, str(tmp_path)) for p in deleted) == sorted(
+        osp.join('difficulty_0.9', 'pretrain', f'{m}_s0', f'iter_{first}.pth')
+        for m in quality.VARIANTS if m != 'pixpro')
     for run in pretrains:
         assert osp.isfile(run['final'])
 

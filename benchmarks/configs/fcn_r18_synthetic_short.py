@@ -10,3 +10,7 @@ param_scheduler = [
 train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters,
                  val_interval=max_iters)
 default_hooks = dict(checkpoint=dict(interval=max_iters, max_keep_ckpts=1))
+# mIoU and boundary mIoU (pixels within 3 of a class boundary, 2 % of the
+# 128x128 scenes' diagonal) from one metric
+val_evaluator = dict(type='BoundaryIoUMetric', iou_metrics=['mIoU'], band=3)
+test_evaluator = val_evaluator
