@@ -570,7 +570,9 @@ def curve_table(summary: dict) -> str:
 def plot(summary: dict, path: str) -> None:
     """mIoU (mean +- std band) against pretraining iterations: one panel
     per (difficulty, evaluation); random init at iteration 0, shared by the
-    pretrained curves and drawn as a dashed line."""
+    pretrained curves and drawn as a dashed line. Evaluations outside
+    :data:`CURVE_EVALS` (last checkpoint only): one point with an error bar
+    per variant."""
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
@@ -588,13 +590,18 @@ def plot(summary: dict, path: str) -> None:
             if base is not None:
                 ax.axhline(base[0], color='gray', ls='--',
                            label=LABELS['random'])
-            for method, color in colors.items():
+            for x, (method, color) in enumerate(colors.items()):
                 iters = sorted(k[3] for k in summary
                                if k[:3] == (difficulty, kind, method))
                 if not iters:
                     continue
                 stats = [summary[(difficulty, kind, method, i)]
                          for i in iters]
+                if kind not in CURVE_EVALS:
+                    ax.errorbar([x], [stats[-1][0]], yerr=[stats[-1][1]],
+                                fmt='o', color=color, capsize=3,
+                                label=f'{LABELS[method]} ({iters[-1]} it)')
+                    continue
                 if base is not None:  # iteration 0 = random init
                     iters, stats = [0] + iters, [base] + stats
                 mean = [s[0] for s in stats]
@@ -604,7 +611,11 @@ def plot(summary: dict, path: str) -> None:
                                 [m + s for m, s in zip(mean, std)],
                                 color=color, alpha=0.15)
             ax.set_title(f'{kind}, difficulty {difficulty:g}')
-            ax.set_xlabel('pretraining iterations')
+            if kind not in CURVE_EVALS:
+                ax.set_xticks(range(len(colors)), list(colors), fontsize=7)
+                ax.set_xlabel('variant, last checkpoint')
+            else:
+                ax.set_xlabel('pretraining iterations')
             ax.set_ylabel('mIoU (%)')
             ax.grid(alpha=0.3)
             ax.legend(fontsize=7)
