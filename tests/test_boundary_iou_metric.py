@@ -121,3 +121,21 @@ def test_metric_perfect_and_no_boundary():
 def test_metric_band_validated(band):
     with pytest.raises(ValueError, match='band'):
         BoundaryIoUMetric(band=band)
+
+
+def test_metric_beside_another_in_one_evaluator():
+    """Any config can list it next to its own metric (a prefix keeps the
+    keys apart) instead of replacing it."""
+    from mmengine.evaluator import Evaluator
+
+    from projects.depth_pixpro.evaluation import PerClassIoUMetric
+    pred, label = _scene()
+    evaluator = Evaluator(
+        [PerClassIoUMetric(),
+         BoundaryIoUMetric(band=1, prefix='band1')])
+    evaluator.dataset_meta = dict(classes=('a', 'b'))
+    evaluator.process([_sample(pred, label)], {})
+    m = evaluator.evaluate(1)
+    assert m['band1/boundary_mIoU'] == 25.
+    assert m['band1/mIoU'] == m['mIoU'] == round(
+        (19 / 24 + 15 / 20) / 2 * 100, 2)

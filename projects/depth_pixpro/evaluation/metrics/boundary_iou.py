@@ -18,6 +18,12 @@ segmentation config::
 
     val_evaluator = dict(type='BoundaryIoUMetric', iou_metrics=['mIoU'],
                          band=3)
+
+or beside the config's own metric, a prefix keeping the keys apart::
+
+    val_evaluator = [
+        dict(type='PerClassIoUMetric', iou_metrics=['mIoU']),
+        dict(type='BoundaryIoUMetric', band=3, prefix='band3')]
 """
 from collections import OrderedDict
 from typing import Dict, Sequence
