@@ -189,8 +189,9 @@ def plan(settings: dict, out: str) -> tuple:
     on the last one, and every evaluation of a random initialisation.
 
     Returns:
-        tuple[list[dict], list[dict]]: Pretraining runs (``work_dir``,
-        ``config``, ``options``, ``final``: the last checkpoint) and
+        tuple[list[dict], list[dict]]: Pretraining runs (``difficulty``,
+        ``seed``, ``method``, ``work_dir``, ``config``, ``options``,
+        ``final``: the last checkpoint) and
         evaluation runs (``difficulty``, ``eval``, ``method``, ``seed``,
         ``pretrain_iter``, ``work_dir``, ``config``, ``options``,
         ``checkpoint``: None for random init).
@@ -214,6 +215,7 @@ def plan(settings: dict, out: str) -> tuple:
                     final = osp.join(
                         pre_dir, f"iter_{settings['pretrain_iters']}.pth")
                     pretrains.append(dict(
+                        difficulty=difficulty, seed=seed, method=method,
                         work_dir=pre_dir, config=PRETRAIN_CONFIGS[method],
                         options=options, final=final))
                     points = [(it, osp.join(pre_dir, f'iter_{it}.pth'))
@@ -809,8 +811,18 @@ def main(argv=None):
     env = thread_env(args.threads)
     start = time.perf_counter()
     if not args.report_only:
-        run_all(run_pretrain, pretrains, args.jobs, env, args.dry)
-        run_all(run_eval, evals, args.jobs, env, args.dry)
+        # one (difficulty, seed) at a time, so that --clean-checkpoints
+        # keeps one group's checkpoints on disk (~2 GB), not the whole run's
+        for group in dict.fromkeys((r['difficulty'], r['seed'])
+                                   for r in pretrains + evals):
+            mine = [r for r in pretrains
+                    if (r['difficulty'], r['seed']) == group]
+            their_evals = [r for r in evals
+                           if (r['difficulty'], r['seed']) == group]
+            run_all(run_pretrain, mine, args.jobs, env, args.dry)
+            run_all(run_eval, their_evals, args.jobs, env, args.dry)
+            if args.clean_checkpoints and not args.dry:
+                clean_checkpoints(mine, their_evals)
     if args.clean_checkpoints and not args.dry:
         clean_checkpoints(pretrains, evals)
     if args.dry:

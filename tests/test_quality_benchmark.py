@@ -194,3 +194,21 @@ def test_report_has_paired_and_boundary_tables(tmp_path):
     with open(paths[0]) as f:
         header = f.readline()
     assert 'boundary_mIoU' in header
+
+
+def test_runs_go_one_seed_at_a_time(capsys, tmp_path):
+    """Pretrainings then evaluations of one (difficulty, seed) before the
+    next, so --clean-checkpoints bounds the disk to one group."""
+    quality.main(['--quick', '--dry', '--out', str(tmp_path / 'q')])
+    lines = capsys.readouterr().out.strip().splitlines()
+    per_seed = len(quality.VARIANTS) + (len(quality.VARIANTS) * 2 + 1) + (
+        len(quality.VARIANTS) + 1)
+    assert len(lines) == 2 * per_seed
+    for seed, group in enumerate((lines[:per_seed], lines[per_seed:])):
+        work_dirs = [line.split('--work-dir ')[1].split()[0]
+                     for line in group]
+        kinds = [w.split(os.sep)[-2] for w in work_dirs]
+        n = len(quality.VARIANTS)
+        assert kinds[:n] == ['pretrain'] * n
+        assert set(kinds[n:]) == {'probe', 'finetune'}
+        assert all(f'_s{seed}' in osp.basename(w) for w in work_dirs)
