@@ -84,6 +84,8 @@ def _configs(tmp_path, nyu_root):
             cache_dir=str(tmp_path / 'seg_cache')),
         ('mmseg', 'METRICS', 'PerClassIoUMetric'): dict(
             type='PerClassIoUMetric'),
+        ('mmseg', 'METRICS', 'BoundaryIoUMetric'): dict(
+            type='BoundaryIoUMetric', band=2),
         ('mmpretrain', 'OPTIM_WRAPPER_CONSTRUCTORS',
          'Exclude1DParamsOptimWrapperConstructor'): dict(
             type='Exclude1DParamsOptimWrapperConstructor',
