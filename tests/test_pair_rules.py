@@ -83,3 +83,24 @@ def test_imgs_no_pos_counts_images_without_positives_in_both_orders():
     assert out['pos_final'].item() == pytest.approx((4 + 0 + 2 + 0 + 0 + 2)
                                                     / 6)
     assert out['imgs_no_pos'].item() == 1
+
+
+def test_a_filter_threshold_is_overridden_per_scale_by_its_scale_key():
+    """BasePairFilter's per-scale key is ``thresh``: a scale with
+    ``thresh=inf`` turns the (order-dependent) filter off for that scale."""
+    head = MODELS.build(dict(
+        type='MultiScalePixelHead', in_channels=4,
+        filters=[NearerQueryFilter(thresh=0.)],
+        scales=[dict(spatial_thresh=0.7),
+                dict(spatial_thresh=0.7, thresh=float('inf'))]))
+    gen = torch.Generator().manual_seed(2)
+    feats = [[torch.randn(1, 4, 2, 2, generator=gen)] for _ in range(2)]
+    coord = torch.tensor([[[0., 0., 1., 1.], [0., 0., 1., 1.]]])
+    depth = torch.ones(1, 2, 2, 2)
+    depth[0, 1] = 2.  # the filter keeps only the order (view 0, view 1)
+    out = head.loss(feats, feats, coord, depth)
+    plain = MODELS.build(dict(type='MultiScalePixelHead', in_channels=4))
+    plain.load_state_dict(head.state_dict(), strict=False)
+    expected = plain.loss(feats, feats, coord)['loss_s0']
+    torch.testing.assert_close(out['loss_s1'], expected)
+    assert not torch.allclose(out['loss_s0'], expected)
