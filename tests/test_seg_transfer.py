@@ -3,7 +3,10 @@ one real fine-tune -> test -> results row run on a fabricated checkpoint."""
 import csv
 import importlib.util
 import json
+import os
 import os.path as osp
+import subprocess
+import sys
 
 import pytest
 import torch
@@ -53,7 +56,7 @@ def test_backbone_init_options(transfer, tmp_path):
     torch.save({'model': {'module.encoder.conv1.weight': torch.zeros(1)}},
                official)
     with pytest.raises(ValueError, match='depth_pixpro_to_mmseg'):
-        transfer.backbone_init_options(official)
+        transfer.backbone_init_options(official)  # no place to convert to
     unknown = str(tmp_path / 'unknown.pth')
     torch.save({'state_dict': {'classifier.weight': torch.zeros(1)}},
                unknown)
@@ -63,6 +66,10 @@ def test_backbone_init_options(transfer, tmp_path):
         'model.backbone.init_cfg.prefix=backbone.'
     assert transfer._format_options({'model.backbone.init_cfg': None}) == [
         'model.backbone.init_cfg=None']
+    # mmengine's DictAction deletes spaces: refuse instead of a wrong path
+    with pytest.raises(ValueError, match='without spaces'):
+        transfer._format_options(
+            {'model.backbone.init_cfg.checkpoint': '/a b/c.pth'})
 
 
 def test_metrics_and_results_table(transfer, tmp_path):
@@ -153,3 +160,55 @@ def test_seg_transfer_end_to_end(transfer, tmp_path):
         assert list(csv.DictReader(f))[0]['checkpoint'] == ckpt
     overlays = list((tmp_path / 'show').rglob('*.png'))
     assert len(overlays) == 1
+
+
+def fabricate_official_pixpro(path):
+    """An official PixPro checkpoint (zdaxie/PixPro ``main_pretrain.py``):
+    ``model`` with the DDP-wrapped online ``module.encoder.*`` (ResNet-18 +
+    its unused ``fc``), the momentum ``module.encoder_k.*`` and projector
+    keys, plus ``optimizer``/``epoch``."""
+    torch.manual_seed(1)
+    online = PretrainResNet(depth=18).state_dict()
+    model = {f'module.encoder.{k}': v for k, v in online.items()}
+    model.update({f'module.encoder_k.{k}': v + 1. for k, v in online.items()
+                  if v.is_floating_point()})
+    model['module.encoder.fc.weight'] = torch.zeros(10, 512)
+    model['module.projector.conv1.weight'] = torch.randn(4, 512, 1, 1)
+    torch.save({'model': model, 'optimizer': {}, 'epoch': 100}, path)
+    return online
+
+
+def test_official_pixpro_checkpoint_through_seg_transfer_sh(tmp_path):
+    """bash tools/seg_transfer.sh with an official PixPro checkpoint: the
+    online encoder is converted into the work dir, fine-tuned, tested and
+    recorded; the source file is untouched."""
+    config = tmp_path / 'tiny_seg.py'
+    config.write_text(
+        TINY_CONFIG.replace('CACHE', repr(str(tmp_path / 'cache'))))
+    ckpt = str(tmp_path / 'pixpro_official.pth')
+    online = fabricate_official_pixpro(ckpt)
+    before = open(ckpt, 'rb').read()
+    work = tmp_path / 'work'
+    prefix = str(tmp_path / 'results')
+    env = dict(os.environ, OMP_NUM_THREADS='1', PYTHON=sys.executable,
+               PYTHONPATH=os.pathsep.join(
+                   p for p in (REPO, os.environ.get('PYTHONPATH')) if p))
+    proc = subprocess.run(
+        ['bash', osp.join(REPO, 'tools', 'seg_transfer.sh'), str(config),
+         ckpt, '1', '--work-dir', str(work), '--results', prefix],
+        env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
+    assert open(ckpt, 'rb').read() == before
+    converted = torch.load(str(work / 'pixpro_official_backbone.pth'),
+                           map_location='cpu', weights_only=True)
+    # exactly the online encoder, without fc, never the momentum encoder
+    assert set(converted['state_dict']) == set(online) - {'fc.weight',
+                                                          'fc.bias'}
+    for key, value in converted['state_dict'].items():
+        assert torch.equal(value, online[key]), key
+    with open(prefix + '.csv') as f:
+        row = list(csv.DictReader(f))[0]
+    assert row['init'] == 'pretrain(official PixPro, converted)'
+    assert row['checkpoint'] == ckpt and row['iters'] == '1'
+    recount_checkpoint_metrics(str(config), work / 'iter_1.pth',
+                               tmp_path / 'recount', row)

@@ -11,8 +11,10 @@ Steps:
    (``model.backbone.init_cfg``). CHECKPOINT may be the raw pretraining
    checkpoint (keys ``backbone.*``: loaded with ``prefix='backbone.'``), a
    file from ``tools/model_converters/depth_pixpro_to_mmseg.py`` or any bare
-   ResNet state dict (loaded without prefix), or ``none`` (random init);
-   the layout comes from ``projects.depth_pixpro.checkpoint.detect_layout``.
+   ResNet state dict (loaded without prefix), an official PixPro checkpoint
+   (``module.encoder.*``: converted into the work dir first), or ``none``
+   (random init); the layout comes from
+   ``projects.depth_pixpro.checkpoint.detect_layout``.
    ``--nproc N > 1`` launches ``torch.distributed.run`` (gloo on CPU).
 2. ``tools/test.py CONFIG <last checkpoint of step 1>``.
 3. Appends aAcc, mIoU, mAcc and per-class IoU (the config's evaluator must be
@@ -27,13 +29,13 @@ import glob
 import os
 import os.path as osp
 import subprocess
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 from projects.depth_pixpro.checkpoint import (UnknownLayoutError,
                                               detect_layout,
                                               load_checkpoint_file,
                                               model_state_dict)
-from projects.depth_pixpro.checkpoint.layout import MMLAB_PREFIX
+from projects.depth_pixpro.checkpoint.layout import MMLAB_PREFIX, PIXPRO
 from projects.depth_pixpro.utils.scripts import (read_json_lines, repo_root,
                                                  tool_command)
 
@@ -44,11 +46,20 @@ CSV_FIELDS = ('date', 'config', 'checkpoint', 'init', 'iters', 'aAcc', 'mIoU',
 RANDOM_INIT = ('none', 'random', 'scratch')
 
 
-def backbone_init_options(checkpoint: str) -> Dict[str, object]:
+def backbone_init_options(checkpoint: str,
+                          convert_dir: Optional[str] = None
+                          ) -> Dict[str, object]:
     """``--cfg-options`` that initialise the backbone from ``checkpoint``.
+
+    An official PixPro checkpoint (``module.encoder.*`` under ``model``),
+    which mmseg's ``Pretrained`` init cannot read, is converted first with
+    ``tools/model_converters/depth_pixpro_to_mmseg.py`` into
+    ``convert_dir`` (the run's work dir; the source is never touched).
 
     Args:
         checkpoint (str): Pretraining/converted checkpoint, or ``none``.
+        convert_dir (str, optional): Where an official PixPro checkpoint is
+            converted to. None: such a checkpoint is refused.
 
     Returns:
         dict: cfg key -> value, and ``init`` (a short label for the table).
@@ -57,7 +68,7 @@ def backbone_init_options(checkpoint: str) -> Dict[str, object]:
         FileNotFoundError: ``checkpoint`` does not exist.
         UnknownLayoutError: ``checkpoint`` holds no backbone weights that
             mmseg's ``Pretrained`` init can load as they are (an official
-            PixPro checkpoint must be converted first).
+            PixPro checkpoint without ``convert_dir``).
     """
     if checkpoint.lower() in RANDOM_INIT:
         return {'model.backbone.init_cfg': None, 'init': 'random'}
@@ -67,6 +78,8 @@ def backbone_init_options(checkpoint: str) -> Dict[str, object]:
             'random initialisation).')
     ckpt = load_checkpoint_file(checkpoint, map_location='cpu')
     layout = detect_layout(model_state_dict(ckpt, checkpoint), checkpoint)
+    if layout.kind == PIXPRO and convert_dir is not None:
+        return _convert_official_pixpro(checkpoint, convert_dir)
     if layout.prefix not in (MMLAB_PREFIX, ''):
         raise UnknownLayoutError(
             f'{checkpoint} is a {layout.kind} checkpoint (backbone keys '
@@ -81,11 +94,37 @@ def backbone_init_options(checkpoint: str) -> Dict[str, object]:
     }
 
 
+def _convert_official_pixpro(checkpoint: str,
+                             convert_dir: str) -> Dict[str, object]:
+    """Convert an official PixPro checkpoint into ``convert_dir`` and return
+    the options that load the converted backbone (no prefix)."""
+    name = osp.splitext(osp.basename(checkpoint))[0]
+    converted = osp.join(osp.abspath(convert_dir), f'{name}_backbone.pth')
+    _run(tool_command(osp.join('model_converters', 'depth_pixpro_to_mmseg.py'))
+         + [checkpoint, converted, '--force'])
+    return {
+        'model.backbone.init_cfg.type': 'Pretrained',
+        'model.backbone.init_cfg.checkpoint': converted,
+        'model.backbone.init_cfg.prefix': None,
+        'init': 'pretrain(official PixPro, converted)',
+    }
+
+
 def _format_options(options: Dict[str, object]) -> List[str]:
+    """``k=v`` strings for ``--cfg-options``.
+
+    Raises:
+        ValueError: a value holds white space, which mmengine's
+            ``DictAction`` silently deletes (a path would point elsewhere).
+    """
     out = []
     for key, value in options.items():
         if key == 'init':
             continue
+        if any(c.isspace() for c in str(value)):
+            raise ValueError(
+                f'{key}={value!r}: --cfg-options values lose their spaces in '
+                'mmengine; use a checkpoint path / --work-dir without spaces')
         out.append(f'{key}={"None" if value is None else value}')
     return out
 
@@ -229,7 +268,7 @@ def main(argv=None) -> Dict[str, str]:
     ckpt_name = osp.splitext(osp.basename(args.checkpoint))[0]
     work_dir = osp.abspath(args.work_dir or osp.join(
         REPO_ROOT, 'work_dirs', 'seg_transfer', f'{name}_{ckpt_name}'))
-    init = backbone_init_options(args.checkpoint)
+    init = backbone_init_options(args.checkpoint, convert_dir=work_dir)
 
     if not args.skip_train:
         _run(tool_command('train.py', args.nproc) + [
