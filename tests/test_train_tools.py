@@ -7,7 +7,6 @@ import os
 import os.path as osp
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -21,6 +20,7 @@ from mmengine.runner import Runner
 from projects.depth_pixpro.checkpoint import (CheckpointMismatchError,
                                               ensure_checkpoint_hooks)
 from projects.depth_pixpro.device import exit_with_launcher
+from projects.depth_pixpro.utils.scripts import free_port
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
@@ -78,12 +78,6 @@ def _run(args, env=None, timeout=600):
     output = proc.stdout + proc.stderr
     assert proc.returncode == 0, output[-4000:]
     return output
-
-
-def _free_port():
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope='module')
@@ -417,7 +411,7 @@ def test_dist_train_two_cpu_processes_stay_in_sync(tmp_path):
         # the script calls `python`: the interpreter running the tests
         PATH=f'{osp.dirname(sys.executable)}{os.pathsep}{os.environ["PATH"]}',
         PYTHONPATH=f'{tmp_path}{os.pathsep}{os.environ.get("PYTHONPATH", "")}',
-        PORT=str(_free_port()))
+        PORT=str(free_port()))
     _run(['bash', 'tools/dist_train.sh', config, '2', '--work-dir',
           str(work_dir)], env=env)
     probes = {(rank, it): torch.load(
