@@ -100,15 +100,14 @@ def test_literal_config_reads_literals_and_never_executes(tmp_path):
 
 
 def test_no_script_edits_sys_path():
-    # the mutation tester imports a private mutated copy of the package
-    # instead of the installed one: the only legitimate sys.path edit
-    allowed = {osp.join('tools', 'dev', 'mutation_score.py')}
+    # pip install -e . installs the package; the mutation tester points its
+    # workers at their private copies through PYTHONPATH
     offenders = []
     for folder in ('tools', 'benchmarks'):
         for root, _, files in os.walk(osp.join(REPO, folder)):
             for name in files:
                 path = osp.relpath(osp.join(root, name), REPO)
-                if name.endswith('.py') and path not in allowed:
+                if name.endswith('.py'):
                     with open(osp.join(REPO, path)) as f:
                         if 'sys.path' in f.read():
                             offenders.append(path)

@@ -229,8 +229,7 @@ def worker(job_file):
         job = json.load(f)
     root = job['root']
     thread_env()
-    os.chdir(root)
-    sys.path.insert(0, root)
+    os.chdir(root)  # the launcher put the copy first on PYTHONPATH
     for name in PRELOAD:  # before any fork: imported once
         try:
             __import__(name)
@@ -358,7 +357,11 @@ def main(argv=None):
             outputs.append(out.name)
             procs.append(subprocess.Popen(
                 [sys.executable, osp.abspath(__file__), '--worker', job],
-                stdout=out, env=dict(os.environ, **thread_env())))
+                stdout=out, env=dict(
+                    os.environ, **thread_env(),
+                    PYTHONPATH=os.pathsep.join(
+                        p for p in (root, os.environ.get('PYTHONPATH'))
+                        if p))))
         start = time.time()
         codes = [p.wait() for p in procs]
         elapsed = time.time() - start
