@@ -70,6 +70,8 @@ def load_checkpoint_file(filename: str, map_location=None):
     if not osp.isfile(filename):
         raise CheckpointLoadError(
             f'checkpoint file not found: {filename}', filename)
+    # Full unpickling only for a file the user named with --trust-checkpoint
+    # (trusted_checkpoints); every other file loads weights-only.
     trusted = osp.realpath(filename) in _TRUSTED
     try:
         return torch.load(
