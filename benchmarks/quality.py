@@ -780,9 +780,25 @@ def settings_from_args(args) -> dict:
     return settings
 
 
-def check_settings(out: str, settings: dict) -> None:
+def run_groups(runs: list, settings: dict) -> list:
+    """The (difficulty, seed) groups of ``runs`` in the order they are run:
+    seed by seed (in ``settings['seeds']`` order), every difficulty of a seed
+    before the next seed."""
+    groups = dict.fromkeys((r['difficulty'], r['seed']) for r in runs)
+    seeds, difficulties = settings['seeds'], settings['difficulties']
+    return sorted(groups, key=lambda g: (seeds.index(g[1]),
+                                         difficulties.index(g[0])))
+
+
+def check_settings(out: str, settings: dict) -> dict:
     """Keep one experiment per output dir: results of other settings would
-    be mixed into the tables.
+    be mixed into the tables. Other ``methods`` with otherwise equal settings
+    are the same experiment with more (or fewer) arms: a variant's runs do
+    not depend on which other variants run, so the arms are merged.
+
+    Returns:
+        dict: The settings of the experiment in ``out`` (``methods``: every
+        variant run there so far or now, in :data:`VARIANTS` order).
 
     Raises:
         SystemExit: ``out`` holds an experiment with other settings.
@@ -791,13 +807,18 @@ def check_settings(out: str, settings: dict) -> None:
     if osp.isfile(path):
         with open(path) as f:
             old = json.load(f)
-        if old != settings:
+        others = {k: v for k, v in settings.items() if k != 'methods'}
+        if {k: v for k, v in old.items() if k != 'methods'} != others:
             raise SystemExit(
                 f'{out} holds an experiment with other settings ({old}); '
                 'pass another --out or delete it.')
-        return
+        if old.get('methods') == settings['methods']:
+            return old
+        both = set(old.get('methods', [])) | set(settings['methods'])
+        settings = dict(settings, methods=[m for m in VARIANTS if m in both])
     os.makedirs(out, exist_ok=True)
     write_json(path, settings)
+    return settings
 
 
 def main(argv=None):
@@ -806,15 +827,15 @@ def main(argv=None):
     out = osp.abspath(args.out or osp.join(
         'work_dirs', 'quality_quick' if args.quick else 'quality'))
     pretrains, evals = plan(settings, out)
-    if not args.dry:
-        check_settings(out, settings)
+    experiment = settings if args.dry else check_settings(out, settings)
     env = thread_env(args.threads)
     start = time.perf_counter()
     if not args.report_only:
         # one (difficulty, seed) at a time, so that --clean-checkpoints
-        # keeps one group's checkpoints on disk (~2 GB), not the whole run's
-        for group in dict.fromkeys((r['difficulty'], r['seed'])
-                                   for r in pretrains + evals):
+        # keeps one group's checkpoints on disk (~2 GB), not the whole run's;
+        # seed-major, so that a run stopped early has as many seeds at every
+        # difficulty (the paired tables stay balanced)
+        for group in run_groups(pretrains + evals, settings):
             mine = [r for r in pretrains
                     if (r['difficulty'], r['seed']) == group]
             their_evals = [r for r in evals
@@ -828,7 +849,8 @@ def main(argv=None):
     if args.dry:
         return None
     wall = None if args.report_only else time.perf_counter() - start
-    paths = write_report(out, settings, pretrains, wall)
+    # the report covers every arm of the experiment, not only this call's
+    paths = write_report(out, experiment, plan(experiment, out)[0], wall)
     with open(paths[1]) as f:
         print(f.read())
     print('written: ' + ', '.join(paths))

@@ -325,10 +325,36 @@ def test_finished_runs_are_skipped_and_partial_pretraining_resumes(
 
 
 def test_settings_guard(tmp_path):
-    quality.check_settings(str(tmp_path), dict(quality.QUICK))
-    quality.check_settings(str(tmp_path), dict(quality.QUICK))
+    out = str(tmp_path)
+    quality.check_settings(out, dict(quality.QUICK))
+    assert quality.check_settings(out, dict(quality.QUICK)) == quality.QUICK
     with pytest.raises(SystemExit, match='other settings'):
-        quality.check_settings(str(tmp_path), dict(quality.FULL))
+        quality.check_settings(out, dict(quality.FULL))
+    with pytest.raises(SystemExit, match='other settings'):
+        quality.check_settings(out, dict(quality.QUICK, seeds=[0, 1, 2]))
+
+
+def test_settings_merge_arms_added_later(tmp_path):
+    out = str(tmp_path)
+    two = dict(quality.FULL, methods=['depth_pixpro', 'pixpro'])
+    assert quality.check_settings(out, two) == two
+    # another arm, otherwise the same experiment: merged, VARIANTS order
+    merged = quality.check_settings(
+        out, dict(quality.FULL, methods=['surface']))
+    assert merged == dict(quality.FULL,
+                          methods=['pixpro', 'depth_pixpro', 'surface'])
+    with open(osp.join(out, 'settings.json')) as f:
+        assert json.load(f) == merged
+    # a subset of the arms already there changes nothing
+    assert quality.check_settings(
+        out, dict(quality.FULL, methods=['pixpro'])) == merged
+
+
+def test_groups_run_seed_by_seed():
+    settings = dict(quality.FULL, seeds=[3, 1], difficulties=[0.9, 0.3])
+    pretrains, evals = quality.plan(settings, '/x')
+    assert quality.run_groups(pretrains + evals, settings) == [
+        (0.9, 3), (0.3, 3), (0.9, 1), (0.3, 1)]
 
 
 def test_val_metrics_and_iteration_time(tmp_path):
@@ -461,3 +487,31 @@ def test_gpu_check_recipe_and_cpu_smoke_options():
     assert small.train_dataloader.dataset.img_size == 64
     assert small.train_dataloader.batch_size == 2
     assert small.model.head.in_channels == small.model.neck.out_channels
+
+
+# --------------------------------------------------------------------------
+# train_step.py: the variants it times
+# --------------------------------------------------------------------------
+def test_train_step_variants_differ_only_in_their_pair_tests():
+    import projects.depth_pixpro  # noqa: F401
+    from mmpretrain.registry import MODELS
+
+    from benchmarks import train_step
+    three = [0.7, 1.4, 2.8]
+    expected = dict(
+        a=([], [0.7]), i=([], three),
+        c=([('DepthPairFilter', 'mean')], three),
+        f=([('DepthPairFilter', 'median')], three),
+        g=([('DepthPairFilter', 'center')], three),
+        h=([('SurfacePairFilter', None)], three))
+    for variant, (filters, scales) in expected.items():
+        model = MODELS.build(train_step.variant_cfg(variant, 'resnet18',
+                                                    16, 8))
+        head = model.head
+        got = [(type(f).__name__, getattr(f, 'pool', None))
+               for f in head.filters]
+        assert got == filters, variant
+        assert [s['spatial_thresh'] for s in head.scales] == scales, variant
+    surface = MODELS.build(train_step.variant_cfg('h', 'resnet18', 16, 8))
+    assert surface.head.filters[0].thresh == 0.05
+    assert set(train_step.LABELS) == set(train_step.VARIANTS)
