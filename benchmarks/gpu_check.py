@@ -4,9 +4,11 @@
 
 On CUDA (about 5 minutes on one modern GPU, <= 8 planned):
 
-1. train-step images/s of PixPro vs DepthPixPro (depth filter + 3 scales):
-   ResNet-50 @ 224, batch 64, AMP fp16, and their ratio; peak GPU memory of
-   each (``benchmarks/train_step.py --variants ac``);
+1. train-step images/s of PixPro (1 and 3 scales) vs DepthPixPro (depth
+   filter + 3 scales) with each cell statistic (mean, median, center) and
+   with the same-surface test: ResNet-50 @ 224, batch 64, AMP fp16, their
+   ratio to PixPro, the head's loss + backward time and the peak GPU memory
+   of each (``benchmarks/train_step.py --variants aicfgh``);
 2. a 200-iteration ``tools/dist_train.sh`` run (1 GPU, NCCL, SyncBN) of the
    ResNet-50 recipe on the synthetic rooms at 224
    (``benchmarks/configs/depth_pixpro_r50_synthetic_224.py``), printing the
@@ -32,9 +34,10 @@ from projects.depth_pixpro.utils.scripts import (free_port, read_scalars,
 
 REPO_ROOT = repo_root()
 RECIPE = osp.join('benchmarks', 'configs', 'depth_pixpro_r50_synthetic_224.py')
-#: train_step.py: PixPro (a) vs DepthPixPro, depth filter + 3 scales (c).
+#: train_step.py: PixPro (a; i: 3 scales) vs DepthPixPro, depth filter + 3
+#: scales (c: mean, f: median, g: center; h: the same-surface test).
 GPU_TRAIN_STEP = ['--arch', 'resnet50', '--size', '224', '--batch', '64',
-                  '--amp', '--variants', 'ac', '--iters', '10',
+                  '--amp', '--variants', 'aicfgh', '--iters', '10',
                   '--repeats', '3']
 CPU_TRAIN_STEP = ['--arch', 'resnet50', '--size', '64', '--batch', '2',
                   '--variants', 'ac', '--iters', '1', '--repeats', '1',
@@ -95,8 +98,8 @@ def _run(cmd: list, env: dict) -> str:
     print('+ ' + ' '.join(cmd), flush=True)
     result = subprocess.run(cmd, cwd=REPO_ROOT, env=env,
                             stdout=subprocess.PIPE, text=True)
+    print(result.stdout, flush=True)  # kept even if a later step fails
     if result.returncode != 0:
-        print(result.stdout)
         raise RuntimeError(f'exit {result.returncode}: {" ".join(cmd)}')
     return result.stdout
 
@@ -126,7 +129,9 @@ def main(argv=None) -> str:
     table = _run([sys.executable,
                   osp.join(REPO_ROOT, 'benchmarks', 'train_step.py'),
                   *step_args], env)
-    lines += ['', '## Train step: PixPro (a) vs DepthPixPro (c)', '',
+    lines += ['',
+              '## Train step: PixPro (a, i) vs the depth tests (c, f, g, h)',
+              '',
               table.strip()]
     train_cmd = ['bash', osp.join(REPO_ROOT, 'tools', 'dist_train.sh'),
                  RECIPE, '1', '--work-dir', work_dir]

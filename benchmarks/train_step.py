@@ -6,6 +6,10 @@ Variants (all the same backbone, projector and batch):
   (c) + depth filter, 3 scales on C5 (T = 0.7, 1.4, 2.8, as the configs)
   (d) + depth filter, C4 and C5 levels (one scale each)
   (e) (d) + normal filter
+  (f) (c) with the cell depth statistic pool='median'
+  (g) (c) with pool='center'
+  (h) (c) with the same-surface test (SurfacePairFilter(0.05), 16 samples)
+  (i) PixPro, 3 scales, no filter
 
 Runs are interleaved (a, b, ..., a, b, ...) and the median images/s per
 variant is reported with its ratio to (a). Peak memory: a child process
@@ -32,21 +36,30 @@ import time
 import torch
 
 CHANNELS = dict(resnet18=(256, 512), resnet50=(1024, 2048))
-VARIANTS = ('a', 'b', 'c', 'd', 'e')
+VARIANTS = ('a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i')
 LABELS = dict(
     a='PixPro, 1 scale', b='depth filter, 1 scale', c='depth, 3 scales',
-    d='depth, C4+C5', e='depth + normal, C4+C5')
+    d='depth, C4+C5', e='depth + normal, C4+C5',
+    f='depth median, 3 scales', g='depth center, 3 scales',
+    h='surface 0.05, 3 scales', i='PixPro, 3 scales')
+#: Depth test of each variant (``a`` and ``i``: none).
+FILTERS = dict(
+    f=dict(type='DepthPairFilter', thresh=0.1, pool='median'),
+    g=dict(type='DepthPairFilter', thresh=0.1, pool='center'),
+    h=dict(type='SurfacePairFilter', thresh=0.05, num_samples=16,
+           canvas_size=128))
 
 
 def variant_cfg(variant, arch, hid_channels, out_channels):
     """Model config of one variant."""
     c4, c5 = CHANNELS[arch]
     two_levels = variant in ('d', 'e')
-    depth_filter = dict(type='DepthPairFilter', thresh=0.1)
-    filters = [] if variant == 'a' else [depth_filter]
+    depth_filter = FILTERS.get(variant,
+                               dict(type='DepthPairFilter', thresh=0.1))
+    filters = [] if variant in ('a', 'i') else [depth_filter]
     if variant == 'e':
         filters.append(dict(type='NormalPairFilter', max_angle_deg=30))
-    if variant == 'c':
+    if variant in ('c', 'f', 'g', 'h', 'i'):
         scales = [dict(spatial_thresh=t) for t in (0.7, 1.4, 2.8)]
     elif two_levels:
         scales = [dict(level=1, spatial_thresh=0.7),
