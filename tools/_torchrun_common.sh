@@ -28,7 +28,9 @@ exec_torchrun() {
     root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
     export PYTHONPATH="$root${PYTHONPATH:+:$PYTHONPATH}"
     export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
-    exec python -m torch.distributed.run \
+    # PYTHON: the interpreter (default python; e.g. PYTHON=python3 where
+    # only python3 exists)
+    exec "${PYTHON:-python}" -m torch.distributed.run \
         --nnodes="$NNODES" \
         --node_rank="$NODE_RANK" \
         --master_addr="$MASTER_ADDR" \
