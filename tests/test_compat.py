@@ -6,7 +6,6 @@ import sys
 import warnings
 
 import numpy as np
-
 import pytest
 import torch
 from mmengine.config import Config
@@ -52,9 +51,8 @@ def test_shim_is_noop_when_ext_exists():
     assert mmcv_shim.install_mmcv_ext_shim() is False
 
 
-@pytest.mark.skipif(torch.cuda.is_available(), reason='CPU behaviour')
 def test_numpy2_warns_with_the_reason_and_the_pin():
-    from projects.depth_pixpro.mmcv_shim import warn_if_numpy2
+    warn_if_numpy2 = mmcv_shim.warn_if_numpy2
     with pytest.warns(RuntimeWarning, match=r'numpy 2\.5\.2.*numpy < 2.*'
                       r'1\.26\.4.*adjust_hue.*out of bounds for uint8'):
         assert warn_if_numpy2('2.5.2')
@@ -64,6 +62,7 @@ def test_numpy2_warns_with_the_reason_and_the_pin():
         assert not warn_if_numpy2()  # the pinned numpy of this install
 
 
+@pytest.mark.skipif(torch.cuda.is_available(), reason='CPU behaviour')
 def test_adapt_cfg_for_cpu_distributed():
     cfg = Config(
         dict(
