@@ -294,7 +294,8 @@ def test_train_step_on_the_rgbd_pipeline(max_iters):
     from mmengine.dataset import default_collate
 
     from mmpretrain.registry import DATASETS
-    view = [dict(type='RGBDRandomResizedCrop', size=SIZE, scale=(0.3, 1.)),
+    view = [dict(type='RGBDRandomResizedCrop', scale=SIZE,
+                 crop_ratio_range=(0.3, 1.)),
             dict(type='RGBDRandomFlip', prob=0.5)]
     dataset = DATASETS.build(dict(
         type='SyntheticRGBDDataset', num_samples=2, img_size=96,

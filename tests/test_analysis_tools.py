@@ -58,8 +58,8 @@ def trained_run(tmp_path_factory):
     checkpoint, JSON logs and hook images in one work dir."""
     from mmengine.registry import DefaultScope
 
-    from projects.depth_pixpro.tools_utils import (add_safe_checkpoint_hook,
-                                                   build_runner)
+    from projects.depth_pixpro.checkpoint import ensure_checkpoint_hooks
+    from projects.depth_pixpro.device import build_runner
     root = tmp_path_factory.mktemp('run')
     cfg_file = root / 'hook_cfg.py'
     cfg_file.write_text(
@@ -70,7 +70,7 @@ def trained_run(tmp_path_factory):
         {k: eval(v) if v[0].isdigit() or v in ('False', 'True') else v
          for k, v in (o.split('=') for o in TINY_TRAIN)})
     cfg.work_dir = str(root / 'work')
-    add_safe_checkpoint_hook(cfg)
+    ensure_checkpoint_hooks(cfg)
     saved = dict(DefaultScope._instance_dict)
     runner = build_runner(cfg)
     runner.train()

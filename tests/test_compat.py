@@ -1,5 +1,4 @@
-"""mmcv._ext shim, device adaptation, weights-only loading, and the old
-`compat`/`tools_utils` import paths."""
+"""mmcv._ext shim, device adaptation and weights-only loading."""
 import os
 import os.path as osp
 import sys
@@ -157,23 +156,6 @@ def test_message_hub_encoding_round_trip_is_weights_only_safe(tmp_path):
     ckpt = {'message_hub': state, 'meta': {'seed': np.int64(3)}}
     hook.before_save_checkpoint(None, ckpt)
     assert ckpt['meta']['seed'] == 3 and type(ckpt['meta']['seed']) is int
-
-
-def test_old_import_paths_reexport_the_new_modules():
-    """Configs and scripts importing compat/tools_utils keep working."""
-    from projects.depth_pixpro import compat, tools_utils
-    from projects.depth_pixpro.engine.hooks import safe_checkpoint_hook
-    assert compat.install_mmcv_ext_shim is mmcv_shim.install_mmcv_ext_shim
-    assert compat.adapt_cfg_for_device is device.adapt_cfg_for_device
-    assert compat.init_cpu_distributed is device.init_cpu_distributed
-    assert compat.load_checkpoint_file is checkpoint.load_checkpoint_file
-    assert compat.trusted_checkpoints is checkpoint.trusted_checkpoints
-    assert compat.CheckpointLoadError is checkpoint.CheckpointLoadError
-    assert tools_utils.setup_launch is device.setup_launch
-    assert tools_utils.build_runner is device.build_runner
-    assert tools_utils.add_safe_checkpoint_hook is \
-        checkpoint.ensure_checkpoint_hooks
-    assert safe_checkpoint_hook.SafeCheckpointHook is SafeCheckpointHook
 
 
 def test_ensure_checkpoint_hooks_sets_up_each_hook_once():

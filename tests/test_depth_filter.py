@@ -133,7 +133,7 @@ def test_stack_depth_reads_the_packed_fields():
                depth_range=torch.tensor([0.5, 9.]), img_path='a.jpg'),
         packed(torch.zeros(2, 8, 8), coord, has_depth=False,
                depth_range=torch.tensor([0., 0.]), img_path='b.jpg'),
-        packed(d, coord, depth_kind='relative'),  # old name of scale_free
+        packed(d, coord, depth_kind='scale_free'),
     ]
     depth, info = stack_depth(samples)
     assert depth.shape == (3, 2, 8, 8)
@@ -405,11 +405,11 @@ def test_incompatible_dataset_kind_is_refused_before_training():
         dict(img_path='b.jpg', depth_map_path=None),  # no depth: skipped
         dict(img_path='c.jpg', depth_map_path='c.png', depth_kind='affine'),
     ])
-    old = ItemList([dict(img_path='d.jpg', depth_map_path='d.png')],
-                   depth_kind='relative')  # old name of scale_free
+    scaled = ItemList([dict(img_path='d.jpg', depth_map_path='d.png')],
+                      depth_kind='scale_free')
 
     class Concat:  # mmengine's ConcatDataset exposes .datasets
-        datasets = [metric, mono, old]
+        datasets = [metric, mono, scaled]
 
     assert dataset_depth_kinds(Concat()) == {
         'metric': ('ItemList', 'a.jpg'),

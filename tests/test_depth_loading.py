@@ -37,16 +37,16 @@ def test_png16_millimetres_to_metres(tmp_path):
     raw = np.arange(12, dtype=np.uint16).reshape(3, 4) * 1000 + 7
     raw[0, 0] = 0
     path = _write_png16(tmp_path / 'd.png', raw)
-    out = LoadDepth()(dict(depth_path=path, depth_scale=1000.0))
+    out = LoadDepth()(dict(depth_map_path=path, depth_scale=1000.0))
     depth = out['depth']
     assert depth.dtype == np.float32 and depth.shape == (3, 4)
     np.testing.assert_allclose(depth, raw / 1000.0, rtol=1e-6)
     assert depth[0, 0] == 0 and out['depth_kind'] == 'metric'
     # default PNG scale is 1000 (mm); another scale divides by it
     np.testing.assert_allclose(
-        LoadDepth()(dict(depth_path=path))['depth'], raw / 1000.0, rtol=1e-6)
+        LoadDepth()(dict(depth_map_path=path))['depth'], raw / 1000.0, rtol=1e-6)
     np.testing.assert_allclose(
-        LoadDepth(depth_scale=5000.)(dict(depth_path=path))['depth'],
+        LoadDepth(depth_scale=5000.)(dict(depth_map_path=path))['depth'],
         raw / 5000.0, rtol=1e-6)
 
 
@@ -54,7 +54,7 @@ def test_sample_info_overrides_transform_defaults(tmp_path):
     raw = np.full((2, 2), 4000, np.uint16)
     path = _write_png16(tmp_path / 'd.png', raw)
     out = LoadDepth(depth_scale=1000.)(
-        dict(depth_path=path, depth_scale=2000., depth_kind='inverse'))
+        dict(depth_map_path=path, depth_scale=2000., depth_kind='inverse'))
     np.testing.assert_allclose(out['depth'], 2.0)
     assert out['depth_kind'] == 'inverse'
 
@@ -63,22 +63,22 @@ def test_npy_npz_metres_and_invalid_values(tmp_path):
     d = np.array([[1.5, np.nan, np.inf], [-2.0, 0.0, 30.0]], np.float64)
     expected = np.array([[1.5, 0, 0], [0, 0, 30.0]], np.float32)
     np.save(tmp_path / 'd.npy', d)
-    out = LoadDepth()(dict(depth_path=str(tmp_path / 'd.npy')))
+    out = LoadDepth()(dict(depth_map_path=str(tmp_path / 'd.npy')))
     np.testing.assert_array_equal(out['depth'], expected)
     assert out['depth'].dtype == np.float32
     np.savez(tmp_path / 'one.npz', d)  # single unnamed array
     np.testing.assert_array_equal(
-        LoadDepth()(dict(depth_path=str(tmp_path / 'one.npz')))['depth'],
+        LoadDepth()(dict(depth_map_path=str(tmp_path / 'one.npz')))['depth'],
         expected)
     np.savez(tmp_path / 'two.npz', depth=d, other=np.ones(3))
     np.testing.assert_array_equal(
-        LoadDepth()(dict(depth_path=str(tmp_path / 'two.npz')))['depth'],
+        LoadDepth()(dict(depth_map_path=str(tmp_path / 'two.npz')))['depth'],
         expected)
     np.savez(tmp_path / 'bad.npz', a=d, b=d)
     with pytest.raises(ValueError, match='bad.npz'):
-        LoadDepth()(dict(depth_path=str(tmp_path / 'bad.npz')))
+        LoadDepth()(dict(depth_map_path=str(tmp_path / 'bad.npz')))
     # max_depth: farther values become invalid
-    out = LoadDepth(max_depth=10.)(dict(depth_path=str(tmp_path / 'd.npy')))
+    out = LoadDepth(max_depth=10.)(dict(depth_map_path=str(tmp_path / 'd.npy')))
     assert out['depth'][1, 2] == 0 and out['depth'][0, 0] == 1.5
 
 
@@ -97,7 +97,7 @@ def test_cityscapes_disparity_to_metric_depth(tmp_path):
         extrinsic=dict(baseline=baseline, pitch=0.03, roll=0, x=1.7, y=0.1,
                        yaw=-0.01, z=1.2),
         intrinsic=dict(fx=fx, fy=2265.3, u0=1048.6, v0=519.3))))
-    out = LoadDepth()(dict(depth_path=disp,
+    out = LoadDepth()(dict(depth_map_path=disp,
                            depth_format='cityscapes_disparity',
                            camera_path=str(cam)))
     expected = np.zeros(p.shape, np.float64)
@@ -108,7 +108,7 @@ def test_cityscapes_disparity_to_metric_depth(tmp_path):
     assert out['depth'][0, 0] == 0 and out['depth'][0, 1] == 0
     # p = 2 -> d = 1/256 -> 121 km: clipped by max_depth like noisy far depth
     out = LoadDepth(max_depth=100.)(dict(
-        depth_path=disp, depth_format='cityscapes_disparity',
+        depth_map_path=disp, depth_format='cityscapes_disparity',
         camera=json.loads(cam.read_text())))
     keep = expected <= 100.
     np.testing.assert_allclose(out['depth'], np.where(keep, expected, 0),
@@ -121,48 +121,48 @@ def test_cityscapes_bad_camera(tmp_path):
     disp = _write_png16(tmp_path / 'x_disparity.png', np.full((2, 2), 300))
     (tmp_path / 'c.json').write_text('{"intrinsic": {"fx": 2000}}')
     with pytest.raises(ValueError, match='baseline'):
-        LoadDepth()(dict(depth_path=disp, depth_format='cityscapes_disparity',
+        LoadDepth()(dict(depth_map_path=disp, depth_format='cityscapes_disparity',
                          camera_path=str(tmp_path / 'c.json')))
     with pytest.raises(FileNotFoundError, match='nope.json'):
-        LoadDepth()(dict(depth_path=disp, depth_format='cityscapes_disparity',
+        LoadDepth()(dict(depth_map_path=disp, depth_format='cityscapes_disparity',
                          camera_path=str(tmp_path / 'nope.json')))
     with pytest.raises(ValueError, match='camera'):
-        LoadDepth()(dict(depth_path=disp,
+        LoadDepth()(dict(depth_map_path=disp,
                          depth_format='cityscapes_disparity'))
 
 
 def test_missing_and_corrupt_depth(tmp_path):
     with pytest.raises(FileNotFoundError, match='missing.png'):
-        LoadDepth()(dict(depth_path=str(tmp_path / 'missing.png')))
+        LoadDepth()(dict(depth_map_path=str(tmp_path / 'missing.png')))
     (tmp_path / 'corrupt.png').write_bytes(b'\x89PNG\r\n garbage')
     with pytest.raises(ValueError, match='corrupt.png'):
-        LoadDepth()(dict(depth_path=str(tmp_path / 'corrupt.png')))
+        LoadDepth()(dict(depth_map_path=str(tmp_path / 'corrupt.png')))
     (tmp_path / 'corrupt.npy').write_bytes(b'not numpy')
     with pytest.raises(ValueError, match='corrupt.npy'):
-        LoadDepth()(dict(depth_path=str(tmp_path / 'corrupt.npy')))
+        LoadDepth()(dict(depth_map_path=str(tmp_path / 'corrupt.npy')))
     np.save(tmp_path / 'three_d.npy', np.zeros((2, 3, 4)))
     with pytest.raises(ValueError, match='three_d.npy'):
-        LoadDepth()(dict(depth_path=str(tmp_path / 'three_d.npy')))
+        LoadDepth()(dict(depth_map_path=str(tmp_path / 'three_d.npy')))
 
 
 def test_8bit_and_colour_png(tmp_path):
     raw8 = np.array([[10, 20], [30, 0]], np.uint8)
     assert cv2.imwrite(str(tmp_path / 'd8.png'), raw8)
     with pytest.raises(ValueError, match='8-bit'):
-        LoadDepth()(dict(depth_path=str(tmp_path / 'd8.png')))
+        LoadDepth()(dict(depth_map_path=str(tmp_path / 'd8.png')))
     t = LoadDepth(allow_8bit=True, depth_scale=10.)
-    out = t(dict(depth_path=str(tmp_path / 'd8.png')))
+    out = t(dict(depth_map_path=str(tmp_path / 'd8.png')))
     np.testing.assert_allclose(out['depth'], raw8 / 10.)
     assert t.num_8bit == 1
     assert cv2.imwrite(str(tmp_path / 'rgb.png'), np.zeros((2, 2, 3),
                                                            np.uint8))
     with pytest.raises(ValueError, match='channels'):
-        LoadDepth(allow_8bit=True)(dict(depth_path=str(tmp_path / 'rgb.png')))
+        LoadDepth(allow_8bit=True)(dict(depth_map_path=str(tmp_path / 'rgb.png')))
 
 
 def test_all_invalid_depth_still_loads(tmp_path):
     path = _write_png16(tmp_path / 'z.png', np.zeros((4, 5)))
-    out = LoadDepth()(dict(depth_path=path))
+    out = LoadDepth()(dict(depth_map_path=path))
     assert out['depth'].shape == (4, 5) and not out['depth'].any()
 
 
@@ -174,17 +174,18 @@ def test_size_mismatch_resize_nearest_warns_once(tmp_path):
     t = LoadDepth()
     with pytest.warns(DepthSizeMismatchWarning, match='nearest'):
         out = t(LoadImageFromFile()(dict(img_path=img_path,
-                                         depth_path=depth_path)))
+                                         depth_map_path=depth_path)))
     expected = np.kron(raw / 1000., np.ones((4, 4)))
     np.testing.assert_allclose(out['depth'], expected)
     assert set(np.unique(out['depth'])) == set(raw.ravel() / 1000.)
     with warnings.catch_warnings():
         warnings.simplefilter('error')  # second time: counted, not warned
-        t(LoadImageFromFile()(dict(img_path=img_path, depth_path=depth_path)))
+        t(LoadImageFromFile()(dict(img_path=img_path,
+                                   depth_map_path=depth_path)))
     assert t.num_resized == 2
     with pytest.raises(ValueError, match=r'3x2.*12x8'):
         LoadDepth(on_size_mismatch='error')(LoadImageFromFile()(
-            dict(img_path=img_path, depth_path=depth_path)))
+            dict(img_path=img_path, depth_map_path=depth_path)))
 
 
 def test_resize_image_to_depth(tmp_path):
@@ -194,7 +195,7 @@ def test_resize_image_to_depth(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter('error')
         out = LoadDepth()(LoadImageFromFile()(dict(
-            img_path=img_path, depth_path=depth_path,
+            img_path=img_path, depth_map_path=depth_path,
             resize_img_to_depth=True)))
     assert out['img'].shape == (6, 8, 3) and out['img_shape'] == (6, 8)
     # area interpolation by 2: each pixel is the mean of a 2x2 block
@@ -214,7 +215,7 @@ def test_corrupt_or_missing_image_names_file(tmp_path):
     depth_path = _write_png16(tmp_path / 'd.png', np.ones((2, 2)))
     with pytest.raises(ValueError, match='bad.jpg'):
         LoadDepth()(dict(img=None, img_path=str(tmp_path / 'bad.jpg'),
-                         depth_path=depth_path))
+                         depth_map_path=depth_path))
 
 
 def test_bad_arguments():
@@ -225,7 +226,7 @@ def test_bad_arguments():
     with pytest.raises(ValueError, match='on_size_mismatch'):
         LoadDepth(on_size_mismatch='crop')
     with pytest.raises(ValueError, match='infer'):
-        LoadDepth()(dict(depth_path=osp.join('x', 'depth.tiff')))
+        LoadDepth()(dict(depth_map_path=osp.join('x', 'depth.tiff')))
 
 
 # ------------------------------------------------ depth I/O and new names
@@ -252,29 +253,27 @@ def test_depth_png_encoding_round_trip(tmp_path):
         encode_depth_png(depth, 0.)
 
 
-def test_depth_map_path_and_legacy_depth_path(tmp_path):
+def test_depth_map_path_is_the_one_key(tmp_path):
     path = _write_png16(tmp_path / 'd.png', np.full((2, 3), 2500))
-    new = LoadDepth()(dict(depth_map_path=path))['depth']
-    old = LoadDepth()(dict(depth_path=path))['depth']
-    np.testing.assert_array_equal(new, old)
-    assert new[0, 0] == np.float32(2.5)
+    depth = LoadDepth()(dict(depth_map_path=path))['depth']
+    assert depth.shape == (2, 3) and depth[0, 0] == np.float32(2.5)
     with pytest.raises(KeyError, match='depth_map_path'):
         LoadDepth()(dict(img_path='x.png'))
+    with pytest.raises(KeyError, match='depth_map_path'):
+        LoadDepth()(dict(depth_path=path))  # not a key of this project
 
 
-def test_scale_free_kind_and_deprecated_relative(tmp_path):
+def test_scale_free_kind_and_unknown_kinds(tmp_path):
     from projects.depth_pixpro.datasets.transforms import depth_loading
     assert depth_loading.DEFAULT_DEPTH_SCALES == dict(
         png=1000.0, npy=1.0, npz=1.0)
     path = _write_png16(tmp_path / 'd.png', np.ones((2, 2)))
     out = LoadDepth(depth_kind='scale_free')(dict(depth_map_path=path))
     assert out['depth_kind'] == 'scale_free'
-    with pytest.warns(DeprecationWarning, match="'scale_free'"):
-        t = LoadDepth(depth_kind='relative')
-    assert t.depth_kind == 'scale_free'
-    with pytest.warns(DeprecationWarning, match="'scale_free'"):
-        out = LoadDepth()(dict(depth_map_path=path, depth_kind='relative'))
-    assert out['depth_kind'] == 'scale_free'
+    with pytest.raises(ValueError, match='depth_kind must be one of'):
+        LoadDepth(depth_kind='relative')  # a depth test, not a kind
+    with pytest.raises(ValueError, match='depth_kind must be one of'):
+        LoadDepth()(dict(depth_map_path=path, depth_kind='relative'))
 
 
 # ----------------------------------------------- hostile and wrong inputs

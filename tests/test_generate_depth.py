@@ -142,7 +142,7 @@ def test_metric_model_writes_millimetres(tool, models, rgb_dir, tmp_path):
     assert result['depth_kind'] == 'metric' and result['total'] == 2
     assert result['depth_scale'] == 1000
     png = osp.join(out_dir, 'a.png')
-    loaded = LoadDepth()(dict(depth_path=png))  # default: PNG in mm
+    loaded = LoadDepth()(dict(depth_map_path=png))  # default: PNG in mm
     assert loaded['depth_kind'] == 'metric'
     pred = _direct_prediction(tool, models['metric'],
                               osp.join(rgb_dir, 'a.png'))
@@ -150,7 +150,7 @@ def test_metric_model_writes_millimetres(tool, models, rgb_dir, tmp_path):
     assert np.abs(loaded['depth'] - pred).max() <= 5e-4 + 1e-6
     # forcing the kind overrides the model's
     forced = tool.main([rgb_dir, str(tmp_path / 'forced'), '--model',
-                        models['metric'], '--kind', 'relative'])
+                        models['metric'], '--kind', 'scale_free'])
     assert forced['depth_kind'] == 'scale_free'
 
 

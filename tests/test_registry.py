@@ -26,7 +26,7 @@ def _configs(tmp_path, nyu_root):
     write_scannet(scannet)
     cityscapes = tmp_path / 'cityscapes'
     write_cityscapes(cityscapes)
-    view = [dict(type='RGBDRandomResizedCrop', size=16),
+    view = [dict(type='RGBDRandomResizedCrop', scale=16),
             dict(type='RGBDRandomFlip')]
     resnet = dict(type='ResNet', depth=18, out_indices=(3, ))
     return {

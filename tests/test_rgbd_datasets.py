@@ -230,24 +230,26 @@ def test_items_carry_depth_map_path(tmp_path):
     assert 'depth_path' not in info
 
 
-def test_scannet_resize_img_to_depth_and_old_name(tmp_path):
+def test_scannet_resize_img_to_depth(tmp_path):
     _scannet_export(str(tmp_path), 'scene0000_00', [0])
     off = ScanNetRGBDDataset(str(tmp_path), resize_img_to_depth=False)
     assert off.get_data_info(0)['resize_img_to_depth'] is False
-    with pytest.warns(DeprecationWarning, match='resize_img_to_depth'):
-        old = ScanNetRGBDDataset(str(tmp_path), resize_color_to_depth=False)
-    assert old.resize_img_to_depth is False
-    assert old.get_data_info(0)['resize_img_to_depth'] is False
+    on = ScanNetRGBDDataset(str(tmp_path))
+    assert on.get_data_info(0)['resize_img_to_depth'] is True
 
 
-def test_depth_info_relative_kind_is_read_as_scale_free(tmp_path):
+def test_depth_info_kind_is_read_and_checked(tmp_path):
     _img(tmp_path / 'rgb' / 'a.png', 4, 4, 50)
     _depth(tmp_path / 'depth' / 'a.png', 4, 4, 100)
-    (tmp_path / 'depth' / 'depth_info.json').write_text(
-        json.dumps(dict(depth_kind='relative', depth_scale=65535.)))
-    with pytest.warns(DeprecationWarning, match="'scale_free'"):
-        ds = RGBDFolderDataset(str(tmp_path))
+    info = tmp_path / 'depth' / 'depth_info.json'
+    info.write_text(json.dumps(dict(depth_kind='scale_free',
+                                    depth_scale=65535.)))
+    ds = RGBDFolderDataset(str(tmp_path))
     assert ds.get_data_info(0)['depth_kind'] == 'scale_free'
+    info.write_text(json.dumps(dict(depth_kind='relative')))
+    with pytest.raises(ValueError, match='depth_info.json: depth_kind must '
+                       'be one of'):
+        RGBDFolderDataset(str(tmp_path))
     with pytest.raises(ValueError, match='depth_kind must be one of'):
         RGBDFolderDataset(str(tmp_path), depth_kind='disparity')
 

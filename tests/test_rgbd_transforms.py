@@ -317,27 +317,19 @@ def test_pack_and_collate_end_to_end():
         pack(dict(img=[np.zeros((4, 4, 3), np.uint8)]))
 
 
-def test_crop_takes_mmpretrain_argument_names_and_old_ones():
+def test_crop_takes_mmpretrain_argument_names():
     img, depth = colour_coded_scene(1)
-    new = RGBDRandomResizedCrop(scale=(24, 32), crop_ratio_range=(0.2, 0.5),
-                                aspect_ratio_range=(0.5, 2.))
-    assert new.scale == (24, 32) and new.crop_ratio_range == (0.2, 0.5)
-    assert new.aspect_ratio_range == (0.5, 2.)
-    with pytest.warns(DeprecationWarning, match='crop_ratio_range'):
-        old = RGBDRandomResizedCrop(size=(24, 32), scale=(0.2, 0.5),
-                                    ratio=(0.5, 2.))
-    assert (old.scale, old.crop_ratio_range, old.aspect_ratio_range) == (
-        new.scale, new.crop_ratio_range, new.aspect_ratio_range)
-    np.random.seed(3)
-    a = new(dict(img=img, depth=depth))
-    np.random.seed(3)
-    b = old(dict(img=img, depth=depth))
-    np.testing.assert_array_equal(a['coord'], b['coord'])
-    np.testing.assert_array_equal(a['depth'], b['depth'])
-    assert RGBDRandomResizedCrop(16).scale == (16, 16)  # positional
-    with pytest.raises(TypeError, match='crop_ratio_range'):
-        RGBDRandomResizedCrop(size=16, crop_ratio_range=(0.2, 1.))
-    with pytest.raises(TypeError, match='scale='):
+    crop = RGBDRandomResizedCrop(scale=(24, 32), crop_ratio_range=(0.2, 0.5),
+                                 aspect_ratio_range=(0.5, 2.))
+    assert crop.scale == (24, 32) and crop.crop_ratio_range == (0.2, 0.5)
+    assert crop.aspect_ratio_range == (0.5, 2.)
+    out = crop(dict(img=img, depth=depth))
+    assert out['img'].shape[:2] == out['depth'].shape == (24, 32)
+    square = RGBDRandomResizedCrop(16)  # positional, mmpretrain defaults
+    assert square.scale == (16, 16)
+    assert square.crop_ratio_range == (0.08, 1.0)
+    assert square.aspect_ratio_range == (3. / 4., 4. / 3.)
+    with pytest.raises(TypeError, match='scale'):
         RGBDRandomResizedCrop()
 
 

@@ -9,7 +9,7 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 from run_checks import assert_one_step, snapshot
 
-from projects.depth_pixpro import compat
+from projects.depth_pixpro import device
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CROP = (32, 32)
@@ -26,7 +26,7 @@ def _shrink_pipeline(pipeline):
 
 def _one_iteration(config, tmp_path, data_root):
     cfg = Config.fromfile(osp.join(REPO, 'configs', 'segmentation', config))
-    compat.adapt_cfg_for_device(cfg, 'none')  # SyncBN -> BN on CPU
+    device.adapt_cfg_for_device(cfg, 'none')  # SyncBN -> BN on CPU
     cfg.work_dir = str(tmp_path / 'work')
     cfg.model.backbone.init_cfg = None
     cfg.model.data_preprocessor.size = CROP

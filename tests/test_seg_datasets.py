@@ -11,7 +11,7 @@ from mmseg.registry import DATASETS, METRICS
 from mmseg.structures import SegDataSample
 from mmengine.structures import PixelData
 
-from projects.depth_pixpro.datasets import seg_datasets as sd
+from projects.depth_pixpro.datasets import segmentation as sd
 
 PIPELINE = [dict(type='LoadImageFromFile'), dict(type='LoadAnnotations')]
 
@@ -202,18 +202,3 @@ def test_per_class_iou_metric():
     assert result['mIoU'] == pytest.approx(mean_iou, abs=0.01)
     assert result['aAcc'] == pytest.approx(100 * 5 / 7, abs=0.01)
 
-
-def test_old_module_paths_re_export_the_moved_components():
-    from projects.depth_pixpro import evaluation, synthetic
-    from projects.depth_pixpro.datasets import (seg_metric, segmentation,
-                                                synthetic_scenes)
-    from projects.depth_pixpro.datasets.segmentation import label_tables
-    assert seg_metric.PerClassIoUMetric is \
-        evaluation.metrics.PerClassIoUMetric
-    assert METRICS.get('PerClassIoUMetric') is seg_metric.PerClassIoUMetric
-    for name in segmentation.__all__:
-        assert getattr(sd, name) is getattr(segmentation, name)
-    assert sd.scannet20_lut is label_tables.scannet20_lut
-    for name in synthetic.__all__:
-        assert getattr(synthetic_scenes, name) is getattr(synthetic, name)
-    assert DATASETS.get('NYUv2SegDataset') is segmentation.NYUv2SegDataset

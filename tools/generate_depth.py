@@ -56,8 +56,7 @@ from projects.depth_pixpro.datasets.base_rgbd import walk_files
 from projects.depth_pixpro.datasets.depth_io import (MM_PER_METRE, UINT16_MAX,
                                                      encode_depth_png,
                                                      write_image_atomic)
-from projects.depth_pixpro.structures import (DEPRECATED_DEPTH_KINDS,
-                                              DEPTH_KINDS,
+from projects.depth_pixpro.structures import (DEPTH_KINDS,
                                               canonical_depth_kind)
 
 #: Model types whose output is metric depth whatever their config says.
@@ -78,12 +77,10 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--ext', default='.png,.jpg,.jpeg',
                         help='comma-separated image suffixes')
     parser.add_argument('--kind',
-                        choices=('auto', ) + KINDS +
-                        tuple(DEPRECATED_DEPTH_KINDS),
+                        choices=('auto', ) + KINDS,
                         default='auto',
                         help='what the model predicts; auto: metric for '
-                        'metric models, else affine (relative: the '
-                        'deprecated name of scale_free)')
+                        'metric models, else affine')
     parser.add_argument('--overwrite', action='store_true',
                         help='predict every image again, also when the '
                         'output folder holds another depth kind')

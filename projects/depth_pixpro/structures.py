@@ -4,13 +4,10 @@ The keys of the results dict (transforms) and of the packed data sample
 (``PackRGBDInputs``), and the depth kinds, as constants: a typo then fails at
 import instead of silently reading a missing key.
 """
-import warnings
-
 __all__ = [
-    'IMG', 'IMG_PATH', 'IMG_SHAPE', 'DEPTH', 'DEPTH_PATH', 'LEGACY_DEPTH_PATH',
-    'DEPTH_FORMAT', 'DEPTH_SCALE', 'DEPTH_KIND', 'DEPTH_RANGE', 'HAS_DEPTH',
+    'IMG', 'IMG_PATH', 'IMG_SHAPE', 'DEPTH', 'DEPTH_PATH', 'DEPTH_FORMAT', 'DEPTH_SCALE', 'DEPTH_KIND', 'DEPTH_RANGE', 'HAS_DEPTH',
     'COORD', 'MAX_DEPTH', 'CAMERA', 'CAMERA_PATH', 'RESIZE_IMG_TO_DEPTH',
-    'DEPTH_KINDS', 'DEPRECATED_DEPTH_KINDS', 'canonical_depth_kind'
+    'DEPTH_KINDS', 'canonical_depth_kind'
 ]
 
 # ------------------------------------------------------------- results keys
@@ -22,8 +19,6 @@ IMG_SHAPE = 'img_shape'
 DEPTH = 'depth'
 #: Where the depth file is (the key mmseg's ``LoadDepthAnnotation`` reads).
 DEPTH_PATH = 'depth_map_path'
-#: The key used before ``DEPTH_PATH``; still read by ``LoadDepth``.
-LEGACY_DEPTH_PATH = 'depth_path'
 DEPTH_FORMAT = 'depth_format'
 #: ``depth = raw / depth_scale`` (1000 for millimetre PNGs).
 DEPTH_SCALE = 'depth_scale'
@@ -50,12 +45,10 @@ RESIZE_IMG_TO_DEPTH = 'resize_img_to_depth'
 #: "relative" monocular networks (MiDaS/DPT, Depth Anything) predict
 #: (their output is affine-invariant inverse depth).
 DEPTH_KINDS = ('metric', 'inverse', 'scale_free', 'affine')
-#: Old spellings still accepted (with a DeprecationWarning) -> new names.
-DEPRECATED_DEPTH_KINDS = {'relative': 'scale_free'}
 
 
 def canonical_depth_kind(kind: str, source: str = 'depth_kind') -> str:
-    """Check a depth kind and map a deprecated spelling to its new name.
+    """Check a depth kind.
 
     Args:
         kind (str): The kind as written by a user, a config or a file.
@@ -64,13 +57,6 @@ def canonical_depth_kind(kind: str, source: str = 'depth_kind') -> str:
     Returns:
         str: One of :data:`DEPTH_KINDS`.
     """
-    if kind in DEPRECATED_DEPTH_KINDS:
-        new = DEPRECATED_DEPTH_KINDS[kind]
-        warnings.warn(
-            f"{source}: depth kind {kind!r} is deprecated, use {new!r} (the "
-            f"same meaning; 'relative' also names a filter mode).",
-            DeprecationWarning, stacklevel=3)
-        return new
     if kind not in DEPTH_KINDS:
         raise ValueError(
             f'{source}: depth_kind must be one of {DEPTH_KINDS}, got {kind!r}')

@@ -112,9 +112,8 @@ class BaseRGBDDataset(BaseDataset):
 
     Args:
         data_root (str): Dataset root directory.
-        depth_kind (str): ``'metric'``, ``'inverse'`` or ``'scale_free'``
-            (old spelling ``'relative'`` accepted with a DeprecationWarning),
-            recorded in every item. Defaults to ``'metric'``.
+        depth_kind (str): ``'metric'``, ``'inverse'``, ``'scale_free'`` or
+            ``'affine'``, recorded in every item. Defaults to ``'metric'``.
         ann_file (str): Optional list file, relative to ``data_root``.
         **kwargs: Passed to :class:`mmpretrain.datasets.BaseDataset`
             (``pipeline``, ``indices``, ``serialize_data``, ...).

@@ -91,7 +91,7 @@ class RenderedFrames:
                  difficulty=0.5,
                  first_seed: Optional[int] = None,
                  render_options: Optional[dict] = None) -> None:
-        from ..datasets.seg_datasets import SEG_SEED_OFFSET
+        from ..datasets.segmentation import SEG_SEED_OFFSET
         from ..synthetic import CLASSES
         self.num_frames = int(num_frames)
         self.img_size = ((int(img_size), ) *

@@ -10,9 +10,7 @@ transform turns it into one convention shared by the whole pipeline:
   (a monocular network's output, kept as stored: its scale/shift are unknown,
   so the head should use ``mode='normalized'``, which min-max normalises per
   image; we deliberately do not compute ``1/x`` of an affine-invariant inverse
-  depth, whose unknown shift makes the reciprocal meaningless). The old
-  spelling ``'relative'`` of ``'scale_free'`` is accepted with a
-  DeprecationWarning.
+  depth, whose unknown shift makes the reciprocal meaningless).
 
 Storage formats (``results['depth_format']`` or inferred from the suffix):
 
@@ -32,8 +30,7 @@ Storage formats (``results['depth_format']`` or inferred from the suffix):
 Per-sample values written by the dataset (``depth_format``, ``depth_scale``,
 ``depth_kind``, ``max_depth``) take precedence; the transform's arguments are
 the defaults for samples that do not carry them. The depth file is
-``results['depth_map_path']`` (the key mmseg uses; the older
-``results['depth_path']`` is still read). Decoding lives in
+``results['depth_map_path']`` (the key mmseg uses). Decoding lives in
 :mod:`..depth_io`.
 """
 import json
@@ -66,8 +63,6 @@ DEPTH_KINDS = K.DEPTH_KINDS
 #: the sample nor the transform names one: 16-bit PNGs are millimetres
 #: (ScanNet, NYUv2), arrays are metres.
 DEFAULT_DEPTH_SCALES = dict(png=1000.0, npy=1.0, npz=1.0)
-#: Old name of :data:`DEFAULT_DEPTH_SCALES`.
-DEFAULT_SCALES = DEFAULT_DEPTH_SCALES
 
 
 #: Plausible metric depth (metres) of a frame when the dataset names no
@@ -179,9 +174,8 @@ def check_expected_range(value, source: str) -> Tuple[float, float]:
 
 
 def depth_path_of(results: dict) -> str:
-    """The depth file of a sample: ``depth_map_path`` (or the older key
-    ``depth_path``)."""
-    path = results.get(K.DEPTH_PATH) or results.get(K.LEGACY_DEPTH_PATH)
+    """The depth file of a sample: ``depth_map_path``."""
+    path = results.get(K.DEPTH_PATH)
     if not path:
         raise KeyError(f'LoadDepth needs results[{K.DEPTH_PATH!r}] (the '
                        'depth file); the dataset did not set it.')
@@ -205,8 +199,7 @@ class LoadDepth(BaseTransform):
     """Load ``results['depth_map_path']`` as ``results['depth']`` (see the
     module doc).
 
-    Required keys: ``depth_map_path`` (or the older ``depth_path``);
-    optional ``depth_format``, ``depth_scale``, ``depth_kind``,
+    Required keys: ``depth_map_path``; optional ``depth_format``, ``depth_scale``, ``depth_kind``,
     ``max_depth``, ``camera`` / ``camera_path``, ``resize_img_to_depth``,
     ``img``.
 
@@ -380,8 +373,7 @@ class LoadDepth(BaseTransform):
         Returns:
             dict: The updated results.
         """
-        if results.get(K.DEPTH_PATH, 'unset') is None and \
-                results.get(K.LEGACY_DEPTH_PATH) is None:
+        if results.get(K.DEPTH_PATH, 'unset') is None:
             # the dataset lists this image without depth
             results[K.DEPTH] = None
             results[K.DEPTH_KIND] = self._kind(results, 'a sample')

@@ -12,7 +12,6 @@ RandomGrayscale, GaussianBlur, Solarize, RandomApply) only touch ``img`` and
 are used directly inside the view pipelines.
 """
 import copy
-import warnings
 from typing import List, Optional, Sequence, Tuple, Union
 
 import cv2
@@ -113,9 +112,7 @@ class RGBDRandomResizedCrop(RandomResizedCrop):
 
     **Added Keys:** ``coord`` (np.float32 [4]).
 
-    The arguments are those of mmpretrain's ``RandomResizedCrop``. The old
-    spelling ``RGBDRandomResizedCrop(size=S, scale=(a, b), ratio=R)`` (where
-    ``scale`` was the area range) still works, with a DeprecationWarning.
+    The arguments are those of mmpretrain's ``RandomResizedCrop``.
 
     Args:
         scale (int | Sequence[int]): Output size, an int for square crops or
@@ -129,45 +126,19 @@ class RGBDRandomResizedCrop(RandomResizedCrop):
         interpolation (str): Image interpolation. Defaults to 'bilinear'.
             'nearest' uses the same pixel-centre nearest as the depth.
         backend (str): Image resize backend. Defaults to 'cv2'.
-        size: Deprecated: the output size (now ``scale``).
-        ratio: Deprecated: now ``aspect_ratio_range``.
     """
 
     def __init__(self,
-                 scale: Union[int, Sequence[int], None] = None,
-                 crop_ratio_range: Optional[Tuple[float, float]] = None,
+                 scale: Union[int, Sequence[int]],
+                 crop_ratio_range: Tuple[float, float] = (0.08, 1.0),
                  aspect_ratio_range: Tuple[float, float] = (3. / 4.,
                                                             4. / 3.),
                  max_attempts: int = 10,
                  interpolation: str = 'bilinear',
-                 backend: str = 'cv2',
-                 size: Union[int, Sequence[int], None] = None,
-                 ratio: Optional[Tuple[float, float]] = None) -> None:
-        if size is not None:
-            if crop_ratio_range is not None:
-                raise TypeError(
-                    'RGBDRandomResizedCrop: size= is the deprecated name of '
-                    'scale= (the output size); with size=, scale= means the '
-                    'area range. Write scale=<output size>, '
-                    'crop_ratio_range=<area range> instead.')
-            warnings.warn(
-                'RGBDRandomResizedCrop(size=S, scale=(a, b)) is deprecated: '
-                "use mmpretrain's names, scale=S (output size) and "
-                'crop_ratio_range=(a, b) (area range).', DeprecationWarning,
-                stacklevel=2)
-            scale, crop_ratio_range = size, scale
-        if ratio is not None:
-            warnings.warn(
-                'RGBDRandomResizedCrop(ratio=...) is deprecated: use '
-                'aspect_ratio_range=...', DeprecationWarning, stacklevel=2)
-            aspect_ratio_range = ratio
-        if scale is None:
-            raise TypeError('RGBDRandomResizedCrop needs scale= (the output '
-                            'size, an int or (h, w)).')
+                 backend: str = 'cv2') -> None:
         super().__init__(
             scale=scale,
-            crop_ratio_range=(0.08, 1.0)
-            if crop_ratio_range is None else crop_ratio_range,
+            crop_ratio_range=crop_ratio_range,
             aspect_ratio_range=aspect_ratio_range,
             max_attempts=max_attempts,
             interpolation=interpolation,

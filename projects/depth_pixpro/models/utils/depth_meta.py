@@ -107,9 +107,7 @@ def stack_depth(data_samples: Sequence,
     if not has_depth.any():
         return None, None
     kinds = tuple(
-        K.DEPRECATED_DEPTH_KINDS.get(k, k)
-        for k in (str(_field(s, K.DEPTH_KIND, 'metric'))
-                  for s in data_samples))
+        str(_field(s, K.DEPTH_KIND, 'metric')) for s in data_samples)
     ranges = torch.stack([
         torch.as_tensor(_field(s, K.DEPTH_RANGE, [float('nan')] * 2),
                         dtype=torch.float32).reshape(2)

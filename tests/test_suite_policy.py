@@ -1,4 +1,8 @@
-"""Missing test fixtures: skipped on a developer's machine, failed in CI."""
+"""Policies of the test suite itself: a missing fixture is skipped on a
+developer's machine and fails in CI; a DeprecationWarning of our package
+fails the test (pytest.ini), a third-party one does not."""
+import warnings
+
 import pytest
 from conftest import require_path
 
@@ -25,3 +29,22 @@ def test_present_fixture_is_returned_absolute(monkeypatch, tmp_path):
     (tmp_path / 'here').mkdir()
     monkeypatch.chdir(tmp_path)
     assert require_path('here', 'a fixture') == str(tmp_path / 'here')
+
+
+def _deprecation_from(module):
+    warnings.warn_explicit('an old name', DeprecationWarning,
+                           module.replace('.', '/') + '.py', 1, module=module)
+
+
+def test_deprecation_warnings_of_the_package_are_errors():
+    with pytest.raises(DeprecationWarning, match='an old name'):
+        _deprecation_from('projects.depth_pixpro.datasets.depth_io')
+    with pytest.raises(DeprecationWarning, match='an old name'):
+        _deprecation_from('projects.depth_pixpro')
+
+
+def test_deprecation_warnings_of_other_packages_are_ignored():
+    with warnings.catch_warnings(record=True) as caught:
+        # keep the filters pytest installed from pytest.ini
+        _deprecation_from('mmengine.utils')
+    assert caught == []
