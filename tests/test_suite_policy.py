@@ -4,7 +4,8 @@ fails the test (pytest.ini), a third-party one does not."""
 import warnings
 
 import pytest
-from conftest import require_path
+
+from helpers import require_path
 
 
 @pytest.mark.parametrize('value', ['true', 'TRUE', '1'])
