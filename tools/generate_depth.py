@@ -56,12 +56,10 @@ from projects.depth_pixpro.datasets.base_rgbd import walk_files
 from projects.depth_pixpro.datasets.depth_io import (MM_PER_METRE, UINT16_MAX,
                                                      encode_depth_png,
                                                      write_image_atomic)
-from projects.depth_pixpro.structures import (DEPTH_KINDS,
-                                              canonical_depth_kind)
+from projects.depth_pixpro.depth_kinds import DEPTH_KINDS, check_depth_kind
 
 #: Model types whose output is metric depth whatever their config says.
 METRIC_MODEL_TYPES = ('zoedepth', 'glpn', 'depth_pro')
-KINDS = DEPTH_KINDS
 INFO_FILE = 'depth_info.json'
 
 
@@ -77,7 +75,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--ext', default='.png,.jpg,.jpeg',
                         help='comma-separated image suffixes')
     parser.add_argument('--kind',
-                        choices=('auto', ) + KINDS,
+                        choices=('auto', ) + DEPTH_KINDS,
                         default='auto',
                         help='what the model predicts; auto: metric for '
                         'metric models, else affine')
@@ -137,7 +135,7 @@ def requested_kind(kind_arg: str, model_dir: str) -> str:
     """The kind this run writes: ``--kind``, or for ``auto`` the model's
     (read from its ``config.json``, without loading the weights)."""
     if kind_arg != 'auto':
-        return canonical_depth_kind(kind_arg, '--kind')
+        return kind_arg  # one of --kind's choices
     path = osp.join(model_dir, 'config.json')
     if not osp.isfile(path):
         raise FileNotFoundError(
@@ -166,7 +164,7 @@ def check_output_kind(out_dir: str, kind: str, overwrite: bool) -> None:
         return
     with open(info_path) as f:
         old = json.load(f).get('depth_kind')
-    if old is not None and canonical_depth_kind(old, info_path) != kind:
+    if old is not None and old != kind:
         raise ValueError(
             f'{out_dir} already holds depth of kind {old!r} ({INFO_FILE}); '
             f'this run writes kind {kind!r}. Pass --overwrite to predict '
@@ -187,7 +185,7 @@ def encode_depth(pred: np.ndarray, kind: str) -> Tuple[np.ndarray, Dict]:
     """
     pred = np.asarray(pred, dtype=np.float64)
     finite = np.isfinite(pred)
-    kind = canonical_depth_kind(kind, 'encode_depth')
+    kind = check_depth_kind(kind, 'encode_depth')
     if kind in ('inverse', 'scale_free'):
         # scale only: a shift would make the map affine
         valid = finite & (pred > 0)

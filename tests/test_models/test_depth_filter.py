@@ -9,10 +9,11 @@ import torch
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 from pair_cases import build_filter_head
+from projects.depth_pixpro.depth_kinds import KIND_MODES
 from projects.depth_pixpro.models.filters import (DepthPairFilter,
                                                   NormalPairFilter)
 from projects.depth_pixpro.models.heads import positive_pair_masks
-from projects.depth_pixpro.models.utils import (KIND_MODES, DepthMeta,
+from projects.depth_pixpro.models.utils import (DepthMeta,
                                                 depth_positive_mask,
                                                 masked_cosine_loss,
                                                 pixel_cosine_similarity,
@@ -102,7 +103,7 @@ def test_sample_without_depth_is_pixpro_in_a_mixed_batch(invalid,
 def test_batch_without_any_depth_is_exactly_pixpro():
     plain = build_filter_head([])
     filtered = build_filter_head([dict(type='DepthPairFilter', thresh=0.1,
-                                invalid='reject')])
+                                       invalid='reject')])
     online, target, coord, _ = random_batch()
     zeros = torch.zeros(3, 2, 16, 16)
     info = meta(['metric'] * 3, has_depth=[False] * 3)
@@ -236,7 +237,7 @@ def test_normalized_needs_the_image_range():
 @pytest.mark.parametrize('mode', ['relative', 'absolute', 'normalized'])
 def test_each_kind_gets_only_its_tests(kind, mode):
     head = build_filter_head([dict(type='NormalPairFilter'),
-                       dict(type='DepthPairFilter', mode=mode)])
+                              dict(type='DepthPairFilter', mode=mode)])
     head.filters = head.filters[1:]  # the depth filter alone, index 0
     online, target, coord, depth = random_batch(n=2)
     info = meta(['metric', kind], ranges=[[1., 5.], [1., 5.]],
@@ -251,20 +252,9 @@ def test_each_kind_gets_only_its_tests(kind, mode):
         head.loss(online, target, coord, depth, info)
 
 
-def test_kind_table_is_the_documented_one():
-    from projects.depth_pixpro.structures import DEPTH_KINDS
-    assert tuple(KIND_MODES) == DEPTH_KINDS  # the data side's kinds
-    assert KIND_MODES == {
-        'metric': ('relative', 'absolute', 'normalized'),
-        'inverse': ('relative', 'normalized'),
-        'scale_free': ('relative', 'normalized'),
-        'affine': ('normalized', ),
-    }
-
-
 def test_refused_kind_names_the_filter_line_in_a_multi_filter_head():
     head = build_filter_head([dict(type='NormalPairFilter'),
-                       dict(type='DepthPairFilter', mode='absolute')])
+                              dict(type='DepthPairFilter', mode='absolute')])
     online, target, coord, depth = random_batch(n=2)
     with pytest.raises(ValueError, match=r'filters\[1\]\.mode'):
         head.loss(online, target, coord, depth,

@@ -15,7 +15,7 @@ from mmengine.logging import print_log
 from mmpretrain.datasets import BaseDataset
 
 from .. import structures as K
-from ..structures import canonical_depth_kind
+from ..depth_kinds import check_depth_kind
 
 __all__ = ['BaseRGBDDataset', 'list_files', 'walk_files', 'read_name_list']
 
@@ -134,7 +134,7 @@ class BaseRGBDDataset(BaseDataset):
             raise FileNotFoundError(
                 f'{type(self).__name__}: dataset root {data_root!r} does not '
                 f'exist. {self.PREPARE_HINT}')
-        self.depth_kind = canonical_depth_kind(
+        self.depth_kind = check_depth_kind(
             depth_kind, f'{type(self).__name__}(depth_kind=...)')
         super().__init__(
             ann_file=ann_file,

@@ -1,8 +1,8 @@
 """Any folder (or list file) of image + exogenous depth pairs (mmpretrain).
 
 For RGB-D data in no known layout, or RGB data whose depth was predicted
-offline by a monocular network (then set ``depth_kind='inverse'`` or
-``'scale_free'``). Two ways to pair images with depth maps:
+offline by a monocular network (then set its ``depth_kind``: ``'inverse'``,
+``'scale_free'`` or ``'affine'``). Two ways to pair images with depth maps:
 
 * folders: ``data_root/img_dir/<name><img_suffix>`` with
   ``data_root/depth_dir/<name><depth_suffix>`` (sub-folders allowed);
@@ -23,7 +23,7 @@ from typing import List, Optional
 
 from mmpretrain.registry import DATASETS
 
-from ..structures import canonical_depth_kind
+from ..depth_kinds import check_depth_kind
 from .base_rgbd import BaseRGBDDataset, list_files
 from .transforms.depth_loading import check_depth_scale
 
@@ -46,7 +46,7 @@ def read_depth_info(depth_root: str) -> dict:
         raise ValueError(f'cannot read {path}: {err}') from err
     found = {k: info[k] for k in ('depth_kind', 'depth_scale') if k in info}
     if 'depth_kind' in found:
-        found['depth_kind'] = canonical_depth_kind(found['depth_kind'], path)
+        found['depth_kind'] = check_depth_kind(found['depth_kind'], path)
     return found
 
 
@@ -68,9 +68,10 @@ class RGBDFolderDataset(BaseRGBDDataset):
             Defaults to None.
         depth_format (str, optional): ``'png'``, ``'npy'``, ``'npz'``; None
             infers it from the suffix. Defaults to None.
-        depth_kind (str, optional): ``'metric'``, ``'inverse'`` or
-            ``'scale_free'``. None: from ``depth_dir/depth_info.json`` if
-            present, else ``'metric'``. Defaults to None.
+        depth_kind (str, optional): One of
+            :data:`~projects.depth_pixpro.depth_kinds.DEPTH_KINDS`. None:
+            from ``depth_dir/depth_info.json`` if present, else
+            ``'metric'``. Defaults to None.
         img_suffix (str): Defaults to ``'.png'``.
         depth_suffix (str): Defaults to ``'.png'``.
         keep_images_without_depth (bool): List images that have no depth

@@ -25,7 +25,6 @@ from mmpretrain.datasets.transforms import PackInputs, RandomResizedCrop
 from mmpretrain.registry import TRANSFORMS
 
 from ... import structures as K
-from ...structures import canonical_depth_kind
 
 #: The coord of an uncropped, unflipped image.
 FULL_COORD = np.array([0., 0., 1., 1.], dtype=np.float32)
@@ -253,7 +252,7 @@ class RGBDMultiView(BaseTransform):
     sample has no depth), ``coord`` (np.float32 [V, 4]), ``has_depth``
     (bool: False when the sample has no depth map or no valid depth pixel;
     the model then trains it exactly as PixPro), ``depth_kind`` (str, one
-    of :data:`~projects.depth_pixpro.structures.DEPTH_KINDS`; ``'metric'``
+    of :data:`~projects.depth_pixpro.depth_kinds.DEPTH_KINDS`; ``'metric'``
     if the sample does not say), ``depth_range`` (np.float32 [2]: min and
     max of the valid depth of the WHOLE image, computed once before the
     views are cropped, so that every crop of the image can be normalised
@@ -320,9 +319,7 @@ class RGBDMultiView(BaseTransform):
         results[K.DEPTH] = np.stack(depths).astype(np.float32, copy=False)
         results[K.COORD] = np.stack(coords).astype(np.float32)
         results[K.HAS_DEPTH] = has_depth
-        results[K.DEPTH_KIND] = canonical_depth_kind(
-            results.get(K.DEPTH_KIND) or 'metric',
-            f'depth_kind of {results.get(K.IMG_PATH, "a sample")}')
+        results[K.DEPTH_KIND] = results.get(K.DEPTH_KIND) or 'metric'
         results[K.DEPTH_RANGE] = depth_range
         results[K.IMG_SHAPE] = imgs[0].shape[:2]
         return results
@@ -345,7 +342,7 @@ class PackRGBDInputs(PackInputs):
     * ``depth_range``: torch.float32 [2], (min, max) of the valid depth of
       the whole image before cropping, (0, 0) without depth;
     * metainfo ``has_depth`` (bool), ``depth_kind`` (str, one of
-      :data:`~projects.depth_pixpro.structures.DEPTH_KINDS`) and
+      :data:`~projects.depth_pixpro.depth_kinds.DEPTH_KINDS`) and
       mmpretrain's defaults (``img_path``, ...).
 
     Args:

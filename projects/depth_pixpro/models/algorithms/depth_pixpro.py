@@ -1,5 +1,5 @@
 """DepthPixPro: PixPro whose positive pixel pairs also pass a depth test."""
-from typing import Dict, List, Optional, Sequence, Union
+from typing import Dict, List, Optional, Union
 
 import torch
 import torch.nn as nn
@@ -10,7 +10,8 @@ from mmpretrain.models.utils import CosineEMA
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 from ..utils.collapse import projection_spread
-from ..utils.depth_meta import stack_depth
+from ... import structures as K
+from ..utils.depth_meta import stack_depth, stack_field
 from ..utils.validation import check_number
 
 
@@ -109,23 +110,6 @@ class DepthPixPro(BaseSelfSupervisor):
             modules.append(self.instance_neck)
         return nn.Sequential(*modules)
 
-    @staticmethod
-    def _stack_field(data_samples: Sequence[DataSample], name: str,
-                     device: torch.device) -> Optional[Tensor]:
-        """Stack a per-sample Tensor field, None if no sample has it."""
-        present = [name in sample for sample in data_samples]
-        if not any(present):
-            return None
-        if not all(present):
-            raise ValueError(
-                f'{sum(present)} of {len(present)} data samples carry '
-                f'"{name}"; give it to all of them (use zeros for samples '
-                'without depth: 0 = invalid)')
-        return torch.stack([
-            torch.as_tensor(sample.get(name)).float()
-            for sample in data_samples
-        ]).to(device)
-
     def loss(self, inputs: List[Tensor], data_samples: List[DataSample],
              **kwargs) -> Dict[str, Tensor]:
         """Losses and pair statistics of a batch.
@@ -146,7 +130,7 @@ class DepthPixPro(BaseSelfSupervisor):
         if not isinstance(inputs, (list, tuple)) or len(inputs) != 2:
             raise ValueError('DepthPixPro needs inputs = [view1, view2]')
         device = inputs[0].device
-        coord = self._stack_field(data_samples, 'coord', device)
+        coord = stack_field(data_samples, K.COORD, device)
         if coord is None:
             raise ValueError('data samples carry no "coord" (crop boxes); '
                              'use RGBDMultiView + PackRGBDInputs')

@@ -6,6 +6,7 @@ from typing import Any, Optional, Sequence
 from mmengine.model import BaseModule
 from torch import Tensor
 
+from ...depth_kinds import DEPTH_KINDS
 from ..utils import INVALID_POLICIES, DepthMeta, threshold_pair_statistic
 from ..utils.validation import check_number, check_positive
 
@@ -33,6 +34,10 @@ class BasePairFilter(BaseModule, metaclass=ABCMeta):
     invalid_policies: tuple = INVALID_POLICIES
     #: Name of the threshold argument in the filter's config.
     thresh_arg: str = 'thresh'
+    #: The depth kinds (``depth_kinds.DEPTH_KINDS``) the test means
+    #: something for, and why (for the message refusing another kind).
+    depth_kinds: tuple = DEPTH_KINDS
+    kinds_reason: str = ''
 
     def __init__(self,
                  thresh: float,
@@ -73,9 +78,17 @@ class BasePairFilter(BaseModule, metaclass=ABCMeta):
         return thresh
 
     def check_depth_kinds(self, meta: DepthMeta, config_key: str) -> None:
-        """Refuse depth kinds this test is meaningless for (ValueError
-        naming the sample, its kind and ``config_key``, the config line to
-        change). Every kind is accepted by default."""
+        """Refuse a sample whose depth kind is not one of
+        :attr:`depth_kinds` (ValueError naming the sample, its kind and
+        ``config_key``, the config line to change)."""
+        for index, kind in enumerate(meta.kinds):
+            if kind not in self.depth_kinds and meta.has_depth[index]:
+                raise ValueError(
+                    f'{config_key} ({type(self).__name__}) cannot use the '
+                    f'{kind!r} depth of {meta.sample_name(index)}: '
+                    f'{self.kinds_reason} {self.depth_kinds}. Remove '
+                    f'{config_key} from the config or give depth of another '
+                    'kind.')
 
     def per_view(self, depth: Tensor, coord: Tensor,
                  meta: Optional[DepthMeta] = None) -> Any:

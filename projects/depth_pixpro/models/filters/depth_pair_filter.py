@@ -5,8 +5,8 @@ import torch
 from torch import Tensor
 
 from mmpretrain.registry import MODELS
-from ..utils import (AUTO_MODES, DEPTH_INVALID_POLICIES, DEPTH_MODES,
-                     KIND_MODES, DepthMeta, depth_pair_difference,
+from ...depth_kinds import AUTO_MODES, DEPTH_MODES, KIND_MODES
+from ..utils import (DEPTH_INVALID_POLICIES, DepthMeta, depth_pair_difference,
                      invalid_as_far, threshold_pair_statistic)
 from ..utils.depth_stats import CELL_STATS, cell_depth
 from .base_pair_filter import BasePairFilter
@@ -21,7 +21,7 @@ class DepthPairFilter(BasePairFilter):
     scale dict overrides it.
 
     Which test each depth kind (``depth_kind`` of the sample) gets
-    (``KIND_MODES`` in ``models/utils/depth.py``): ``metric`` (and stereo
+    (``KIND_MODES`` in ``depth_kinds.py``): ``metric`` (and stereo
     disparity, converted to metres on load): relative, absolute,
     normalized; ``inverse``: relative (|1/a - 1/b| / max(1/a, 1/b) =
     |a - b| / max(a, b), exactly the metric test) or normalized;

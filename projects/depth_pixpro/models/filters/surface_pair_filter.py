@@ -5,6 +5,7 @@ from typing import Optional, Sequence, Tuple
 from torch import Tensor
 
 from mmpretrain.registry import MODELS
+from ...depth_kinds import SCALED_KINDS
 from ..utils.surface import segment_depth_jump
 from .base_pair_filter import BasePairFilter
 
@@ -37,6 +38,9 @@ class SurfacePairFilter(BasePairFilter):
     """
 
     scale_key = 'surface_thresh'
+    # an unknown shift (affine depth) changes every ratio of two depths
+    depth_kinds = SCALED_KINDS
+    kinds_reason = 'a relative jump needs depth known up to a scale:'
 
     def __init__(self,
                  thresh: float = 0.1,
@@ -55,19 +59,6 @@ class SurfacePairFilter(BasePairFilter):
     def check_thresh(self, value, key: str) -> float:
         """tau > 0, or ``inf`` (filter off)."""
         return self.check_difference(value, key)
-
-    def check_depth_kinds(self, meta, config_key: str) -> None:
-        """A relative jump needs depth up to a scale (metric, inverse: the
-        same relative jump, scale_free); refuse ``'affine'`` depth, whose
-        unknown shift changes every ratio."""
-        for index, kind in enumerate(meta.kinds):
-            if kind == 'affine' and meta.has_depth[index]:
-                raise ValueError(
-                    f'{config_key} (SurfacePairFilter) cannot use the '
-                    f'{kind!r} depth of {meta.sample_name(index)}: a '
-                    'relative jump needs depth known up to a scale. Remove '
-                    f'{config_key} from the config or give depth of another '
-                    'kind.')
 
     def per_view(self,
                  depth: Tensor,

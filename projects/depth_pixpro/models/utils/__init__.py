@@ -5,12 +5,11 @@ spatial_positive_mask, pool_depth, depth_positive_mask,
 pixel_consistency_loss``.
 """
 from .collapse import projection_spread
-from .depth import (AUTO_MODES, DEPTH_INVALID_POLICIES, DEPTH_KINDS,
-                    DEPTH_MODES, INVALID_POLICIES, KIND_MODES,
+from .depth import (DEPTH_INVALID_POLICIES, INVALID_POLICIES,
                     depth_pair_difference, depth_positive_mask,
                     invalid_as_far, normalize_depth, pool_depth,
                     threshold_pair_statistic)
-from .depth_meta import DepthMeta, stack_depth
+from .depth_meta import DepthMeta, stack_depth, stack_field
 from .depth_stats import (CELL_STATS, cell_depth, center_depth,
                           median_pool_depth)
 from .grids import (bin_sizes, grid_centers, normalized_center_distance,
@@ -26,9 +25,8 @@ __all__ = [
     'grid_centers', 'spatial_positive_mask', 'pool_depth',
     'depth_positive_mask', 'pixel_consistency_loss', 'bin_sizes',
     'normalized_center_distance', 'depth_pair_difference', 'normalize_depth',
-    'threshold_pair_statistic', 'DEPTH_MODES', 'INVALID_POLICIES',
-    'DEPTH_INVALID_POLICIES', 'DEPTH_KINDS', 'KIND_MODES', 'AUTO_MODES',
-    'invalid_as_far', 'DepthMeta', 'stack_depth',
+    'threshold_pair_statistic', 'INVALID_POLICIES', 'DEPTH_INVALID_POLICIES',
+    'invalid_as_far', 'DepthMeta', 'stack_depth', 'stack_field',
     'pixel_cosine_similarity', 'masked_cosine_loss', 'view_rays',
     'depth_to_normals', 'pool_normals', 'normal_pair_difference',
     'CELL_STATS', 'cell_depth', 'center_depth', 'median_pool_depth',

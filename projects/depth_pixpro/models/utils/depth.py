@@ -11,38 +11,12 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-# What a sample's depth values are (``depth_kind``): ``'metric'`` metres
-# (also stereo disparity, converted on load), ``'inverse'`` inverse depth up
-# to a scale, ``'scale_free'`` depth up to a scale, ``'affine'`` up to a
-# scale and a shift (MiDaS / Depth Anything). One owner: the data side.
-from ...structures import DEPTH_KINDS  # noqa: F401  (re-exported)
+from ...depth_kinds import DEPTH_MODES
 
-#: Depth tests on a pair of cell depths (see :func:`depth_pair_difference`).
-DEPTH_MODES = ('relative', 'absolute', 'normalized')
 #: What a filter does with a pair that has no statistic (missing depth).
 INVALID_POLICIES = ('pass', 'reject')
 #: The depth test also offers ``'far'``: invalid depth is infinitely far.
 DEPTH_INVALID_POLICIES = INVALID_POLICIES + ('far', )
-
-#: The depth tests that mean something for each kind, and why:
-#: ``relative`` |a - b| / max(a, b) is scale-free, and for inverse depth
-#: |1/a - 1/b| / max(1/a, 1/b) = |a - b| / max(a, b), exactly the metric
-#: test; ``absolute`` needs a known unit (metric only); ``normalized`` (min-max
-#: over the whole image) removes scale and shift, the only test an affine
-#: depth allows.
-KIND_MODES = {
-    'metric': ('relative', 'absolute', 'normalized'),
-    'inverse': ('relative', 'normalized'),
-    'scale_free': ('relative', 'normalized'),
-    'affine': ('normalized', ),
-}
-#: ``mode='auto'`` of the depth filter: the test each kind gets.
-AUTO_MODES = {
-    'metric': 'relative',
-    'inverse': 'relative',
-    'scale_free': 'relative',
-    'affine': 'normalized'
-}
 
 
 def pool_depth(depth: Tensor, size: Sequence[int]) -> Tensor:
