@@ -3,6 +3,7 @@ and the hooks that draw or check them."""
 import torch
 
 from mmpretrain.registry import MODELS
+from projects.depth_pixpro.models.algorithms import pixel_losses
 
 #: The crop box of a whole, unflipped image, as a batch of one.
 FULL = torch.tensor([[0., 0., 1., 1.]])
@@ -66,3 +67,10 @@ def tie_case():
             dh, dw = i // 4 - j // 4, i % 4 - j % 4
             expected[i, j] = dh * dh + dw * dw < 2
     return expected
+
+
+def head_losses(head, online, target, coord, depth=None, depth_meta=None):
+    """What ``DepthPixPro.loss`` takes from its pixel head: the losses of
+    both view orders summed, and the pair statistics."""
+    return pixel_losses(head, online, target,
+                        head.positive_pairs(coord, depth, depth_meta))

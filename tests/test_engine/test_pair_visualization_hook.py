@@ -10,7 +10,8 @@ import torch.nn as nn
 
 from helpers import read_png
 from mmpretrain.structures import DataSample
-from pair_cases import GRIDS, build_two_level_head, two_level_batch
+from pair_cases import (GRIDS, build_two_level_head, head_losses,
+                        two_level_batch)
 from projects.depth_pixpro.engine.hooks import PairVisualizationHook
 from projects.depth_pixpro.models.heads import (positive_pair_masks)
 from projects.depth_pixpro.utils.scripts import read_scalars
@@ -45,7 +46,7 @@ def test_hook_draws_the_head_masks_without_a_backbone_pass():
     batch = collated_batch(coord, depth)
     with pytest.raises(RuntimeError, match='not computed a loss'):
         hook.draw_batch(model, batch)
-    model.head.loss(online, target, coord, depth)
+    head_losses(model.head, online, target, coord, depth)
     images = hook.draw_batch(model, batch)
     assert sorted(images) == ['pairs_0', 'pairs_1']
     assert all(isinstance(img, np.ndarray) and img.ndim == 3

@@ -8,7 +8,7 @@ import torch
 
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
-from pair_cases import build_filter_head
+from pair_cases import build_filter_head, head_losses
 from projects.depth_pixpro.depth_kinds import KIND_MODES
 from projects.depth_pixpro.models.filters import (DepthPairFilter,
                                                   NormalPairFilter)
@@ -74,7 +74,7 @@ def test_sample_without_depth_is_pixpro_in_a_mixed_batch(invalid,
     online, target, coord, depth = random_batch()
     depth[2] = 0  # sample 2 has no depth: zeros + has_depth=False
     info = meta(['metric'] * 3, has_depth=[True, True, False])
-    losses = head.loss(online, target, coord, depth, info)
+    losses = head_losses(head, online, target, coord, depth, info)
 
     ppm = head.propagations['0']
     expected = 0.
@@ -107,8 +107,8 @@ def test_batch_without_any_depth_is_exactly_pixpro():
     online, target, coord, _ = random_batch()
     zeros = torch.zeros(3, 2, 16, 16)
     info = meta(['metric'] * 3, has_depth=[False] * 3)
-    expected = plain.loss(online, target, coord)
-    got = filtered.loss(online, target, coord, zeros, info)
+    expected = head_losses(plain, online, target, coord)
+    got = head_losses(filtered, online, target, coord, zeros, info)
     for key in expected:
         torch.testing.assert_close(got[key], expected[key])
     assert got['pos_final'] == got['pos_spatial'] > 0
@@ -161,13 +161,13 @@ def test_depth_pixpro_passes_the_depth_facts_to_the_head(monkeypatch):
                   out_channels=8),
         head=dict(type='MultiScalePixelHead', in_channels=8,
                   filters=[dict(type='DepthPairFilter', invalid='reject')])))
-    seen = {}
+    seen, positive_pairs = {}, model.head.positive_pairs
 
-    def spy(proj_online, proj_target, coord, depth=None, depth_meta=None):
+    def spy(coord, depth=None, depth_meta=None):
         seen.update(depth=depth, meta=depth_meta)
-        return {'loss_s0': proj_online[0][0].sum() * 0}
+        return positive_pairs(coord, depth, depth_meta)
 
-    monkeypatch.setattr(model.head, 'loss', spy)
+    monkeypatch.setattr(model.head, 'positive_pairs', spy)
     coord = torch.tensor([FULL, FULL])
     samples = [packed(torch.zeros(2, 64, 64), coord, has_depth=False),
                packed(torch.ones(2, 64, 64), coord, has_depth=True,
@@ -243,13 +243,13 @@ def test_each_kind_gets_only_its_tests(kind, mode):
     info = meta(['metric', kind], ranges=[[1., 5.], [1., 5.]],
                 paths=[None, 'data/x/0001.jpg'])
     if mode in KIND_MODES[kind]:
-        head.loss(online, target, coord, depth, info)
+        head_losses(head, online, target, coord, depth, info)
         return
     message = (f"model.head.filters[0].mode='{mode}' cannot test the "
                f"'{kind}' depth of sample 'data/x/0001.jpg'")
     with pytest.raises(ValueError, match=message.replace('[', r'\[')
                        .replace(']', r'\]').replace('.', r'\.')):
-        head.loss(online, target, coord, depth, info)
+        head_losses(head, online, target, coord, depth, info)
 
 
 def test_refused_kind_names_the_filter_line_in_a_multi_filter_head():
@@ -257,13 +257,14 @@ def test_refused_kind_names_the_filter_line_in_a_multi_filter_head():
                               dict(type='DepthPairFilter', mode='absolute')])
     online, target, coord, depth = random_batch(n=2)
     with pytest.raises(ValueError, match=r'filters\[1\]\.mode'):
-        head.loss(online, target, coord, depth,
-                  meta(['metric', 'scale_free']))
+        head_losses(head, online, target, coord, depth,
+                    meta(['metric', 'scale_free']))
     with pytest.raises(ValueError, match=r'filters\[0\] \(NormalPairFilter'):
-        head.loss(online, target, coord, depth, meta(['affine', 'metric']))
+        head_losses(head, online, target, coord, depth,
+                    meta(['affine', 'metric']))
     # a sample without depth is never refused
-    head.loss(online, target, coord, depth,
-              meta(['metric', 'affine'], has_depth=[True, False]))
+    head_losses(head, online, target, coord, depth,
+                meta(['metric', 'affine'], has_depth=[True, False]))
 
 
 def blocky_depth(n, seed=1):

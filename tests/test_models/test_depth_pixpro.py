@@ -325,18 +325,29 @@ def test_train_step_on_the_rgbd_pipeline(max_iters):
 
 
 def record_head_inputs(model):
-    """Wrap ``model.head.loss`` to keep the projections it receives."""
+    """Wrap ``model.head.loss`` to keep, per training step, the projections
+    of each view it receives: ``[online per view, target per view]``, each
+    per level (a step calls it once per view order)."""
     calls, loss = [], model.head.loss
 
-    def recording_loss(proj_online, proj_target, *args, **kwargs):
-        calls.append(([[t.detach().clone() for t in view]
-                       for view in proj_online],
-                      [[t.detach().clone() for t in view]
-                       for view in proj_target]))
-        return loss(proj_online, proj_target, *args, **kwargs)
+    def recording_loss(proj_online, proj_target, pairs, views):
+        calls.append((views, [t.detach().clone() for t in proj_online],
+                      [t.detach().clone() for t in proj_target]))
+        return loss(proj_online, proj_target, pairs, views)
 
     model.head.loss = recording_loss
-    return calls
+    steps = []
+
+    def by_step():
+        del steps[:]
+        for start in range(0, len(calls), 2):
+            online, target = {}, {}
+            for (q, k), proj_q, target_k in calls[start:start + 2]:
+                online[q], target[k] = proj_q, target_k
+            steps.append(([online[0], online[1]], [target[0], target[1]]))
+        return steps
+
+    return by_step
 
 
 def test_target_is_updated_before_its_forward(max_iters):
@@ -346,9 +357,11 @@ def test_target_is_updated_before_its_forward(max_iters):
     would come from the weights before step 1."""
     model = build(base_momentum=1 - 1e-6, end_momentum=1 - 1e-6)
     wrapper = OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.5))
-    calls = record_head_inputs(model)
+    recorded = record_head_inputs(model)
     model.train_step(make_batch(seed=0), wrapper)
     model.train_step(make_batch(seed=1), wrapper)
+    calls = recorded()
+    assert len(calls) == 2
     online, target = calls[1]
     for view in range(2):
         for level in range(2):

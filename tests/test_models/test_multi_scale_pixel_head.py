@@ -6,6 +6,7 @@ import math
 import pytest
 import torch
 
+from pair_cases import head_losses
 from mmpretrain.registry import MODELS
 from pixpro_reference import (conv_layers, convs_of, ref_pair_loss, ref_ppm,
                               ref_spatial_ratio)
@@ -53,7 +54,7 @@ def pixpro_reference(head, online, target, coord, thresh=0.7, level=0):
 def test_head_without_filters_is_pixpro():
     head = build_head()
     online, target, coord = random_batch()
-    losses = head.loss(online, target, coord)
+    losses = head_losses(head, online, target, coord)
     assert set(losses) == {'loss_s0', 'pos_spatial', 'pos_final',
                            'removed_by_filters', 'imgs_no_pos'}
     torch.testing.assert_close(losses['loss_s0'],
@@ -83,8 +84,8 @@ def test_filters_reduce_to_pixpro(filter_cfg, scale_extra, depth_kind):
         depth = torch.full((3, 2, 16, 16), 2.5)
     elif depth_kind == 'random':
         depth = torch.rand(3, 2, 16, 16) * 5
-    expected = plain.loss(online, target, coord)
-    got = filtered.loss(online, target, coord, depth)
+    expected = head_losses(plain, online, target, coord)
+    got = head_losses(filtered, online, target, coord, depth)
     for key in expected:
         torch.testing.assert_close(got[key], expected[key])
 
@@ -110,7 +111,7 @@ def test_depth_step_edge_removes_exactly_straddling_pairs():
     depth = step_edge_depth(2)
     depth[0, 1] = 3.  # the right half only: all far
     depth[1, 1] = depth[1, 1].flip(-1)  # the flipped view sees it mirrored
-    losses = head.loss(online, target, coord, depth)
+    losses = head_losses(head, online, target, coord, depth)
 
     def far_side(box):
         """Per bin (h-major): its centre is right of the step."""
@@ -158,7 +159,7 @@ def test_multi_scale_is_weighted_sum_of_single_scales():
         dict(spatial_thresh=0.7, weight=1.0),
         dict(spatial_thresh=1.5, weight=0.5, depth_thresh=0.05),
     ])
-    out = multi.loss(online, target, coord, depth)
+    out = head_losses(multi, online, target, coord, depth)
     for index, (thresh, weight, tau) in enumerate([(0.7, 1.0, 0.2),
                                                    (1.5, 0.5, 0.05)]):
         ref, _ = ref_head_loss(multi, online, target, coord, 0, thresh,
@@ -182,7 +183,7 @@ def test_multi_level_scales_use_their_level():
     target = [[torch.randn(2, 8, 6, 6, generator=gen),
                torch.randn(2, 8, 3, 3, generator=gen)] for _ in range(2)]
     _, _, coord = random_batch(n=2)
-    out = head.loss(online, target, coord)
+    out = head_losses(head, online, target, coord)
     torch.testing.assert_close(
         out['loss_s0'], pixpro_reference(head, online, target, coord, 0.7, 0))
     torch.testing.assert_close(
@@ -198,9 +199,12 @@ def test_head_rejects_bad_config_and_inputs():
     head = build_head()
     online, target, coord = random_batch()
     with pytest.raises(ValueError, match='coord'):
-        head.loss(online, target, coord[:, 0])
-    with pytest.raises(ValueError, match='2 views'):
-        head.loss(online[:1], target[:1], coord)
+        head.positive_pairs(coord[:, 0])
+    pairs = head.positive_pairs(coord)
+    with pytest.raises(ValueError, match='one projection per level'):
+        head.loss(online, target, pairs, (0, 1))  # both views, not one
+    with pytest.raises(ValueError, match=r'views \(0, 2\) are not views'):
+        head.loss(online[0], target[1], pairs, (0, 2))
 
 
 @pytest.mark.parametrize('dtype', [torch.bfloat16, torch.float16])
@@ -213,7 +217,7 @@ def test_head_no_positive_under_autocast(dtype):
     depth = torch.rand(3, 2, 16, 16) * 4 + 0.5
     depth[1] = 0  # image 1: no valid depth -> rejected -> no positive
     with torch.autocast('cpu', dtype=dtype):
-        out = head.loss(online, target, coord, depth)
+        out = head_losses(head, online, target, coord, depth)
     out['loss_s0'].backward()
     assert torch.isfinite(out['loss_s0'])
     assert all(torch.isfinite(v[0].grad).all() for v in online)
@@ -282,7 +286,7 @@ def ref_head_loss(head, online, target, coord, level, spatial_thresh,
 def test_head_matches_pixpro_written_out():
     head = MODELS.build(dict(type='MultiScalePixelHead', in_channels=8))
     online, target = head_inputs([(4, 4)])
-    out = head.loss(online, target, COORD)
+    out = head_losses(head, online, target, COORD)
     expected, counts = ref_head_loss(head, online, target, COORD, 0, 0.7)
     assert out['loss_s0'].item() == pytest.approx(expected, abs=1e-5)
     # statistics: mean over (view order, image); image 2 has no positive
@@ -311,7 +315,7 @@ def test_multi_scale_multi_level_matches_weighted_references():
     depth = torch.rand(3, 2, 4, 4, generator=gen) * 4 + 0.5
     depth[0, 0, 0, :2] = 0.
     depth[1, 1, 3, 3] = 0.
-    out = head.loss(online, target, COORD, depth)
+    out = head_losses(head, online, target, COORD, depth)
 
     ref0, counts0 = ref_head_loss(head, online, target, COORD, 0, 0.7,
                                   depth, 0.2)

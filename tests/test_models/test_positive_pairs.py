@@ -5,7 +5,8 @@ import pytest
 import torch
 
 from mmpretrain.registry import MODELS
-from pair_cases import FULL, GRIDS, build_two_level_head, two_level_batch
+from pair_cases import (FULL, GRIDS, build_two_level_head, head_losses,
+                        two_level_batch)
 from projects.depth_pixpro.models.filters import BasePairFilter
 from projects.depth_pixpro.models.heads import (multi_scale_pixel_head,
                                                 positive_pair_masks,
@@ -20,7 +21,7 @@ from projects.depth_pixpro.models.utils import (depth_positive_mask,
 def test_loss_trains_on_the_public_masks():
     head = build_two_level_head()
     online, target, coord, depth = two_level_batch()
-    losses = head.loss(online, target, coord, depth)
+    losses = head_losses(head, online, target, coord, depth)
     assert head.grid_sizes == {0: GRIDS[0], 1: GRIDS[1]}
     spatial_counts, final_counts = [], []
     for index, scale in enumerate(head.scales):
@@ -95,7 +96,7 @@ def test_head_shares_the_expensive_work(monkeypatch):
 
             setattr(filt, name, wrapper)
     online, target, coord, depth = two_level_batch()
-    head.loss(online, target, coord, depth)
+    head_losses(head, online, target, coord, depth)
     levels, views, filters = 2, 2, 2
     assert calls == {
         'normalized_center_distance': levels * 2,
@@ -120,7 +121,7 @@ def test_head_excludes_a_pair_tied_with_the_threshold():
     gen = torch.Generator().manual_seed(0)
     feats = [[torch.randn(1, 4, 4, 4, generator=gen)] for _ in range(2)]
     coord = torch.stack([FULL, FULL], dim=1)  # [1, 2, 4]
-    out = head.loss(feats, feats, coord)
+    out = head_losses(head, feats, feats, coord)
     assert out['pos_spatial'].item() == 64
     assert out['pos_final'].item() == 64
 
@@ -156,7 +157,7 @@ def test_imgs_no_pos_counts_images_without_positives_in_both_orders():
     depth[0, 1] = 2.  # view 1 farther: only query = view 0 keeps pairs
     depth[2, 0, :, 0] = 2.  # left column of view 0 farther than view 1
     depth[2, 1, :, 1] = 3.  # right column of view 1 farther than view 0
-    out = head.loss(feats, feats, coord, depth)
+    out = head_losses(head, feats, feats, coord, depth)
     # per (order, image) final positives: order (0, 1): 4, 0, 2; (1, 0): 0,
     # 0, 2 (the same-bin pairs where the query is the nearer one)
     assert out['pos_final'].item() == pytest.approx((4 + 0 + 2 + 0 + 0 + 2)
@@ -177,9 +178,9 @@ def test_a_filter_threshold_is_overridden_per_scale_by_its_scale_key():
     coord = torch.tensor([[[0., 0., 1., 1.], [0., 0., 1., 1.]]])
     depth = torch.ones(1, 2, 2, 2)
     depth[0, 1] = 2.  # the filter keeps only the order (view 0, view 1)
-    out = head.loss(feats, feats, coord, depth)
+    out = head_losses(head, feats, feats, coord, depth)
     plain = MODELS.build(dict(type='MultiScalePixelHead', in_channels=4))
     plain.load_state_dict(head.state_dict(), strict=False)
-    expected = plain.loss(feats, feats, coord)['loss_s0']
+    expected = head_losses(plain, feats, feats, coord)['loss_s0']
     torch.testing.assert_close(out['loss_s1'], expected)
     assert not torch.allclose(out['loss_s0'], expected)

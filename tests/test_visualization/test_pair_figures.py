@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 
+from pair_cases import head_losses
 from projects.depth_pixpro.models.filters import (DepthPairFilter,
                                                   NormalPairFilter)
 from projects.depth_pixpro.models.heads import MultiScalePixelHead
@@ -78,7 +79,7 @@ def test_pair_counts_match_head_statistics():
         scales=[dict(spatial_thresh=1.0, depth_thresh=0.15)],
         filters=[dict(type='DepthPairFilter', thresh=0.3)])
     proj = [[torch.randn(2, 8, 4, 4)] for _ in range(2)]
-    stats = head.loss(proj, proj, coord, depth)
+    stats = head_losses(head, proj, proj, coord, depth)
     spatial, final = [], []
     for views in ((0, 1), (1, 0)):
         pairs = compute_pair_masks(coord, depth, (4, 4), 1.0, head.filters,

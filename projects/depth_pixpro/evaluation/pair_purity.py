@@ -9,7 +9,7 @@ each filter setting we count
 * recall = P(kept | same-class spatial pair),
 * kept pairs per image (all kept pairs, labelled or not).
 
-The masks are the head's own (:class:`PairTests`, as used by
+The masks are the head's own (:class:`PositivePairs`, as used by
 :func:`positive_pair_masks` and the head), so what is counted is what is
 trained on. Pairs are counted in the (view 1, view 2) order only: every
 test is symmetric, so the other order counts the same pairs again.
@@ -23,7 +23,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from ..models.heads.positive_pairs import PairTests
+from ..models.heads.positive_pairs import PositivePairs
 
 #: Label value of unlabelled pixels (mmseg's ``ignore_index``).
 IGNORE_INDEX = 255
@@ -232,25 +232,20 @@ def count_view_pair(result: PurityResult,
     by_size: Dict[Tuple[int, int], List[ScaleSpec]] = {}
     for scale in result.scales:
         by_size.setdefault(tuple(scale.size), []).append(scale)
-    # settings sharing a filter share its statistic (one PairTests each)
-    groups = {}
+    # settings sharing a filter share its work (one PositivePairs each)
+    pairs = {None: PositivePairs(coord)}
     for s in result.settings:
-        if s.filt is not None:
-            groups.setdefault(id(s.filt), s.filters)
-    cache = {}  # filters' per-view work, shared by the grids
+        if s.filt is not None and id(s.filt) not in pairs:
+            pairs[id(s.filt)] = PositivePairs(coord, depth, s.filters,
+                                              depth_meta)
     for size, scales in by_size.items():
         same, labelled = pair_agreement(
             cell_majority_labels(label[:, 0], size, num_classes),
             cell_majority_labels(label[:, 1], size, num_classes))
-        spatial_tests = PairTests(coord, size, (0, 1))
-        tests = {}
-        for key, group in groups.items():
-            tests[key] = PairTests(
-                coord, size, (0, 1), group, depth, cache,
-                depth_meta=depth_meta)
+        tests = {key: p.tests((0, 1), size) for key, p in pairs.items()}
         for scale in scales:
             t = scale.spatial_thresh
-            spatial = spatial_tests.masks(dict(spatial_thresh=t)).spatial
+            spatial = tests[None].masks(dict(spatial_thresh=t)).spatial
             for s in result.settings:
                 if s.filt is None:
                     kept = spatial

@@ -1,5 +1,5 @@
 """DepthPixPro: PixPro whose positive pixel pairs also pass a depth test."""
-from typing import Dict, List, Optional, Union
+from typing import Dict, List, Optional, Sequence, Union
 
 import torch
 import torch.nn as nn
@@ -13,6 +13,36 @@ from ..utils.collapse import projection_spread
 from ... import structures as K
 from ..utils.depth_meta import stack_depth, stack_field
 from ..utils.validation import check_number
+
+#: Both view orders (query view, key view): PixPro, like BYOL, sums the
+#: losses of both, for the pixel head and the instance branch alike.
+VIEW_ORDERS = ((0, 1), (1, 0))
+
+
+def pixel_losses(head, proj_online: Sequence[Sequence[Tensor]],
+                 proj_target: Sequence[Sequence[Tensor]],
+                 pairs) -> Dict[str, Tensor]:
+    """The pixel head's losses summed over :data:`VIEW_ORDERS`, and its
+    pair statistics.
+
+    Args:
+        head (MultiScalePixelHead): The pixel head.
+        proj_online (Sequence[Sequence[Tensor]]): Per view, per level,
+            online projections [N, C, H_l, W_l].
+        proj_target (Sequence[Sequence[Tensor]]): Same for the target.
+        pairs (PositivePairs): The batch's pairs,
+            ``head.positive_pairs(coord, depth, depth_meta)``.
+
+    Returns:
+        dict[str, Tensor]: ``loss_s{i}`` and the head's statistics.
+    """
+    losses = {}
+    for q, k in VIEW_ORDERS:
+        for name, value in head.loss(proj_online[q], proj_target[k], pairs,
+                                     (q, k)).items():
+            losses[name] = losses[name] + value if name in losses else value
+    losses.update(head.pair_statistics(pairs))
+    return losses
 
 
 @MODELS.register_module()
@@ -144,8 +174,9 @@ class DepthPixPro(BaseSelfSupervisor):
             target_feats = [target_backbone(view) for view in inputs]
             proj_target = [target_neck(feat) for feat in target_feats]
 
-        losses = self.head.loss(proj_online, proj_target, coord, depth,
-                                depth_meta)
+        losses = pixel_losses(
+            self.head, proj_online, proj_target,
+            self.head.positive_pairs(coord, depth, depth_meta))
         # collapse monitor: spread of the last level's online projections
         losses.update(projection_spread([p[-1] for p in proj_online]))
         if self.instance_neck is not None:
@@ -170,8 +201,8 @@ class DepthPixPro(BaseSelfSupervisor):
                 _average_pool(target_neck([feat[-1]])[0])
                 for feat in target_feats
             ]
-        return (self.instance_head.loss(online[0], target[1]) +
-                self.instance_head.loss(online[1], target[0]))
+        return sum(self.instance_head.loss(online[q], target[k])
+                   for q, k in VIEW_ORDERS)
 
 
 def _average_pool(feat: Tensor) -> Tensor:

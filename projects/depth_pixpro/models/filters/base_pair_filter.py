@@ -14,11 +14,13 @@ from ..utils.validation import check_number, check_positive
 class BasePairFilter(BaseModule, metaclass=ABCMeta):
     """A test on (query bin, key bin) pairs from a per-view exogenous map.
 
-    The positive masks (:class:`PairTests`) call :meth:`per_view` once per
-    view (level-independent work, e.g. normals at depth resolution), then
-    per feature grid :meth:`on_grid` once per view, :meth:`pair_statistic`
-    once per view order and :meth:`keep` once per scale -- so the expensive
-    parts are shared by all levels and scales.
+    A batch's positive pairs (:class:`PositivePairs`) call :meth:`per_view`
+    once per view (level-independent work, e.g. normals at depth
+    resolution), then per feature grid :meth:`on_grid` once per view,
+    :meth:`pair_statistic` once per view order (once per pair of views for
+    a :attr:`symmetric` filter) and :meth:`keep` once per scale -- so the
+    expensive parts are shared by all levels and scales. A filter keeps no
+    state between these calls.
 
     Args:
         thresh (float): Default threshold in the filter's own unit; ``inf``
@@ -38,6 +40,10 @@ class BasePairFilter(BaseModule, metaclass=ABCMeta):
     #: something for, and why (for the message refusing another kind).
     depth_kinds: tuple = DEPTH_KINDS
     kinds_reason: str = ''
+    #: ``pair_statistic(k, q)`` is ``pair_statistic(q, k)`` transposed
+    #: (dims 1 and 2): the positive pairs then compute it once per pair of
+    #: views.
+    symmetric: bool = False
 
     def __init__(self,
                  thresh: float,

@@ -38,6 +38,8 @@ class SurfacePairFilter(BasePairFilter):
     """
 
     scale_key = 'surface_thresh'
+    # the jump between two centres does not depend on which is the query
+    symmetric = True
     # an unknown shift (affine depth) changes every ratio of two depths
     depth_kinds = SCALED_KINDS
     kinds_reason = 'a relative jump needs depth known up to a scale:'
@@ -79,18 +81,8 @@ class SurfacePairFilter(BasePairFilter):
     def pair_statistic(
             self, grid_q: Tuple[Tensor, Tensor, tuple],
             grid_k: Tuple[Tensor, Tensor, tuple]) -> Tuple[Tensor, Tensor]:
-        """Largest relative jump on each pair's segment and its validity.
-
-        The test is symmetric, so it is computed once per pair of views:
-        called right after ``(grid_k, grid_q)`` (the head's second view
-        order), it returns that result transposed.
-        """
-        last, self._last_pair = getattr(self, '_last_pair', None), None
-        if last is not None and last[0] is grid_k and last[1] is grid_q:
-            jump, valid = last[2]
-            return jump.transpose(1, 2), valid.transpose(1, 2)
+        """Largest relative jump on each pair's segment and its validity
+        (symmetric: the other view order is this one transposed)."""
         (depth_q, coord_q, size), (depth_k, coord_k, _) = grid_q, grid_k
-        result = segment_depth_jump(depth_q, coord_q, depth_k, coord_k, size,
-                                    self.num_samples, self.canvas_size)
-        self._last_pair = (grid_q, grid_k, result)
-        return result
+        return segment_depth_jump(depth_q, coord_q, depth_k, coord_k, size,
+                                  self.num_samples, self.canvas_size)
