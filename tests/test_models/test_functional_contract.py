@@ -1,12 +1,17 @@
 """The public functional contract (design.md, "The math") against
-brute-force loops over pixel pairs, and its exact edge cases: a pair tied
-with the spatial threshold is not a positive."""
+brute-force loops over pixel pairs, its exact edge cases (a pair tied with
+the spatial threshold is not a positive), and training's loss as the
+contract composed."""
 import math
 
 import pytest
 import torch
 
-from pair_cases import FULL, tie_case
+from mmpretrain.registry import MODELS
+from pair_cases import FULL
+from pair_cases import GRIDS as TWO_LEVEL_GRIDS
+from pair_cases import tie_case, two_level_batch
+from projects.depth_pixpro.models.algorithms import pixel_losses
 from projects.depth_pixpro.models.utils import (
     depth_positive_mask, grid_centers, masked_cosine_loss,
     normalized_center_distance, pixel_consistency_loss,
@@ -274,3 +279,43 @@ def test_spatial_mask_excludes_a_pair_tied_with_the_threshold():
     mask = spatial_positive_mask(FULL, FULL, (4, 4), 1.0)[0]
     assert torch.equal(mask, expected)
     assert int(mask.sum()) == 16 + 24 + 24  # self, horizontal, vertical
+
+
+@pytest.mark.parametrize('invalid', ['pass', 'reject', 'far'])
+def test_training_loss_is_the_contract_composed(invalid):
+    """A test of the contract is a test of training: DepthPixPro's pixel
+    losses (both view orders, every scale and level) are the contract
+    functions composed by hand, mask = spatial AND depth of pooled depth."""
+    torch.manual_seed(0)
+    head = MODELS.build(dict(
+        type='MultiScalePixelHead', in_channels=8, levels=2,
+        scales=[dict(level=0, spatial_thresh=0.9),
+                dict(level=1, spatial_thresh=1.4, weight=0.5,
+                     depth_thresh=0.3)],
+        filters=[dict(type='DepthPairFilter', thresh=0.1,
+                      invalid=invalid)]))
+    online, target, coord, depth = two_level_batch()
+    depth[1, 1, :6] = 0  # invalid in both views: the policies differ
+    losses = pixel_losses(head, online, target,
+                          head.positive_pairs(coord, depth))
+    for index, scale in enumerate(head.scales):
+        level = scale['level']
+        size = TWO_LEVEL_GRIDS[level]
+        ppm = head.propagations[str(level)]
+        expected = 0.
+        for q, k in ((0, 1), (1, 0)):
+            zq, zk = (pool_depth(depth[:, v], size) for v in (q, k))
+            mask = spatial_positive_mask(
+                coord[:, q], coord[:, k], size,
+                scale['spatial_thresh']) & depth_positive_mask(
+                    zq, zk, scale.get('depth_thresh', 0.1), invalid=invalid)
+            expected = expected + pixel_consistency_loss(
+                ppm(online[q][level]), target[k][level], mask)
+        torch.testing.assert_close(losses[f'loss_s{index}'],
+                                   scale['weight'] * expected)
+    # the check above is not blind to the policy
+    zq, zk = (pool_depth(depth[:, v], TWO_LEVEL_GRIDS[0]) for v in (0, 1))
+    policies = [depth_positive_mask(zq, zk, 0.1, invalid=p)
+                for p in ('pass', 'reject', 'far')]
+    assert not torch.equal(policies[0], policies[1])
+    assert not torch.equal(policies[1], policies[2])

@@ -6,8 +6,7 @@ from torch import Tensor
 
 from mmpretrain.registry import MODELS
 from ...depth_kinds import AUTO_MODES, DEPTH_MODES, KIND_MODES
-from ..utils import (DEPTH_INVALID_POLICIES, DepthMeta, depth_pair_difference,
-                     invalid_as_far, threshold_pair_statistic)
+from ..utils import DEPTH_INVALID_POLICIES, DepthMeta, depth_pair_statistic
 from ..utils.depth_stats import CELL_STATS, cell_depth
 from .base_pair_filter import BasePairFilter
 
@@ -121,15 +120,10 @@ class DepthPairFilter(BasePairFilter):
 
     def pair_statistic(self, grid_q: tuple,
                        grid_k: tuple) -> Tuple[Tensor, Tensor]:
-        """Depth difference and validity of every pair (every pair has
-        one under ``invalid='far'``)."""
+        """:func:`depth_pair_statistic`: depth difference and validity of
+        every pair (every pair has one under ``invalid='far'``); the
+        inherited :meth:`keep` thresholds it, so pair_statistic + keep is
+        :func:`depth_positive_mask`."""
         (depth_q, modes, ranges), (depth_k, _, _) = grid_q, grid_k
-        stat, valid = depth_pair_difference(depth_q, depth_k, modes, ranges)
-        if self.invalid == 'far':
-            stat, valid = invalid_as_far(stat, depth_q, depth_k)
-        return stat, valid
-
-    def keep(self, stat: Tensor, valid: Tensor, thresh: float) -> Tensor:
-        """bool [N, HW, HW]: pairs that pass at this threshold."""
-        invalid = 'reject' if self.invalid == 'far' else self.invalid
-        return threshold_pair_statistic(stat, valid, thresh, invalid)
+        return depth_pair_statistic(depth_q, depth_k, modes, self.invalid,
+                                    ranges)

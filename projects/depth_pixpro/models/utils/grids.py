@@ -92,6 +92,10 @@ def spatial_positive_mask(coord_q: Tensor, coord_k: Tensor,
                           size: Sequence[int], thresh: float) -> Tensor:
     """PixPro's positive pairs: bins closer than ``thresh`` bin diagonals.
 
+    The spatial test of training: the positive pairs of a view order and
+    grid compute :func:`normalized_center_distance` once and compare it
+    with each scale's ``thresh`` exactly so.
+
     Args:
         coord_q (Tensor): Crop boxes of the query view [N, 4].
         coord_k (Tensor): Crop boxes of the key view [N, 4].
