@@ -17,9 +17,9 @@ steps).
 """
 from .collapse import projection_spread
 from .depth import (DEPTH_INVALID_POLICIES, INVALID_POLICIES,
-                    depth_pair_difference, depth_pair_statistic, depth_positive_mask,
-                    invalid_as_far, normalize_depth, pool_depth,
-                    threshold_pair_statistic)
+                    depth_pair_difference, depth_pair_statistic,
+                    depth_positive_mask, invalid_as_far, normalize_depth,
+                    pool_depth, threshold_pair_statistic)
 from .depth_meta import DepthMeta, stack_depth, stack_field
 from .depth_stats import (CELL_STATS, cell_depth, center_depth,
                           median_pool_depth)
