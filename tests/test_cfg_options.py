@@ -1,6 +1,5 @@
 """``--cfg-options`` merging (projects/depth_pixpro/cfg_options.py):
 unknown keys warn, numbers are checked."""
-
 import pytest
 from mmengine.config import Config
 

@@ -1,5 +1,4 @@
 """The device adaptation of a config (projects/depth_pixpro/device.py)."""
-
 import pytest
 import torch
 from mmengine.config import Config

@@ -1,6 +1,5 @@
 """Synthetic RGB-D scenes: determinism, geometry, difficulty, and the
 dataset through its pipeline."""
-
 import numpy as np
 import pytest
 import torch

@@ -1,6 +1,5 @@
 """DenseProbeHook writing ``probe_miou`` during a real run on the
 synthetic scenes."""
-
 import pytest
 from mmengine.config import Config
 

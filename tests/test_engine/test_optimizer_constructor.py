@@ -1,7 +1,6 @@
 """Exclude1DParamsOptimWrapperConstructor on hand-made models: every 1-D
 parameter out of weight decay and LARS, paramwise lr kept, and one LARS
 step by hand."""
-
 import pytest
 import torch
 import torch.nn as nn

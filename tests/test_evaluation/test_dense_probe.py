@@ -1,7 +1,6 @@
 """The online dense probe's math: the closed-form linear pixel
 classifier, labels on the feature grid and the mIoU, also on real NYUv2
 frames against a manual probe."""
-
 import pytest
 import torch
 from mmengine.config import Config

@@ -1,5 +1,4 @@
 """PerClassIoUMetric (mmseg registry) on a hand-counted case."""
-
 import numpy as np
 import pytest
 import torch
@@ -15,7 +14,8 @@ def mmseg_scope():
 
 
 def test_per_class_iou_metric():
-    metric = METRICS.build(dict(type='PerClassIoUMetric', iou_metrics=['mIoU']))
+    metric = METRICS.build(
+        dict(type='PerClassIoUMetric', iou_metrics=['mIoU']))
     metric.dataset_meta = dict(classes=('a', 'b', 'c'))
     gt = torch.tensor([[0, 0, 1, 1], [2, 2, 255, 1]])
     pred = torch.tensor([[0, 1, 1, 1], [2, 0, 0, 1]])

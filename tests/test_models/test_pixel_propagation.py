@@ -1,7 +1,6 @@
 """PixelPropagation (PixPro's PPM) against hand-computed values and
 design.md's formula (references in tests/pixpro_reference.py, float64 loops
 that share no code with the package)."""
-
 import pytest
 import torch
 import torch.nn as nn

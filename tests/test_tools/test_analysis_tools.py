@@ -162,20 +162,25 @@ def test_pair_purity_tool_on_real_frames_from_a_dataset_config(
         tmp_path, nyuv2_mini):
     import mmcv
 
-    from projects.depth_pixpro.evaluation.labelled_frames import \
-        labelled_frames
+    tool = load_tool('pair_purity')
     data_cfg = tmp_path / 'nyuv2_mini_dataset.py'
     data_cfg.write_text(f"dataset = dict(type='NYUv2Seg13Dataset', "
                         f"data_root={nyuv2_mini!r}, split=None)\n")
-    frames = labelled_frames(str(data_cfg), Config())
+    frames = tool.labelled_frames(str(data_cfg), Config())
     assert len(frames) == 8 and frames.num_classes == 13
     first = frames[0]
     raw = mmcv.imread(osp.join(nyuv2_mini, 'label', '0001.png'), 'unchanged')
     assert np.array_equal(first['label'], raw)
     assert first['depth'].dtype == np.float32
     assert 0.8 < float(first['depth'].min()) < float(first['depth'].max()) < 11
+    # the folder itself names the same frames
+    folder = tool.labelled_frames(nyuv2_mini, Config())
+    assert len(folder) == 8 and folder.num_classes == 13
+    assert np.array_equal(folder[0]['label'], raw)
+    with pytest.raises(FileNotFoundError, match='neither synthetic'):
+        tool.labelled_frames(str(tmp_path / 'absent'), Config())
 
-    result = load_tool('pair_purity').main([
+    result = tool.main([
         osp.join(REPO_ROOT, 'configs',
                  'depth_pixpro_resnet50_8xb128-lars-coslr-100e_nyuv2.py'),
         '--dataset',

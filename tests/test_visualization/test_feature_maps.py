@@ -1,5 +1,4 @@
 """Dense-feature views: PCA to RGB and cosine-similarity maps by hand."""
-
 import numpy as np
 import pytest
 import torch

@@ -1,7 +1,6 @@
 """The pair figures draw the head's masks: masks equal to the contract,
 several filters, counts, the telling query cell, and partners drawn where
 the masks say."""
-
 import numpy as np
 import pytest
 import torch
@@ -99,7 +98,7 @@ def test_select_query_cell_hand_case():
     mask[0, 2, :2] = True  # cell 2: 2 spatial partners, filter removes 2
     final = mask.clone()
     final[0, 2] = False
-    from projects.depth_pixpro.visualization import PairMasks
+    from projects.depth_pixpro.models.heads import PairMasks
     pairs = PairMasks({'spatial': mask, 'spatial+depth': final}, (2, 2))
     assert select_query_cell(pairs) == (1, 0)  # index 2 = row 1, col 0
     pairs = PairMasks({'spatial': mask, 'spatial+depth': mask}, (2, 2))

@@ -4,25 +4,12 @@ Sources: any mmseg segmentation dataset of the project whose items carry
 ``depth_map_path`` (``NYUv2Seg13Dataset``, ``ScanNet2DSegDataset``,
 ``SyntheticSceneSegDataset``, ...), read with the standard loaders (mmcv's
 ``LoadImageFromFile``, mmseg's ``LoadAnnotations``, the project's
-``LoadDepth``), or the synthetic renderer in memory.
+``LoadDepth``), or the synthetic renderer in memory. Where the frames are
+is the caller's to say (a dataset config, e.g. with its ``data_root``).
 """
-import os
-import os.path as osp
-from typing import Iterator, Optional
+from typing import Optional
 
-from mmengine.config import Config
 from mmengine.registry import DefaultScope
-
-from ..utils.scripts import repo_root
-
-#: Default location of the real NYUv2 fixture (beside the checkout).
-NYUV2_MINI = osp.join('..', 'shared', 'data', 'nyuv2_mini')
-
-
-def nyuv2_mini_root() -> str:
-    """``$NYUV2_MINI`` or ``<repo>/../shared/data/nyuv2_mini``."""
-    return os.environ.get('NYUV2_MINI') or osp.normpath(
-        osp.join(repo_root(), NYUV2_MINI))
 
 
 class LabelledFrames:
@@ -40,7 +27,7 @@ class LabelledFrames:
         from mmseg.datasets.transforms import LoadAnnotations
         from mmseg.registry import DATASETS
 
-        from ..datasets.transforms import LoadDepth
+        from .transforms import LoadDepth
         dataset = dict(dataset, pipeline=[])
         with DefaultScope.overwrite_default_scope('mmseg'):
             self.dataset = DATASETS.build(dataset)
@@ -91,8 +78,8 @@ class RenderedFrames:
                  difficulty=0.5,
                  first_seed: Optional[int] = None,
                  render_options: Optional[dict] = None) -> None:
-        from ..datasets.segmentation import SEG_SEED_OFFSET
         from ..synthetic import CLASSES
+        from .segmentation import SEG_SEED_OFFSET
         self.num_frames = int(num_frames)
         self.img_size = ((int(img_size), ) *
                          2 if isinstance(img_size, int) else tuple(
@@ -117,61 +104,3 @@ class RenderedFrames:
                     depth=scene['depth'],
                     label=scene['label'],
                     name=f'seed {seed}')
-
-
-def find_pretraining_dataset(cfg: Config) -> dict:
-    """The pretraining dataset config of a config (through wrappers)."""
-    dataset = cfg.train_dataloader.dataset
-    while 'dataset' in dataset and 'pipeline' not in dataset:
-        dataset = dataset['dataset']
-    return dataset
-
-
-def labelled_frames(spec: str, cfg: Config, num_frames: int = 300):
-    """Frames named on the command line.
-
-    Args:
-        spec (str): ``'nyuv2_mini'`` (the real fixture), ``'synthetic'``
-            (the config's synthetic rooms, seeds disjoint from its
-            pretraining scenes) or a config file with ``dataset = dict(...)``
-            or a segmentation config (its ``test_dataloader.dataset``).
-        cfg (Config): The pretraining config (for ``'synthetic'``).
-        num_frames (int): Scenes to render for ``'synthetic'``.
-
-    Returns:
-        :class:`LabelledFrames` | :class:`RenderedFrames`.
-    """
-    if spec == 'nyuv2_mini':
-        root = nyuv2_mini_root()
-        if not osp.isdir(root):
-            raise FileNotFoundError(
-                f'nyuv2_mini not found at {root}; set $NYUV2_MINI')
-        return LabelledFrames(
-            dict(type='NYUv2Seg13Dataset', data_root=root, split=None))
-    if spec == 'synthetic':
-        dataset = find_pretraining_dataset(cfg)
-        kwargs = {}
-        if dataset.get('type') == 'SyntheticRGBDDataset':
-            kwargs = dict(img_size=dataset.get('img_size', 128),
-                          difficulty=dataset.get('difficulty', 0.5),
-                          render_options=dataset.get('render_options'))
-        return RenderedFrames(num_frames, **kwargs)
-    if not osp.isfile(spec):
-        raise FileNotFoundError(
-            f'--dataset {spec!r} is neither synthetic, nyuv2_mini nor a '
-            'config file')
-    data_cfg = Config.fromfile(spec)
-    if 'dataset' in data_cfg:
-        dataset = data_cfg.dataset
-    elif 'test_dataloader' in data_cfg:
-        dataset = data_cfg.test_dataloader.dataset
-    else:
-        raise KeyError(f'{spec} defines neither `dataset` nor '
-                       '`test_dataloader.dataset`')
-    return LabelledFrames(dict(dataset))
-
-
-def cycle_frames(frames, num: int) -> Iterator[dict]:
-    """``num`` frames, cycling through ``frames`` in order."""
-    for index in range(num):
-        yield frames[index % len(frames)]
