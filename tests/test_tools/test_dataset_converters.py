@@ -14,6 +14,8 @@ import scipy.io
 
 from helpers import load_script
 from projects.depth_pixpro.datasets import NYUv2RGBDDataset, ScanNetRGBDDataset
+from projects.depth_pixpro.datasets.segmentation.label_tables import (
+    NYU40_TO_13, nyu40_to_13_lut)
 from projects.depth_pixpro.synthetic import (
     CLASSES, render_scene_views)
 
@@ -218,12 +220,12 @@ def test_nyu_mat_round_trip(tmp_path):
                 else:
                     c40 = mapping[raw - 1]
                     assert lab40[y, x] == c40 - 1
-                    assert lab13[y, x] == nyu_mat.NYU40_TO_13[c40 - 1] - 1
+                    assert lab13[y, x] == NYU40_TO_13[c40 - 1] - 1
     assert lab13.max() <= 12
 
 
 def test_nyu_40_to_13_matches_class_names():
-    lut = nyu_mat.nyu40_to_13_lut()
+    lut = nyu40_to_13_lut()
     # NYU-40: 1 wall -> 11 wall, 2 floor -> 4 floor, 22 ceiling -> 2,
     # 5 chair -> 3, 25 television -> 10 tv (13-class names of nyuv2_mini)
     assert [lut[i] for i in (1, 2, 22, 5, 25, 0)] == [11, 4, 2, 3, 10, 255]

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from helpers import load_script
+from projects.depth_pixpro.datasets.depth_io import decode_depth_by_kind
 
 transformers = pytest.importorskip('transformers')
 
@@ -67,23 +68,6 @@ def _direct_prediction(tool, model_dir, img_path):
                         'cpu')[0]
 
 
-def test_encode_decode_hand_case(tool):
-    pred = np.array([[1., 2.], [3., np.nan]])
-    raw, meta = tool.encode_depth(pred, 'affine')
-    assert raw.dtype == np.uint16
-    assert raw.tolist() == [[1, 32768], [65535, 0]]
-    assert meta['min'] == 1. and meta['max'] == 3.
-    assert meta['depth_scale'] == 65535 and meta['invalid_pixels'] == 1
-    assert np.allclose(tool.decode_depth(raw, meta),
-                       [[1., 2.], [3., 0.]], atol=1e-4)
-    raw, meta = tool.encode_depth(np.array([[1.2344, 70.], [-1., 0.5]]),
-                                  'metric')
-    assert raw.tolist() == [[1234, 0], [0, 500]]
-    assert meta['depth_scale'] == 1000 and meta['invalid_pixels'] == 2
-    with pytest.raises(ValueError):
-        tool.encode_depth(pred, 'disparity')
-
-
 def test_relative_model_round_trip_and_resume(tool, models, rgb_dir,
                                               tmp_path):
     from mmpretrain.registry import DATASETS
@@ -115,7 +99,7 @@ def test_relative_model_round_trip_and_resume(tool, models, rgb_dir,
     pred = _direct_prediction(tool, models['relative'],
                               osp.join(rgb_dir, 'a.png'))
     step = (meta['max'] - meta['min']) / 65534
-    assert np.abs(tool.decode_depth(raw, meta) - pred).max() <= step
+    assert np.abs(decode_depth_by_kind(raw, meta) - pred).max() <= step
     assert meta['max'] - meta['min'] > 0
 
     # resumable: nothing to do, then only the image whose JSON is missing
@@ -159,18 +143,6 @@ def test_clear_errors(tool, rgb_dir, tmp_path):
     with pytest.raises(FileNotFoundError, match='does not exist'):
         tool.main([str(tmp_path / 'nope'), str(tmp_path / 'o'), '--model',
                    'x'])
-
-
-def test_scale_only_kinds_keep_their_kind(tool):
-    pred = np.array([[1., 2.], [4., -1.]])
-    raw, meta = tool.encode_depth(pred, 'inverse')
-    # value / max * 65535: ratios survive (no shift), <= 0 is invalid
-    assert raw.tolist() == [[16384, 32768], [65535, 0]]
-    assert meta['depth_kind'] == 'inverse' and meta['depth_scale'] == 65535
-    assert np.allclose(tool.decode_depth(raw, meta),
-                       [[1., 2.], [4., 0.]], atol=1e-4)
-    assert tool.encode_depth(pred, 'scale_free')[1]['depth_kind'] == \
-        'scale_free'
 
 
 def test_symlink_loops_listed_once(tool, rgb_dir):

@@ -25,7 +25,6 @@ one curve per filter family).
 """
 import argparse
 import json
-import os
 import os.path as osp
 from typing import List, Optional
 
@@ -44,6 +43,7 @@ from projects.depth_pixpro.evaluation import (FilterSetting, PurityResult,
                                               default_settings,
                                               sample_labelled_views)
 from projects.depth_pixpro.models.utils import DepthMeta
+from projects.depth_pixpro.utils.atomic import atomic_write_bytes
 from projects.depth_pixpro.visualization import (feature_grid_size,
                                                  plot_purity_recall)
 
@@ -197,13 +197,6 @@ def whole_image_meta(frame: dict) -> DepthMeta:
                      paths=(frame.get('name'), ))
 
 
-def write_atomic(path: str, text: str) -> None:
-    tmp = f'{path}.{os.getpid()}.tmp'
-    with open(tmp, 'w') as f:
-        f.write(text)
-    os.replace(tmp, path)
-
-
 def main(argv: Optional[List[str]] = None) -> PurityResult:
     """Run the tool; returns the counts."""
     args = parse_args(argv)
@@ -259,18 +252,16 @@ def main(argv: Optional[List[str]] = None) -> PurityResult:
     table = markdown_table(result)
     print(header)
     print(table)
-    os.makedirs(args.out, exist_ok=True)
-    write_atomic(osp.join(args.out, 'pair_purity.md'),
-                 f'{header}\n\n{table}\n')
-    write_atomic(
-        osp.join(args.out, 'pair_purity.json'),
+    atomic_write_bytes(f'{header}\n\n{table}\n',
+                       osp.join(args.out, 'pair_purity.md'))
+    atomic_write_bytes(
         json.dumps(dict(config=args.config,
                         dataset=args.dataset,
                         pairs=args.pairs,
                         seed=args.seed,
                         frames=len(frames),
                         rows=result.rows()),
-                   indent=1))
+                   indent=1), osp.join(args.out, 'pair_purity.json'))
     png = plot_purity_recall(
         result,
         osp.join(args.out, 'pair_purity.png'),

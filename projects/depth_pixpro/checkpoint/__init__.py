@@ -9,7 +9,7 @@
 * :mod:`.resume`: which file a run resumes from, checked before loading.
 * :mod:`.layout`: what a checkpoint holds (DepthPixPro, official PixPro,
   segmentation model, bare backbone) and its online backbone weights.
-* :mod:`.saving`: atomic writing (temporary file + ``os.replace``), also as
+* :mod:`.saving`: atomic ``torch.save`` (``utils/atomic.py``), also as
   mmengine's file backend ``'atomic_local'``.
 """
 from .hooks import (AtomicCheckpointHook, SafeCheckpointHook,
@@ -23,8 +23,7 @@ from .loading import (CheckpointLoadError, load_checkpoint_file,
 from .matching import (CheckpointMismatchError, KeyMatch,
                        compare_state_dicts)
 from .resume import ResumeError, check_resume_checkpoint, latest_checkpoint
-from .saving import (AtomicLocalBackend, atomic_torch_save,
-                     atomic_write_bytes, remove_stale_temp_files)
+from .saving import AtomicLocalBackend, atomic_torch_save
 
 __all__ = [
     'CheckpointLoadError', 'load_checkpoint_file', 'trusted_checkpoints',
@@ -34,6 +33,6 @@ __all__ = [
     'compare_state_dicts', 'ResumeError', 'latest_checkpoint',
     'check_resume_checkpoint', 'CheckpointLayout',
     'NotPixProCheckpointError', 'UnknownLayoutError', 'model_state_dict',
-    'detect_layout', 'backbone_state_dict', 'atomic_write_bytes',
-    'atomic_torch_save', 'remove_stale_temp_files', 'AtomicLocalBackend'
+    'detect_layout', 'backbone_state_dict', 'atomic_torch_save',
+    'AtomicLocalBackend'
 ]

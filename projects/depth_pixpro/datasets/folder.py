@@ -15,7 +15,6 @@ Depth written by ``tools/generate_depth.py`` carries a ``depth_info.json`` in
 its folder; its ``depth_kind`` and ``depth_scale`` are used unless given here.
 """
 import itertools
-import json
 import os.path as osp
 import re
 import shlex
@@ -23,31 +22,11 @@ from typing import List, Optional
 
 from mmpretrain.registry import DATASETS
 
-from ..depth_kinds import check_depth_kind
 from .base_rgbd import BaseRGBDDataset, list_files
+from .depth_io import read_depth_info
 from .transforms.depth_loading import check_depth_scale
 
 __all__ = ['RGBDFolderDataset']
-
-
-DEPTH_INFO_FILE = 'depth_info.json'
-
-
-def read_depth_info(depth_root: str) -> dict:
-    """``depth_kind`` / ``depth_scale`` of a folder written by
-    ``tools/generate_depth.py`` ({} if it has no ``depth_info.json``)."""
-    path = osp.join(depth_root, DEPTH_INFO_FILE)
-    if not osp.isfile(path):
-        return {}
-    try:
-        with open(path) as f:
-            info = json.load(f)
-    except (OSError, ValueError) as err:
-        raise ValueError(f'cannot read {path}: {err}') from err
-    found = {k: info[k] for k in ('depth_kind', 'depth_scale') if k in info}
-    if 'depth_kind' in found:
-        found['depth_kind'] = check_depth_kind(found['depth_kind'], path)
-    return found
 
 
 @DATASETS.register_module()

@@ -1,9 +1,8 @@
 """Purity against recall of the positive pairs, one panel per scale and one
 curve per filter family (the counts: ``evaluation/pair_purity.py``)."""
-import os
-import os.path as osp
-
 from matplotlib.figure import Figure
+
+from .canvas import save_figure
 
 
 def build_purity_figure(result, title: str = '') -> Figure:
@@ -51,16 +50,9 @@ def build_purity_figure(result, title: str = '') -> Figure:
 
 
 def plot_purity_recall(result, path: str, title: str = '') -> str:
-    """:func:`build_purity_figure` written to ``path`` as PNG, atomically
-    (temporary file, then ``os.replace``).
+    """:func:`build_purity_figure` written to ``path``, atomically.
 
     Returns:
         str: ``path``.
     """
-    fig = build_purity_figure(result, title)
-    folder = osp.dirname(osp.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    tmp = osp.join(folder, f'.{osp.basename(path)}.{os.getpid()}.tmp.png')
-    fig.savefig(tmp)
-    os.replace(tmp, path)
-    return path
+    return save_figure(build_purity_figure(result, title), path)

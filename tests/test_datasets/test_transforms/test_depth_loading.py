@@ -1,6 +1,5 @@
 """LoadDepth: formats, units, invalid values and bad inputs."""
 import json
-import os
 import os.path as osp
 import warnings
 
@@ -227,30 +226,6 @@ def test_bad_arguments():
         LoadDepth(on_size_mismatch='crop')
     with pytest.raises(ValueError, match='infer'):
         LoadDepth()(dict(depth_map_path=osp.join('x', 'depth.tiff')))
-
-
-# ------------------------------------------------ depth I/O and new names
-def test_depth_png_encoding_round_trip(tmp_path):
-    from projects.depth_pixpro.datasets.depth_io import (encode_depth_png,
-                                                         read_depth_png,
-                                                         write_depth_png)
-    depth = np.array([[1.2344, 1.2346, 0.0, -1.0],
-                      [np.nan, np.inf, 65.535, 65.5356]])
-    raw = encode_depth_png(depth)
-    # rounded millimetres; NaN, inf, <= 0 and beyond 16 bits are 0 (invalid,
-    # never saturated to 65535)
-    np.testing.assert_array_equal(
-        raw, np.array([[1234, 1235, 0, 0], [0, 0, 65535, 0]], np.uint16))
-    path = str(tmp_path / 'sub' / 'd.png')
-    write_depth_png(path, depth)
-    assert sorted(os.listdir(tmp_path / 'sub')) == ['d.png']  # no temp left
-    # the PNG the writers produce is what LoadDepth decodes
-    loaded = LoadDepth()(dict(depth_map_path=path))['depth']
-    np.testing.assert_array_equal(loaded, raw / np.float32(1000.))
-    np.testing.assert_array_equal(read_depth_png(path), loaded)
-    assert encode_depth_png(np.array([[2.0]]), 100.)[0, 0] == 200
-    with pytest.raises(ValueError, match='depth_scale'):
-        encode_depth_png(depth, 0.)
 
 
 def test_depth_map_path_is_the_one_key(tmp_path):
