@@ -1,5 +1,6 @@
 """A pretraining checkpoint's online backbone for mmseg
-(tools/model_converters/depth_pixpro_to_mmseg.py): key check, online-only
+(checkpoint/conversion.py and its command line,
+tools/model_converters/depth_pixpro_to_mmseg.py): key check, online-only
 extraction, layouts, refusal of other files, never overwriting, the meta it
 writes, and both ways of loading into mmseg."""
 import io
@@ -12,6 +13,11 @@ from mmseg.models.backbones import ResNet as SegResNet
 
 from helpers import load_script
 from mmpretrain.models import ResNet as PretrainResNet
+from projects.depth_pixpro.checkpoint import (DestinationError,
+                                              NotPixProCheckpointError,
+                                              convert_to_mmseg,
+                                              infer_resnet_arch,
+                                              verify_mmseg_resnet)
 
 
 @pytest.fixture(scope='module')
@@ -52,7 +58,7 @@ def test_convert_takes_online_backbone(tool, tmp_path, depth):
         assert torch.equal(value, online[key]), key
         if value.is_floating_point():
             assert not torch.equal(value, target[key]), key
-    missing, unexpected = tool.verify_mmseg_resnet(state, depth, False)
+    missing, unexpected = verify_mmseg_resnet(state, depth, False)
     assert missing == [] and unexpected == []
 
 
@@ -69,17 +75,17 @@ def test_torchvision_format(tool, tmp_path):
     assert torch.equal(net.layer3[1].conv2.weight, online['layer3.1.conv2.weight'])
 
 
-def test_infer_arch_from_keys(tool):
+def test_infer_arch_from_keys():
     for depth in (18, 34, 50, 101):
         keys = dict.fromkeys(SegResNet(depth=depth).state_dict())
-        assert tool.infer_resnet_arch(keys) == (depth, False)
+        assert infer_resnet_arch(keys) == (depth, False)
     deep = dict.fromkeys(['stem.0.weight', *SegResNet(depth=18).state_dict()])
-    assert tool.infer_resnet_arch(deep) == (18, True)
+    assert infer_resnet_arch(deep) == (18, True)
     with pytest.raises(ValueError, match='known ResNet'):
-        tool.infer_resnet_arch({'layer1.0.conv1.weight': None})
+        infer_resnet_arch({'layer1.0.conv1.weight': None})
 
 
-def test_original_pixpro_layout(tool, tmp_path):
+def test_original_pixpro_layout(tmp_path):
     """``model`` with ``module.encoder.*`` (online) and ``encoder_k`` keys."""
     online = SegResNet(depth=18).state_dict()
     state = {f'module.encoder.{k}': v for k, v in online.items()}
@@ -87,15 +93,16 @@ def test_original_pixpro_layout(tool, tmp_path):
                   if v.is_floating_point()})
     state['module.encoder.fc.weight'] = torch.zeros(10, 512)
     torch.save({'model': state, 'epoch': 100}, str(tmp_path / 'p.pth'))
-    summary = tool.convert(str(tmp_path / 'p.pth'), str(tmp_path / 'o.pth'))
+    summary = convert_to_mmseg(str(tmp_path / 'p.pth'),
+                               str(tmp_path / 'o.pth'))
     assert summary['depth'] == 18 and summary['num_keys'] == len(online)
 
 
 def test_refuses_other_files(tool, tmp_path, capsys):
     plain = {'conv1.weight': torch.zeros(64, 3, 7, 7)}
     torch.save({'state_dict': plain}, str(tmp_path / 'plain.pth'))
-    with pytest.raises(tool.NotPixProCheckpointError, match='not a Depth'):
-        tool.convert(str(tmp_path / 'plain.pth'), str(tmp_path / 'x.pth'))
+    with pytest.raises(NotPixProCheckpointError, match='not a Depth'):
+        convert_to_mmseg(str(tmp_path / 'plain.pth'), str(tmp_path / 'x.pth'))
     assert tool.main([str(tmp_path / 'plain.pth'),
                       str(tmp_path / 'x.pth')]) == 1
     assert 'not a DepthPixPro/PixPro checkpoint' in capsys.readouterr().err
@@ -104,8 +111,8 @@ def test_refuses_other_files(tool, tmp_path, capsys):
     seg = {f'backbone.{k}': v for k, v in SegResNet(depth=18).state_dict().items()}
     seg['decode_head.conv_seg.weight'] = torch.zeros(3, 8, 1, 1)
     torch.save({'state_dict': seg}, str(tmp_path / 'seg.pth'))
-    with pytest.raises(tool.NotPixProCheckpointError, match='decode_head'):
-        tool.convert(str(tmp_path / 'seg.pth'), str(tmp_path / 'y.pth'))
+    with pytest.raises(NotPixProCheckpointError, match='decode_head'):
+        convert_to_mmseg(str(tmp_path / 'seg.pth'), str(tmp_path / 'y.pth'))
     # Not a checkpoint at all: the compat loader names the file.
     (tmp_path / 'junk.pth').write_bytes(b'not a checkpoint')
     assert tool.main([str(tmp_path / 'junk.pth'), str(tmp_path / 'z.pth')]) != 0
@@ -217,24 +224,24 @@ def test_crash_while_writing_keeps_the_existing_output(tool, tmp_path,
 
     monkeypatch.setattr(torch, 'save', save_half_then_crash)
     with pytest.raises(OSError, match='simulated crash'):
-        tool.convert(src, str(dst), force=True)
+        convert_to_mmseg(src, str(dst), force=True)
     assert dst.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ['out.pth', 'pre.pth']
 
 
-def test_convert_never_overwrites_by_default(tool, tmp_path):
+def test_convert_never_overwrites_by_default(tmp_path):
     src, dst = str(tmp_path / 'pre.pth'), str(tmp_path / 'out.pth')
     fake_pixpro_checkpoint(src, 18)
     with open(dst, 'w') as f:
         f.write('keep me')
-    with pytest.raises(tool.DestinationError, match='--force'):
-        tool.convert(src, dst)
+    with pytest.raises(DestinationError, match='--force'):
+        convert_to_mmseg(src, dst)
     assert open(dst).read() == 'keep me'
-    tool.convert(src, dst, force=True)
+    convert_to_mmseg(src, dst, force=True)
     assert torch.load(dst, weights_only=True)['meta']['depth'] == 18
 
 
-def test_missing_keys_alone_are_refused(tool, tmp_path):
+def test_missing_keys_alone_are_refused(tmp_path):
     src, dst = str(tmp_path / 'pre.pth'), str(tmp_path / 'out.pth')
     fake_pixpro_checkpoint(src, 18)
     ckpt = torch.load(src, weights_only=True)
@@ -243,14 +250,14 @@ def test_missing_keys_alone_are_refused(tool, tmp_path):
     with pytest.raises(RuntimeError,
                        match=r'1 missing .*layer3\.0\.bn2\.weight.* 0 '
                        'unexpected'):
-        tool.convert(src, dst)
+        convert_to_mmseg(src, dst)
     assert not osp.exists(dst)
 
 
-def test_meta_records_the_architecture(tool, tmp_path):
+def test_meta_records_the_architecture(tmp_path):
     src, dst = str(tmp_path / 'pre.pth'), str(tmp_path / 'out.pth')
     fake_pixpro_checkpoint(src, 50)
-    summary = tool.convert(src, dst)
+    summary = convert_to_mmseg(src, dst)
     meta = torch.load(dst, weights_only=True)['meta']
     assert meta == dict(source='pre.pth', arch='ResNet-50', depth=50,
                         deep_stem=False, converter='depth_pixpro_to_mmseg',

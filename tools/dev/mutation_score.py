@@ -46,7 +46,8 @@ GROUPS = OrderedDict(
            'tests/test_datasets/test_transforms'),
     depth_loader=(['projects/depth_pixpro/datasets/transforms/'
                    'depth_loading.py'], 'tests/test_datasets/test_transforms'),
-    converter=(['tools/model_converters/depth_pixpro_to_mmseg.py'],
+    converter=(['projects/depth_pixpro/checkpoint/conversion.py',
+                'tools/model_converters/depth_pixpro_to_mmseg.py'],
                'tests/test_checkpoint'),
 )
 #: pytest arguments that select the fast tests of a folder.

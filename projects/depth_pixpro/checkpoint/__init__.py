@@ -9,9 +9,14 @@
 * :mod:`.resume`: which file a run resumes from, checked before loading.
 * :mod:`.layout`: what a checkpoint holds (DepthPixPro, official PixPro,
   segmentation model, bare backbone) and its online backbone weights.
+* :mod:`.conversion`: that backbone as an mmseg ResNet file, checked by a
+  strict load (the converter tool and ``tools/seg_transfer.py``).
 * :mod:`.saving`: atomic ``torch.save`` (``utils/atomic.py``), also as
   mmengine's file backend ``'atomic_local'``.
 """
+from .conversion import (DestinationError, check_destination,
+                         convert_to_mmseg, infer_resnet_arch,
+                         verify_mmseg_resnet)
 from .hooks import (AtomicCheckpointHook, SafeCheckpointHook,
                     decode_message_hub, encode_message_hub,
                     ensure_checkpoint_hooks)
@@ -34,5 +39,6 @@ __all__ = [
     'check_resume_checkpoint', 'CheckpointLayout',
     'NotPixProCheckpointError', 'UnknownLayoutError', 'model_state_dict',
     'detect_layout', 'backbone_state_dict', 'atomic_torch_save',
-    'AtomicLocalBackend'
+    'AtomicLocalBackend', 'DestinationError', 'check_destination',
+    'convert_to_mmseg', 'infer_resnet_arch', 'verify_mmseg_resnet'
 ]
