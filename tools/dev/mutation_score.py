@@ -38,17 +38,23 @@ from collections import OrderedDict
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-#: Group -> (source globs, the test folder that mirrors them). The folder's
-#: tests marked ``slow`` (training runs, tools end to end) are left out.
+#: Group -> (source globs, the test folders (or files) that mirror them).
+#: Their tests marked ``slow`` (training runs, tools end to end) are left
+#: out. The crop-box geometry (``coord.py``) is written by the views and
+#: read by the models: both folders test it.
 GROUPS = OrderedDict(
-    models=(['projects/depth_pixpro/models/**/*.py'], 'tests/test_models'),
+    models=(['projects/depth_pixpro/models/**/*.py',
+             'projects/depth_pixpro/coord.py'],
+            ['tests/test_models', 'tests/test_coord.py',
+             'tests/test_datasets/test_transforms']),
     views=(['projects/depth_pixpro/datasets/transforms/rgbd_views.py'],
-           'tests/test_datasets/test_transforms'),
+           ['tests/test_datasets/test_transforms']),
     depth_loader=(['projects/depth_pixpro/datasets/transforms/'
-                   'depth_loading.py'], 'tests/test_datasets/test_transforms'),
+                   'depth_loading.py'],
+                  ['tests/test_datasets/test_transforms']),
     converter=(['projects/depth_pixpro/checkpoint/conversion.py',
                 'tools/model_converters/depth_pixpro_to_mmseg.py'],
-               'tests/test_checkpoint'),
+               ['tests/test_checkpoint']),
 )
 #: pytest arguments that select the fast tests of a folder.
 FAST = ('-m', 'not slow')
@@ -257,10 +263,11 @@ def plan(root, args):
         sample = QUICK_SAMPLE
     items, counts = [], OrderedDict()
     for group in args.groups:
-        folder = GROUPS[group][1]
-        if not osp.isdir(osp.join(root, folder)):
-            raise SystemExit(f'group {group}: no test folder {folder}')
-        tests = [folder, *FAST]
+        folders = GROUPS[group][1]
+        missing = [f for f in folders if not osp.exists(osp.join(root, f))]
+        if missing:
+            raise SystemExit(f'group {group}: no tests at {missing}')
+        tests = [*folders, *FAST]
         for path in args.exclude_tests:
             tests += ['--ignore', path]
         group_items = []

@@ -9,9 +9,9 @@ import torch
 from mmengine.dataset import default_collate
 
 from mmpretrain.registry import TRANSFORMS
+from projects.depth_pixpro.coord import compose_coord
 from projects.depth_pixpro.datasets.transforms.rgbd_views import (
-    PackRGBDInputs, RGBDMultiView, RGBDRandomFlip, RGBDRandomResizedCrop,
-    compose_coord)
+    PackRGBDInputs, RGBDMultiView, RGBDRandomFlip, RGBDRandomResizedCrop)
 from projects.depth_pixpro.models.filters import DepthPairFilter
 from projects.depth_pixpro.models.heads import positive_pair_masks
 from projects.depth_pixpro.models.utils import pool_depth, stack_depth

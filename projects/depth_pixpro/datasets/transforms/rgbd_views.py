@@ -1,10 +1,9 @@
 """Paired RGB-D views for depth-aware PixPro.
 
 Every view of a sample keeps three aligned things: the image, the depth map
-and the crop box, recorded PixPro-style as
-``coord = [x_ul, y_ul, x_lr, y_lr]`` normalised to [0, 1] of the image given
-to the view pipeline (``x / (W - 1)``, ``y / (H - 1)``, inclusive corners;
-a horizontal flip swaps ``x_ul`` and ``x_lr``).
+and the crop box ``coord``, written in PixPro's convention by
+:mod:`projects.depth_pixpro.coord` (``x / (W - 1)``, ``y / (H - 1)``,
+inclusive corners; a horizontal flip swaps ``x_ul`` and ``x_lr``).
 
 Results-dict convention: ``img`` HxWx3 uint8 BGR, ``depth`` HxW float32
 metres with 0 = invalid. Photometric transforms of mmpretrain (ColorJitter,
@@ -25,40 +24,7 @@ from mmpretrain.datasets.transforms import PackInputs, RandomResizedCrop
 from mmpretrain.registry import TRANSFORMS
 
 from ... import structures as K
-
-#: The coord of an uncropped, unflipped image.
-FULL_COORD = np.array([0., 0., 1., 1.], dtype=np.float32)
-
-
-def compose_coord(outer: np.ndarray, inner: np.ndarray) -> np.ndarray:
-    """Express a box given relative to a view in the view's parent frame.
-
-    Args:
-        outer (np.ndarray): [4] coord of the current view in its parent.
-        inner (np.ndarray): [4] coord of a new box relative to the current
-            view (both PixPro convention; flipped boxes allowed).
-
-    Returns:
-        np.ndarray: [4] float32 coord of the new box in the parent frame.
-    """
-    outer = np.asarray(outer, dtype=np.float64)
-    inner = np.asarray(inner, dtype=np.float64)
-    x = outer[0] + inner[[0, 2]] * (outer[2] - outer[0])
-    y = outer[1] + inner[[1, 3]] * (outer[3] - outer[1])
-    return np.array([x[0], y[0], x[1], y[1]], dtype=np.float32)
-
-
-def crop_box_to_coord(top: int, left: int, height: int, width: int,
-                      img_h: int, img_w: int) -> np.ndarray:
-    """PixPro coord of the pixel box ``[top, top+height) x [left,
-    left+width)`` of an ``img_h x img_w`` image."""
-    return np.array([
-        left / max(img_w - 1, 1), top / max(img_h - 1, 1),
-        (left + width - 1) / max(img_w - 1, 1),
-        (top + height - 1) / max(img_h - 1, 1)
-    ],
-                    dtype=np.float32)
-
+from ...coord import FULL_COORD, compose_coord, crop_box_to_coord, flip_coord
 
 def resize_depth(depth: np.ndarray, size: Tuple[int, int]) -> np.ndarray:
     """Nearest-neighbour resize of a depth map (or any map) to
@@ -228,7 +194,7 @@ class RGBDRandomFlip(BaseTransform):
             if results.get('depth') is not None:
                 results['depth'] = np.ascontiguousarray(
                     results['depth'][:, ::-1])
-            coord = coord[[2, 1, 0, 3]]
+            coord = flip_coord(coord)
         results['coord'] = coord
         results['flip'] = flip
         results['flip_direction'] = 'horizontal' if flip else None

@@ -15,6 +15,7 @@ steps); the loss of a scale is :func:`masked_cosine_loss` of the level's
 :func:`pixel_cosine_similarity` (:func:`pixel_consistency_loss` is those two
 steps).
 """
+from ...coord import bin_sizes, grid_centers
 from .collapse import projection_spread
 from .depth import (DEPTH_INVALID_POLICIES, INVALID_POLICIES,
                     depth_pair_difference, depth_pair_statistic,
@@ -23,8 +24,7 @@ from .depth import (DEPTH_INVALID_POLICIES, INVALID_POLICIES,
 from .depth_meta import DepthMeta, stack_depth, stack_field
 from .depth_stats import (CELL_STATS, cell_depth, center_depth,
                           median_pool_depth)
-from .grids import (bin_sizes, grid_centers, normalized_center_distance,
-                    spatial_positive_mask)
+from .grids import normalized_center_distance, spatial_positive_mask
 from .loss import (masked_cosine_loss, pixel_consistency_loss,
                    pixel_cosine_similarity)
 from .normals import (depth_to_normals, normal_pair_difference, pool_normals,
