@@ -18,11 +18,15 @@ def test_another_projects_package_installs_beside_ours(tmp_path):
     other = tmp_path / 'projects' / 'other_extension'
     other.mkdir(parents=True)
     (other / '__init__.py').write_text('NAME = "other"\n')
-    code = ('import sys; sys.path.append(sys.argv[1]); '
-            'import projects.other_extension as o, '
-            'projects.depth_pixpro.structures as s; '
-            'print(o.NAME, s.COORD)')
+    # find_spec locates our package without importing it (quick)
+    code = ('import sys, importlib.util; sys.path.append(sys.argv[1]); '
+            'import projects.other_extension as o; '
+            "ours = importlib.util.find_spec('projects.depth_pixpro'); "
+            'print(o.NAME, ours.origin)')
     out = subprocess.run([sys.executable, '-c', code, str(tmp_path)],
                          cwd=str(tmp_path), capture_output=True, text=True,
                          check=True).stdout
-    assert out.split() == ['other', 'coord']
+    name, origin = out.split()
+    assert name == 'other'
+    assert origin.endswith(osp.join('projects', 'depth_pixpro',
+                                    '__init__.py'))
