@@ -205,3 +205,21 @@ def test_dataset_items_and_pipeline():
         assert sample.depth.dtype == torch.float32
         assert (sample.depth > 0).all()  # synthetic depth is always valid
         assert ((sample.coord >= 0) & (sample.coord <= 1)).all()
+
+
+def test_cached_renders_equal_fresh_ones_and_survive_in_place_edits():
+    ds = DATASETS.build(
+        dict(type='SyntheticRGBDDataset', num_samples=2, img_size=SIZE,
+             seed=5, difficulty=0.3, cache_renders=True))
+    first = ds[1]
+    assert list(ds._renders) == [6]  # rendered once, kept
+    first['img'][:] = 0  # a transform writing in place
+    first['depth'][:] = -1
+    again = ds[1]
+    ref = render_scene(6, SIZE, 0.3)
+    np.testing.assert_array_equal(again['img'], ref['img'])
+    np.testing.assert_array_equal(again['depth'], ref['depth'])
+    fresh = DATASETS.build(dict(type='SyntheticRGBDDataset', num_samples=2,
+                                img_size=SIZE, seed=5, difficulty=0.3))
+    assert fresh[1]['img'].tobytes() == again['img'].tobytes()
+    assert fresh._renders == {}  # no cache unless asked
