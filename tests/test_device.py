@@ -25,3 +25,19 @@ def test_adapt_cfg_for_cpu_distributed():
     device.adapt_cfg_for_device(single, 'none')
     assert single.model.norm_cfg.type == 'BN'
     assert 'model_wrapper_cfg' not in single
+
+
+def test_setup_launch_shares_the_cpus(monkeypatch):
+    """tools/train.py and tools/test.py set the threads through it."""
+    from projects.depth_pixpro.utils.threads import (available_cpus,
+                                                     main_process_threads)
+    monkeypatch.delenv('OMP_NUM_THREADS', raising=False)
+    saved = torch.get_num_threads()
+    cfg = Config(dict(model=dict(), train_dataloader=dict(num_workers=3)))
+    try:
+        torch.set_num_threads(7)
+        device.setup_launch(cfg, 'none')
+        assert torch.get_num_threads() == main_process_threads(
+            available_cpus(), 3)
+    finally:
+        torch.set_num_threads(saved)

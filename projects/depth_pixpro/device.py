@@ -15,6 +15,8 @@ from mmengine.logging import print_log
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
+from .utils.threads import configure_threads
+
 __all__ = [
     'adapt_cfg_for_device', 'init_cpu_distributed', 'setup_launch',
     'build_runner', 'exit_with_launcher'
@@ -93,7 +95,9 @@ def init_cpu_distributed(launcher: str) -> bool:
 
 
 def setup_launch(cfg, launcher: str) -> None:
-    """Adapt the config to the device and start CPU distribution if needed.
+    """Adapt the config to the device, start CPU distribution if needed and
+    share the CPUs between the process and its data workers
+    (:func:`~projects.depth_pixpro.utils.threads.configure_threads`).
 
     Args:
         cfg (mmengine.Config): The config, changed in place.
@@ -101,6 +105,7 @@ def setup_launch(cfg, launcher: str) -> None:
     """
     message = adapt_cfg_for_device(cfg, launcher)
     init_cpu_distributed(launcher)
+    configure_threads(cfg)
     if message:
         print_log(message, logger='current')
 

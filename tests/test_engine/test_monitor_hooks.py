@@ -78,6 +78,9 @@ def test_run_summary_line():
     assert run_summary(100, 10, 5, 1) == (
         'run: 100 images, 10 iterations of 5 images x 1 process (0.50 '
         'epochs); filters: none (PixPro)')
+    assert run_summary(100, 10, 5, 1, threads='threads: 2 in the main '
+                       'process, 2 CPUs').endswith(
+                           '(PixPro); threads: 2 in the main process, 2 CPUs')
 
 
 # ------------------------------------------------------- a collapsed run
@@ -153,6 +156,8 @@ def test_quiet_start_up_and_summary(collapsed_run):
     assert "filters: DepthPairFilter(thresh=0.1, mode='relative'" in \
         summary[0]
     assert 'scales: T=0.7 (level 0, weight 0.333), T=1.4' in summary[0]
+    assert re.search(r'; threads: \d+ in the main process, \d+ CPU',
+                     summary[0])
 
 
 def test_summary_hook_removes_its_filter():

@@ -9,6 +9,8 @@ from mmengine.logging import MMLogger, print_log
 from mmengine.model import is_model_wrapper
 from mmengine.registry import HOOKS
 
+from ...utils.threads import describe_threads
+
 #: What mmengine's optimizer constructor logs once per frozen parameter.
 FROZEN_PARAM_MESSAGE = 'is skipped since its requires_grad=False'
 
@@ -40,7 +42,8 @@ def run_summary(num_images: int, max_iters: int, batch_size: int,
                 world_size: int, pos_spatial: Optional[float] = None,
                 pos_final: Optional[float] = None,
                 filters: Sequence[str] = (),
-                scales: Sequence[dict] = ()) -> str:
+                scales: Sequence[dict] = (),
+                threads: Optional[str] = None) -> str:
     """One line that says what a pretraining run does.
 
     Args:
@@ -54,6 +57,8 @@ def run_summary(num_images: int, max_iters: int, batch_size: int,
         filters (Sequence[str]): Descriptions of the pair filters.
         scales (Sequence[dict]): The head's scales (``spatial_thresh``,
             ``level``, ``weight``).
+        threads (str, optional): The threads of the run
+            (:func:`~projects.depth_pixpro.utils.threads.describe_threads`).
 
     Returns:
         str: The summary.
@@ -71,6 +76,8 @@ def run_summary(num_images: int, max_iters: int, batch_size: int,
     if scales:
         parts.append('scales: ' + ', '.join(_describe_scale(s)
                                             for s in scales))
+    if threads:
+        parts.append(threads)
     return '; '.join(parts)
 
 
@@ -150,7 +157,8 @@ class RunSummaryHook(Hook):
                 pos_final=_as_float(outputs.get('pos_final')),
                 filters=[describe_filter(f)
                          for f in getattr(head, 'filters', [])],
-                scales=getattr(head, 'scales', [])),
+                scales=getattr(head, 'scales', []),
+                threads=describe_threads(loader.num_workers)),
             logger='current')
 
 
