@@ -19,9 +19,11 @@ param_scheduler = [
     dict(type='CosineAnnealingLR', T_max=max_iters - 20, by_epoch=False,
          begin=20, end=max_iters),
 ]
+# a checkpoint every 50 iterations, so that a run stopped early (Ctrl-C
+# also saves one) leaves a file for the next step of the workflow
 default_hooks = dict(
     logger=dict(interval=10),
-    checkpoint=dict(by_epoch=False, interval=100, max_keep_ckpts=2))
+    checkpoint=dict(by_epoch=False, interval=50, max_keep_ckpts=2))
 log_processor = dict(by_epoch=False)
 randomness = dict(seed=0)
 auto_scale_lr = dict(base_batch_size=16, enable=False)

@@ -18,6 +18,8 @@ from projects.depth_pixpro import checkpoint  # noqa: I001  (first: shim)
 from projects.depth_pixpro.cfg_options import merge_cfg_options
 from projects.depth_pixpro.device import (build_runner, exit_with_launcher,
                                           setup_launch)
+from projects.depth_pixpro.engine.interrupt import \
+    train_with_interrupt_checkpoint
 from mmengine.config import Config, DictAction
 
 
@@ -131,7 +133,7 @@ def main(argv=None):
             setup_launch(cfg, args.launcher)
             checkpoint.ensure_checkpoint_hooks(cfg, args.allow_partial_load)
             runner = build_runner(cfg)
-            runner.train()
+            train_with_interrupt_checkpoint(runner)  # Ctrl-C: save, resume
         except checkpoint.CheckpointLoadError as err:
             hint = ''
             if err.unsafe and err.filename == own_file and \

@@ -9,7 +9,7 @@
 (:func:`ensure_checkpoint_hooks`); configs need not list them.
 """
 import logging
-from typing import Any
+from typing import Any, Optional
 
 import numpy as np
 import torch
@@ -184,6 +184,27 @@ class AtomicCheckpointHook(CheckpointHook):
                                             AtomicLocalBackend):
             for path in remove_stale_temp_files(self.out_dir):
                 runner.logger.info(f'removed {path} (an interrupted save)')
+
+    def save_now(self, runner) -> Optional[str]:
+        """Save the checkpoint of the iteration that just ended, unless this
+        hook saved it already (``Ctrl-C``: ``engine/interrupt.py``).
+
+        Call it from ``after_train_iter`` (after this hook's own). Only
+        iteration-based hooks save: an epoch checkpoint in mid-epoch would
+        resume at the next epoch.
+
+        Returns:
+            str | None: The checkpoint's path, or None (epoch-based).
+        """
+        if self.by_epoch:
+            return None
+        step = runner.iter + 1
+        path = self.file_backend.join_path(self.out_dir,
+                                           self.filename_tmpl.format(step))
+        if runner.message_hub.get_info('last_ckpt') != path:
+            runner.logger.info(f'Saving checkpoint at {step} iterations')
+            self._save_checkpoint(runner)
+        return path
 
     def _save_checkpoint_with_step(self, runner, step, meta):
         """mmengine's save, with outdated checkpoints removed only after the
