@@ -43,6 +43,12 @@ class DenseProbeHook(Hook):
     images of one size (e.g. NYUv2 test pipelines, or the default: the
     synthetic scenes); they are built at the first probe.
 
+    The reference of the run's probes is the probe of the weights it starts
+    from (random init, or ``load_from``), measured once before the first
+    iteration, logged as ``probe_miou`` at step 0, printed beside every
+    probe and kept in the checkpoints (``meta['probe_miou_start']``), so a
+    resumed run has it without measuring again.
+
     Args:
         interval (int): Iterations between probes. Defaults to 100.
         train_dataset (dict, optional): Images the classifier is fitted on.
@@ -77,6 +83,45 @@ class DenseProbeHook(Hook):
         self.ignore_index = ignore_index
         self.datasets = None
         self.seconds = []  # wall time of each probe
+        self.start_miou = None  # probe of the weights the run started from
+        self.start_label = 'random init'
+
+    def before_train(self, runner) -> None:
+        """Probe the starting weights (once per run, main process)."""
+        if self.start_miou is not None or runner.iter > 0 or \
+                not is_main_process():
+            return
+        if runner.cfg.get('load_from'):
+            self.start_label = 'the loaded weights'
+        start = time.perf_counter()
+        self.start_miou = self.probe(self._model(runner))
+        runner.visualizer.add_scalars(dict(probe_miou=self.start_miou),
+                                      step=0)
+        print_log(
+            f'probe_miou {self.start_miou:.2f} of {self.start_label} (the '
+            'reference of this run\'s probes; linear probe: '
+            f'{len(self.datasets["train"])} train / '
+            f'{len(self.datasets["val"])} val images, '
+            f'{time.perf_counter() - start:.1f} s)',
+            logger='current')
+
+    def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
+        if self.start_miou is not None:
+            meta = checkpoint.setdefault('meta', {})
+            meta['probe_miou_start'] = float(self.start_miou)
+            meta['probe_start'] = self.start_label
+
+    def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
+        """A resumed run takes its reference from the checkpoint."""
+        meta = checkpoint.get('meta') or {}
+        if runner.cfg.get('resume', False) and 'probe_miou_start' in meta:
+            self.start_miou = float(meta['probe_miou_start'])
+            self.start_label = str(meta.get('probe_start', 'random init'))
+
+    @staticmethod
+    def _model(runner):
+        return runner.model.module if is_model_wrapper(
+            runner.model) else runner.model
 
     def after_train_iter(self,
                          runner,
@@ -87,16 +132,16 @@ class DenseProbeHook(Hook):
                 not is_main_process():
             return
         start = time.perf_counter()
-        model = runner.model.module if is_model_wrapper(
-            runner.model) else runner.model
-        miou = self.probe(model)
+        miou = self.probe(self._model(runner))
         self.seconds.append(time.perf_counter() - start)
         runner.visualizer.add_scalars(dict(probe_miou=miou),
                                       step=runner.iter + 1)
+        reference = '' if self.start_miou is None else \
+            f'{self.start_label} {self.start_miou:.2f}; '
         print_log(
-            f'probe_miou {miou:.2f} at iteration {runner.iter + 1} (linear '
-            f'probe: {len(self.datasets["train"])} train / '
-            f'{len(self.datasets["val"])} val images, '
+            f'probe_miou {miou:.2f} at iteration {runner.iter + 1} '
+            f'({reference}linear probe: {len(self.datasets["train"])} train '
+            f'/ {len(self.datasets["val"])} val images, '
             f'{self.seconds[-1]:.1f} s)',
             logger='current')
 
