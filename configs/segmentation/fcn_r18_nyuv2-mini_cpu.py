@@ -2,10 +2,12 @@
 # 13 classes): FCN-R18-D8, 240x320 images, 96x128 crops, plain BN, 40
 # iterations; trains and evaluates on the same 8 frames, so the number only
 # shows that the chain works, not transfer quality.
+# Its default checkpoint is the one `python tools/train.py
+# configs/depth_pixpro_nyuv2-mini.py` writes; another one:
 #   --cfg-options model.backbone.init_cfg.checkpoint=PRETRAIN.pth
 #   (random init: model.backbone.init_cfg=None)
 _base_ = './fcn_r18_synthetic_cpu.py'
-pretrained = 'work_dirs/depth_pixpro_nyuv2_mini_cpu/iter_200.pth'  # placeholder
+pretrained = 'work_dirs/depth_pixpro_nyuv2-mini/iter_100.pth'
 data_root = '../shared/data/nyuv2_mini'
 num_classes = 13
 img_size = (320, 240)

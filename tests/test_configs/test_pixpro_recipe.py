@@ -1,7 +1,6 @@
 """The GPU recipe against official PixPro's rules (zdaxie/PixPro:
 tools/pixpro_base_r50_100ep.sh, contrast/lars.py, contrast/resnet.py,
 contrast/lr_scheduler.py), checked on each built config."""
-import glob
 import math
 import os.path as osp
 
@@ -17,17 +16,16 @@ from helpers import REPO_ROOT
 from mmpretrain.models.backbones.resnet import Bottleneck
 from mmpretrain.registry import MODELS
 from param_groups import check_1d_excluded
+from project_configs import PRETRAINING, config_paths, is_gpu_recipe
 from projects.depth_pixpro.device import adapt_cfg_for_device
 
 
-GPU_CONFIGS = sorted(
-    path for path in glob.glob(osp.join(REPO_ROOT, 'configs', '*.py')) +
-    glob.glob(osp.join(REPO_ROOT, 'configs', 'ablations', '*.py'))
-    if '_synthetic' not in osp.basename(path))
+GPU_CONFIGS = config_paths(name for name in PRETRAINING
+                           if is_gpu_recipe(name))
 
 
-CPU_CONFIGS = sorted(
-    glob.glob(osp.join(REPO_ROOT, 'configs', '*_synthetic.py')))
+CPU_CONFIGS = config_paths(name for name in PRETRAINING
+                           if not is_gpu_recipe(name))
 
 
 # PixPro: lr = 1.0 x batch / 256, weight decay 1e-5, LARS momentum 0.9

@@ -1,7 +1,7 @@
 """Every pretraining config builds with PixPro's momentum; short names
 are entry points of the long ones; each dataset config trains one step."""
-import glob
 import inspect
+import re
 import os.path as osp
 
 import pytest
@@ -12,14 +12,14 @@ from mmengine.runner import Runner
 from fixtures_rgbd import write_cityscapes, write_scannet
 from helpers import REPO_ROOT
 from mmpretrain.registry import MODELS
+from project_configs import (CPU_RECIPES, ENTRY_POINTS, PRETRAINING,
+                             config_path, config_paths, is_gpu_recipe)
 from projects.depth_pixpro.models.algorithms import DepthPixPro
 from run_checks import (assert_one_step, assert_target_is_pre_step_copy,
                         snapshot)
 
 
-CONFIGS = sorted(
-    glob.glob(osp.join(REPO_ROOT, 'configs', '*.py')) +
-    glob.glob(osp.join(REPO_ROOT, 'configs', 'ablations', '*.py')))
+CONFIGS = config_paths(PRETRAINING)
 
 
 def _scales(cfg):
@@ -39,7 +39,7 @@ def test_pretraining_config_builds(path):
         assert filters[0] == 'DepthPairFilter'
     if name.startswith('pixpro_') or 'single-scale' in name:
         assert _scales(cfg) == [0.7]
-    if '_synthetic' not in name:  # the real recipes
+    if is_gpu_recipe(osp.relpath(path, config_path(''))):
         assert cfg.model.backbone.depth == 50
         assert cfg.optim_wrapper.optimizer.type == 'LARS'
         assert cfg.optim_wrapper.optimizer.weight_decay == 1e-5
@@ -51,46 +51,37 @@ def test_pretraining_config_builds(path):
     assert type(model).__name__ == 'DepthPixPro'
 
 
-ENTRY_POINTS = {
-    f'{algo}_{data}.py': f'{algo}_resnet50_8xb128-lars-coslr-100e_{data}.py'
-    for algo in ('depth_pixpro', 'pixpro')
-    for data in ('scannet', 'cityscapes', 'nyuv2')
-}
-
-
-ENTRY_POINTS.update({
-    f'{algo}_synthetic.py':
-    f'{algo}_resnet18_1xb16-sgd-coslr-300iter_synthetic.py'
-    for algo in ('depth_pixpro', 'pixpro')
-})
-
-
 @pytest.mark.parametrize('short', sorted(ENTRY_POINTS))
 def test_short_name_is_an_entry_point_of_the_long_name(short):
     """README / design names: one `_base_` line, the same config."""
     long_name = ENTRY_POINTS[short]
-    with open(osp.join(REPO_ROOT, 'configs', short)) as f:
+    with open(config_path(short)) as f:
         code = [line for line in f if not line.startswith('#')]
     assert code == [f"_base_ = './{long_name}'\n"]
-    short_cfg = Config.fromfile(osp.join(REPO_ROOT, 'configs', short))
-    long_cfg = Config.fromfile(osp.join(REPO_ROOT, 'configs', long_name))
+    short_cfg = Config.fromfile(config_path(short))
+    long_cfg = Config.fromfile(config_path(long_name))
     assert short_cfg.to_dict() == long_cfg.to_dict()
 
 
-def test_long_names_say_backbone_batch_and_schedule():
-    for long_name in ENTRY_POINTS.values():
-        cfg = Config.fromfile(osp.join(REPO_ROOT, 'configs', long_name))
-        _, backbone, recipe, _ = long_name[:-3].rsplit('_', 3)
-        assert backbone == f'resnet{cfg.model.backbone.depth}'
-        batch = recipe.split('-')[0]
-        assert batch.split('xb')[1] == str(cfg.train_dataloader.batch_size)
-        if recipe.endswith('100e'):
-            assert cfg.train_cfg.max_epochs == 100
-            assert cfg.optim_wrapper.optimizer.type == 'LARS'
-        else:
-            assert recipe.endswith('300iter')
-            assert cfg.train_cfg.max_iters == 300
-            assert cfg.optim_wrapper.optimizer.type == 'SGD'
+LONG_NAME = re.compile(
+    r'(?P<algo>depth_pixpro|pixpro)_resnet(?P<depth>\d+)_(?P<procs>\d+)xb'
+    r'(?P<batch>\d+)-(?P<optim>[a-z]+)-coslr-(?P<length>\d+)(?P<unit>e|iter)'
+    r'_(?P<data>[a-z0-9-]+)\.py')
+
+
+@pytest.mark.parametrize('long_name', sorted(set(ENTRY_POINTS.values())))
+def test_long_names_say_backbone_batch_and_schedule(long_name):
+    """mmpretrain's rule: {algorithm}_{backbone}_{processes}xb{batch}-
+    {optimizer}-{lr schedule}-{length}_{data}.py."""
+    cfg = Config.fromfile(config_path(long_name))
+    name = LONG_NAME.fullmatch(long_name)
+    assert name, long_name
+    assert int(name['depth']) == cfg.model.backbone.depth
+    assert int(name['batch']) == cfg.train_dataloader.batch_size
+    assert cfg.optim_wrapper.optimizer.type == name['optim'].upper()
+    key = 'max_epochs' if name['unit'] == 'e' else 'max_iters'
+    assert cfg.train_cfg[key] == int(name['length'])
+    assert (long_name in CPU_RECIPES) == (name['procs'] == '1')
 
 
 def _one_step(path, tmp_path, data_root, **dataset):
@@ -143,24 +134,37 @@ def test_nyuv2_config_trains_on_nyuv2_mini(tmp_path, nyuv2_mini):
     assert runner.iter == 9  # 8 labeled + 10 unlabeled frames, batch 2
 
 
-def pretraining_configs():
-    """Every config but the bases and the segmentation (mmseg) ones."""
-    paths = sorted(
-        glob.glob(osp.join(REPO_ROOT, 'configs', '**', '*.py'),
-                  recursive=True))
-    skip = ('_base_', 'segmentation', 'benchmarks')
-    return [
-        p for p in paths
-        if not set(osp.relpath(p, REPO_ROOT).split(osp.sep)[:-1]) & set(skip)
-    ]
+@pytest.mark.slow
+def test_nyuv2_mini_cpu_config_trains_on_nyuv2_mini(tmp_path, nyuv2_mini):
+    """The README's real-data CPU chain, first step: the config as shipped
+    (loading steps, the CPU demo's 64x64 views), two iterations."""
+    cfg = Config.fromfile(config_path('depth_pixpro_nyuv2-mini.py'))
+    assert cfg.train_dataloader.dataset.data_root == \
+        '../shared/data/nyuv2_mini'
+    cfg.work_dir = str(tmp_path / 'work')
+    cfg.train_dataloader.dataset.data_root = nyuv2_mini
+    cfg.train_dataloader.update(
+        batch_size=2, num_workers=0, persistent_workers=False)
+    cfg.train_cfg.max_iters = 1
+    runner = Runner.from_cfg(cfg)
+    assert len(runner.train_dataloader.dataset) == 18  # 8 + 10 unlabeled
+    before = snapshot(runner)
+    runner.train()
+    values = assert_one_step(runner, before, 'backbone.',
+                             len(cfg.model.head.scales))
+    assert values['pos_spatial'] >= values['pos_final'] > 0
+    sample = runner.train_dataloader.dataset[0]
+    assert [tuple(v.shape) for v in sample['inputs']] == [(3, 64, 64)] * 2
+    assert sample['data_samples'].has_depth
+    assert float(sample['data_samples'].depth.max()) > 0.5  # metres
 
 
 def test_every_pretraining_config_uses_pixpro_momentum():
-    """The built configs (whatever their names) start the target at
-    m = 0.01 (tau = 0.99) and end at 0 (tau = 1)."""
+    """The project's configs start the target at m = 0.01 (tau = 0.99) and
+    end at 0 (tau = 1)."""
     signature = inspect.signature(DepthPixPro.__init__).parameters
     found = 0
-    for path in pretraining_configs():
+    for path in CONFIGS:
         cfg = Config.fromfile(path)
         model = cfg.get('model', {})
         if model.get('type') != 'DepthPixPro':
@@ -170,4 +174,4 @@ def test_every_pretraining_config_uses_pixpro_momentum():
                          signature['base_momentum'].default) == 0.01, path
         assert model.get('end_momentum',
                          signature['end_momentum'].default) == 0., path
-    assert found >= 8
+    assert found == len(CONFIGS)

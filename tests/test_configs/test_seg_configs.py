@@ -2,7 +2,6 @@
 validate; the ResNet-50 benchmark configs run one iteration on format
 fixtures, each dataset (ScanNet, NYUv2, Cityscapes) and each head (FCN,
 UPerNet, DeepLabV3+) once."""
-import glob
 import os.path as osp
 
 import pytest
@@ -14,16 +13,18 @@ from mmseg.registry import MODELS
 from fixtures_rgbd import (write_cityscapes_seg, write_nyuv2_converted,
                            write_scannet)
 from helpers import REPO_ROOT
+from project_configs import (ENTRY_POINTS, SEGMENTATION, config_path,
+                             config_paths)
 from projects.depth_pixpro import device
 from run_checks import assert_one_step, snapshot
 from seg_reference import assert_metrics_match, predictions
 
 
-CONFIGS = sorted(
-    glob.glob(osp.join(REPO_ROOT, 'configs', 'segmentation', '*.py')))
+CONFIGS = config_paths(SEGMENTATION)
 
 
 def test_configs_exist():
+    assert all(osp.isfile(path) for path in CONFIGS)
     names = {osp.basename(c) for c in CONFIGS}
     for head in ('fcn', 'upernet', 'deeplabv3plus'):
         assert f'{head}_r50_scannet.py' in names
@@ -31,6 +32,23 @@ def test_configs_exist():
         assert f'{head}_r50_cityscapes-769x769_40k.py' in names
         assert f'{head}_r50_cityscapes-769x769_80k.py' in names
     assert {'fcn_r18_synthetic_cpu.py', 'fcn_r18_nyuv2-mini_cpu.py'} <= names
+
+
+@pytest.mark.parametrize('seg_config, pretraining', [
+    ('fcn_r18_synthetic_cpu.py', 'depth_pixpro_synthetic.py'),
+    ('fcn_r18_nyuv2-mini_cpu.py', 'depth_pixpro_nyuv2-mini.py')])
+def test_cpu_configs_default_to_a_checkpoint_a_config_writes(
+        seg_config, pretraining):
+    """The CPU fine-tuning configs' default checkpoint is the last one of a
+    pretraining config run as the README says (tools/train.py: work dir
+    work_dirs/<config name>)."""
+    seg = Config.fromfile(config_path(f'segmentation/{seg_config}'))
+    pre = Config.fromfile(config_path(ENTRY_POINTS[pretraining]))
+    name = osp.splitext(pretraining)[0]
+    assert pre.train_cfg.max_iters % pre.default_hooks.checkpoint.interval \
+        == 0
+    assert seg.model.backbone.init_cfg.checkpoint == seg.pretrained == \
+        f'work_dirs/{name}/iter_{pre.train_cfg.max_iters}.pth'
 
 
 @pytest.mark.parametrize('path', CONFIGS, ids=osp.basename)

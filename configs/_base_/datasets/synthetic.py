@@ -25,13 +25,13 @@ view_pipeline2 = [
          magnitude_std='inf', prob=0.1),
     dict(type='Solarize', thr=128, prob=0.2),
 ]
-train_pipeline = [
-    dict(
-        type='RGBDMultiView',
-        num_views=[1, 1],
-        transforms=[view_pipeline1, view_pipeline2]),
-    dict(type='PackRGBDInputs'),
-]
+views = dict(
+    type='RGBDMultiView',
+    num_views=[1, 1],
+    transforms=[view_pipeline1, view_pipeline2])
+# rendered in memory: no loading steps (a dataset of files needs them, as in
+# rgbd_views_224.py and depth_pixpro_resnet18_1xb16-sgd-coslr-100iter_nyuv2-mini.py)
+train_pipeline = [views, dict(type='PackRGBDInputs')]
 train_dataloader = dict(
     batch_size=16,
     num_workers=2,

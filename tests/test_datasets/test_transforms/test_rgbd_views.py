@@ -595,3 +595,26 @@ def test_mixed_kinds_and_a_sample_without_depth_through_the_pipeline(
         positive_pair_masks(coord, depth, (4, 4), dict(spatial_thresh=1.4),
                             [DepthPairFilter(mode='relative')],
                             depth_meta=meta)
+
+
+def test_a_dataset_of_files_without_loading_steps_is_refused(nyuv2_mini):
+    """The CPU demo's pipeline (the rooms come loaded) on NYUv2 files: an
+    error that names the missing steps, not KeyError: 'img'."""
+    from mmengine.config import Config
+
+    from helpers import SYNTHETIC_CFG
+    from mmpretrain.registry import DATASETS
+    demo = Config.fromfile(SYNTHETIC_CFG).train_dataloader.dataset.pipeline
+    dataset = DATASETS.build(dict(type='NYUv2RGBDDataset',
+                                  data_root=nyuv2_mini, pipeline=demo))
+    with pytest.raises(ValueError, match=r"no image loading step .*0001\.png"
+                       r".*add dict\(type='LoadImageFromFile'\) and "
+                       r"dict\(type='LoadDepth'\)"):
+        dataset[0]
+    # image loaded, depth file named but never loaded: it would train as
+    # PixPro without a word
+    dataset = DATASETS.build(dict(
+        type='NYUv2RGBDDataset', data_root=nyuv2_mini,
+        pipeline=[dict(type='LoadImageFromFile')] + demo))
+    with pytest.raises(ValueError, match=r'no depth loading step .*depth'):
+        dataset[0]

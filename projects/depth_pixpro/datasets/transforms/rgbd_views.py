@@ -60,6 +60,32 @@ def valid_depth_range(depth: Optional[np.ndarray]) -> np.ndarray:
     return np.array([valid.min(), valid.max()], np.float32)
 
 
+def check_loaded(results: dict) -> None:
+    """Refuse a sample whose files were never loaded.
+
+    A dataset of files (NYUv2, ScanNet, folders) gives paths; its pipeline
+    must load them before the views (the synthetic rooms come loaded, so a
+    pipeline copied from their config has no loading steps).
+
+    Raises:
+        ValueError: No ``img`` (names ``img_path``), or a depth file named
+            but not loaded (``depth_map_path`` without ``depth``: the sample
+            would silently train without depth).
+    """
+    fix = ("add dict(type='LoadImageFromFile') and dict(type='LoadDepth') "
+           'before RGBDMultiView (as configs/_base_/datasets/'
+           'rgbd_views_224.py does)')
+    if K.IMG not in results:
+        raise ValueError(
+            f'the pipeline has no image loading step (sample '
+            f'{results.get(K.IMG_PATH, "without img_path")} has no '
+            f"'{K.IMG}'): {fix}")
+    if results.get(K.DEPTH_PATH) and K.DEPTH not in results:
+        raise ValueError(
+            f'the pipeline has no depth loading step (sample '
+            f'{results[K.DEPTH_PATH]} has no \'{K.DEPTH}\'): {fix}')
+
+
 @TRANSFORMS.register_module()
 class RGBDRandomResizedCrop(RandomResizedCrop):
     """Random resized crop of the image AND its depth with the same box.
@@ -210,7 +236,9 @@ class RGBDMultiView(BaseTransform):
     ``MultiView``, but every view keeps its image, depth and crop box).
 
     **Required Keys:** ``img``; optional ``depth`` (HxW float32, 0 =
-    invalid) and ``depth_kind``.
+    invalid) and ``depth_kind``. A sample of files that were never loaded
+    (no ``img``, or ``depth_map_path`` without ``depth``) is an error that
+    says to add ``LoadImageFromFile`` and ``LoadDepth`` (:func:`check_loaded`).
 
     **Modified Keys:** ``img`` (list of V view images).
 
@@ -260,6 +288,7 @@ class RGBDMultiView(BaseTransform):
         Returns:
             dict: ``results`` with ``img`` (list), ``depth``, ``coord``.
         """
+        check_loaded(results)
         depth_range = valid_depth_range(results.get(K.DEPTH))
         has_depth = bool(depth_range[1] > 0)
         imgs, depths, coords = [], [], []
