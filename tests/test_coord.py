@@ -37,3 +37,15 @@ def test_read_bins_of_a_box_and_of_its_flip():
     assert inside.tolist() == [[False, True, False]]
     index, _ = pixel_index(fx[:, :4], flipped[:, 0], flipped[:, 2], 4)
     assert index.tolist() == [[0, 1, 2, 3]]  # a flipped view's own pixels
+
+
+def test_pixel_box_inverts_the_written_box():
+    from projects.depth_pixpro.coord import coord_to_pixel_box
+    coord = crop_box_to_coord(top=5, left=12, height=20, width=31, img_h=48,
+                              img_w=64)
+    box = coord_to_pixel_box(coord, (48, 64))
+    assert box[4] is False
+    np.testing.assert_allclose(box[:4], (12, 5, 42, 24), atol=1e-4)
+    flipped = coord_to_pixel_box(flip_coord(coord), (48, 64))
+    assert flipped[4] is True
+    np.testing.assert_allclose(flipped[:4], box[:4])

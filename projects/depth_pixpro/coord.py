@@ -26,7 +26,8 @@ from torch import Tensor
 
 __all__ = [
     'FULL_COORD', 'compose_coord', 'crop_box_to_coord', 'flip_coord',
-    'bin_sizes', 'grid_centers', 'pixel_centers', 'pixel_index'
+    'coord_to_pixel_box', 'bin_sizes', 'grid_centers', 'pixel_centers',
+    'pixel_index'
 ]
 
 # ------------------------------------------------------- writing (numpy)
@@ -70,6 +71,26 @@ def flip_coord(coord: np.ndarray) -> np.ndarray:
 
 
 # -------------------------------------------------------- reading (torch)
+def coord_to_pixel_box(coord, img_hw: Sequence[int]
+                       ) -> Tuple[float, float, float, float, bool]:
+    """The crop as pixel centres of the image it was cut from (the inverse
+    of :func:`crop_box_to_coord`), and whether it was flipped.
+
+    Args:
+        coord (array-like): ``[x_ul, y_ul, x_lr, y_lr]`` (flipped: x_ul >
+            x_lr).
+        img_hw (Sequence[int]): (H, W) of that image.
+
+    Returns:
+        tuple: ``(x_left, y_top, x_right, y_bottom, flipped)``, the centres
+        of the box's first and last pixels (``x_left <= x_right``).
+    """
+    x_ul, y_ul, x_lr, y_lr = (float(v) for v in coord)
+    height, width = int(img_hw[0]), int(img_hw[1])
+    return (min(x_ul, x_lr) * (width - 1), y_ul * (height - 1),
+            max(x_ul, x_lr) * (width - 1), y_lr * (height - 1), x_ul > x_lr)
+
+
 def _check_coord(coord: Tensor) -> None:
     if coord.dim() != 2 or coord.size(-1) != 4:
         raise ValueError('coord must be [N, 4] = [x_ul, y_ul, x_lr, y_lr], '

@@ -1,5 +1,5 @@
 """The analysis tools end to end: visualize_pairs, visualize_features,
-plot_logs and pair_purity."""
+plot_logs, pair_purity and browse_dataset."""
 import json
 import os
 import os.path as osp
@@ -8,8 +8,10 @@ import numpy as np
 import pytest
 import torch
 from mmengine.config import Config
+from mmengine.registry import init_default_scope
 
 from helpers import REPO_ROOT, SYNTHETIC_CFG, load_script, read_png
+from mmpretrain.registry import DATASETS
 from projects.depth_pixpro.models.utils import (depth_positive_mask,
                                                 pool_depth,
                                                 spatial_positive_mask)
@@ -191,3 +193,35 @@ def test_pair_purity_tool_on_real_frames_from_a_dataset_config(
     spatial = result.get('T=0.7', 'spatial')
     assert spatial.images == 3 and spatial.kept_labelled > 0
     assert 0 < spatial.purity < 1
+
+
+# -------------------------------------------------------- browse_dataset
+def test_browse_dataset_draws_the_boxes_the_views_were_cut_from(tmp_path):
+    from projects.depth_pixpro.coord import coord_to_pixel_box
+    from projects.depth_pixpro.datasets.transforms.rgbd_views import \
+        resize_depth
+    tool = load_tool('browse_dataset')
+    options = ['--cfg-options', 'train_dataloader.dataset.num_samples=4']
+    written = tool.main([SYNTHETIC_CFG, '--num', '2', '--out',
+                         str(tmp_path)] + options)
+    assert [osp.basename(p) for p in written] == ['0_sample.png',
+                                                  '1_sample.png']
+    # 2 rows x (image + 2 views) at 2.4 in + the bar's 0.6 in, 100 dpi
+    assert read_png(written[0]).shape == (530, 780, 3)
+    # each view's depth is the whole depth inside the drawn box, resized
+    # with nearest (and flipped if the box says so)
+    cfg = Config.fromfile(SYNTHETIC_CFG)
+    cfg.train_dataloader.dataset.num_samples = 4
+    init_default_scope('mmpretrain')
+    sample = tool.sample_views(DATASETS.build(cfg.train_dataloader.dataset), 1)
+    for coord, view_depth in zip(sample['coords'], sample['view_depths']):
+        x0, y0, x1, y1, flipped = coord_to_pixel_box(
+            coord, sample['depth'].shape)
+        crop = sample['depth'][round(y0):round(y1) + 1,
+                               round(x0):round(x1) + 1]
+        expected = resize_depth(crop, view_depth.shape)
+        np.testing.assert_array_equal(
+            view_depth, expected[:, ::-1] if flipped else expected)
+    with pytest.raises(ValueError, match='out of range'):
+        tool.main([SYNTHETIC_CFG, '--indices', '9', '--out',
+                   str(tmp_path)] + options)

@@ -14,6 +14,7 @@ from projects.depth_pixpro.models.utils import (depth_positive_mask,
                                                 spatial_positive_mask)
 from projects.depth_pixpro.visualization import (build_pair_figure,
                                                  compute_pair_masks,
+                                                 depth_label,
                                                  draw_pair_figure,
                                                  select_query_cell)
 
@@ -108,11 +109,11 @@ def test_select_query_cell_hand_case():
 
 
 def _drawn_partners(fig, column, n_cols, img_hw, size):
-    """Grid cells of the green partner patches of one panel."""
+    """Grid cells of the filled (partner) patches of one panel."""
     ax = fig.axes[column]
     cells = set()
     for patch in ax.patches:
-        if patch.get_facecolor()[:3] == (0., 1., 0.):  # lime
+        if patch.get_fill() and patch.get_facecolor()[:3] == (1., 0., 1.):
             x, y = patch.get_xy()
             cells.add((round((y + 0.5) / (img_hw[0] / size[0])),
                        round((x + 0.5) / (img_hw[1] / size[1]))))
@@ -146,3 +147,23 @@ def test_draw_pair_figure_partners_are_the_masks():
     assert drawn.shape == (145, 360, 3)
     with pytest.raises(ValueError, match='outside'):
         draw_pair_figure(images, None, pairs, (4, 0))
+
+
+def test_pair_figure_depth_has_a_colour_bar_with_its_unit():
+    coord, depth = _random_batch()
+    pairs = compute_pair_masks(coord, depth, (4, 5), 0.9)
+    images = [np.full((32, 40, 3), 128, np.uint8)] * 2
+    fig = build_pair_figure(images, depth[0].numpy(), pairs, (0, 0))
+    bar = fig.axes[-1]  # 2 x 2 panels, then the bar
+    assert len(fig.axes) == 5
+    assert bar.get_ylabel() == 'depth (m); white = invalid'
+    low, high = bar.get_ylim()
+    valid = depth[0][depth[0] > 0]
+    assert (low, high) == pytest.approx((float(valid.min()),
+                                         float(valid.max())))
+    fig = build_pair_figure(images, depth[0].numpy(), pairs, (0, 0),
+                            label=depth_label('affine'))
+    assert fig.axes[-1].get_ylabel() == \
+        'depth (affine, no unit); white = invalid'
+    # no depth: no bar
+    assert len(build_pair_figure(images, None, pairs, (0, 0)).axes) == 2

@@ -24,8 +24,9 @@ from mmpretrain.registry import DATASETS, MODELS
 
 from projects.depth_pixpro.models.utils import stack_depth
 from projects.depth_pixpro.visualization import (
-    compute_pair_masks, draw_pair_figure, feature_grid_size, pair_counts,
-    save_rgb_png, select_query_cell, to_display_rgb)
+    compute_pair_masks, depth_label, describe_crop, draw_pair_figure,
+    feature_grid_size, pair_counts, save_rgb_png, select_query_cell,
+    to_display_rgb)
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -110,12 +111,12 @@ def main(argv: Optional[List[str]] = None) -> dict:
         select_query_cell(pairs)
 
     title = (f'{osp.basename(args.config)}  sample {args.index}  '
-             f'grid {size[0]}x{size[1]}  coord1 '
-             f'{[round(v, 2) for v in coord[0, 0].tolist()]}  coord2 '
-             f'{[round(v, 2) for v in coord[0, 1].tolist()]}')
+             f'grid {size[0]}x{size[1]}\nview 1: {describe_crop(coord[0, 0])}'
+             f'   view 2: {describe_crop(coord[0, 1])}')
     figure = draw_pair_figure(
         images, depth[0].numpy() if depth is not None else None, pairs,
-        cell, title=title)
+        cell, title=title,
+        label=depth_label(data.metainfo.get('depth_kind', 'metric')))
     out = save_rgb_png(osp.join(args.out, f'pairs_{args.index}.png'),
                        figure)
 

@@ -11,11 +11,15 @@ from .features import cosine_similarity_map, pca_rgb
 from .pairs import (build_pair_figure, compute_pair_masks, draw_pair_figure,
                     feature_grid_size, pair_counts, select_query_cell)
 from .purity import build_purity_figure, plot_purity_recall
+from .views import (add_depth_colorbar, build_views_figure, depth_label,
+                    describe_crop, show_depth)
 
 __all__ = [
     'figure_to_array', 'save_figure', 'save_rgb_png', 'to_display_rgb',
     'pca_rgb',
     'cosine_similarity_map', 'build_pair_figure', 'compute_pair_masks',
     'draw_pair_figure', 'feature_grid_size', 'pair_counts',
-    'select_query_cell', 'build_purity_figure', 'plot_purity_recall'
+    'select_query_cell', 'build_purity_figure', 'plot_purity_recall',
+    'add_depth_colorbar', 'build_views_figure', 'depth_label',
+    'describe_crop', 'show_depth'
 ]

@@ -16,6 +16,11 @@ from torch import Tensor
 from ..models.heads.positive_pairs import PairMasks, positive_pair_masks
 from ..models.utils import DepthMeta
 from .canvas import figure_to_array
+from .views import add_depth_colorbar, depth_color_range, show_depth
+
+#: Colour of the query cell (outline) and of its partners (filled): absent
+#: from the depth colour map and rare in images.
+PAIR_COLOR = 'magenta'
 
 
 def compute_pair_masks(coord: Tensor,
@@ -126,22 +131,6 @@ def _cell_patch(r: int, c: int, img_hw, size, **kwargs) -> Rectangle:
     return Rectangle((c * cw - 0.5, r * ch - 0.5), cw, ch, **kwargs)
 
 
-def _depth_range(depths: Sequence[np.ndarray]) -> Tuple[float, float]:
-    """Common colour range of the views' valid depths."""
-    valid = np.concatenate([d[d > 0].ravel() for d in depths])
-    if valid.size == 0:
-        return 0., 1.
-    low, high = float(valid.min()), float(valid.max())
-    return low, max(high, low + 1e-6)
-
-
-def _show_depth(ax, depth: np.ndarray, vrange: Tuple[float, float]) -> None:
-    shown = np.ma.masked_where(~(depth > 0), depth)
-    ax.set_facecolor('black')  # invalid depth
-    ax.imshow(shown, cmap='turbo', vmin=vrange[0], vmax=vrange[1],
-              interpolation='nearest')
-
-
 def draw_pair_figure(*args, **kwargs) -> np.ndarray:
     """:func:`build_pair_figure` rendered to an RGB uint8 array of size
     ``(rows * panel_inches + 0.5) * dpi`` x ``cols * panel_inches * dpi``
@@ -156,12 +145,15 @@ def build_pair_figure(images: Sequence[np.ndarray],
                       sample: int = 0,
                       title: str = '',
                       panel_inches: float = 2.4,
-                      dpi: int = 100) -> Figure:
+                      dpi: int = 100,
+                      label: str = 'depth (m)') -> Figure:
     """Query cell in view 1, its partners in view 2 under each mask.
 
-    Layout: column 0 is the query view with the cell in red; one column per
-    mask shows the key view with the partner cells in green. A second row
-    shows the depth maps (invalid = black) with the same overlays.
+    Layout: column 0 is the query view with the cell outlined in
+    :data:`PAIR_COLOR`; one column per mask shows the key view with the
+    partner cells filled in that colour. A second row shows the depth maps
+    (one colour range, a colour bar with the unit, invalid = white) with
+    the same overlays.
 
     Args:
         images (Sequence[np.ndarray]): Query and key view, HxWx3 RGB uint8.
@@ -172,10 +164,12 @@ def build_pair_figure(images: Sequence[np.ndarray],
         title (str): Figure title.
         panel_inches (float): Size of one panel.
         dpi (int): Resolution.
+        label (str): Colour-bar label (``visualization.depth_label`` of the
+            sample's depth kind).
 
     Returns:
-        Figure: The figure; each partner is a green ``Rectangle`` patch of
-        its panel's axes.
+        Figure: The figure; each partner is a :data:`PAIR_COLOR`
+        ``Rectangle`` patch of its panel's axes.
     """
     size = pairs.size
     row, col = cell
@@ -191,7 +185,8 @@ def build_pair_figure(images: Sequence[np.ndarray],
     counts = pair_counts(pairs, sample, cell)
     if depths is not None:
         depths = [np.asarray(d, dtype=np.float32) for d in depths]
-        vrange = _depth_range(depths)
+        vrange = depth_color_range(depths)
+    depth_axes, shown = [], None
     for r in range(n_rows):
         for c in range(n_cols):
             ax = fig.add_subplot(n_rows, n_cols, r * n_cols + c + 1)
@@ -202,11 +197,12 @@ def build_pair_figure(images: Sequence[np.ndarray],
             if r == 0:
                 ax.imshow(images[view], interpolation='nearest')
             else:
-                _show_depth(ax, depths[view], vrange)
+                shown = show_depth(ax, depths[view], vrange)
+                depth_axes.append(ax)
             _grid_lines(ax, hw, size)
             if c == 0:
                 ax.add_patch(_cell_patch(row, col, hw, size, fill=False,
-                                         ec='red', lw=2))
+                                         ec=PAIR_COLOR, lw=2.5))
                 if r == 0:
                     ax.set_title(f'view 1, cell (x={col}, y={row})',
                                  fontsize=8)
@@ -214,15 +210,19 @@ def build_pair_figure(images: Sequence[np.ndarray],
             mask = pairs.masks[names[c - 1]][sample, query]
             for index in torch.nonzero(mask).flatten().tolist():
                 pr, pc = divmod(index, size[1])
-                ax.add_patch(_cell_patch(pr, pc, hw, size, fc='lime',
-                                         alpha=0.45, ec='lime', lw=1))
+                ax.add_patch(_cell_patch(pr, pc, hw, size, fc=PAIR_COLOR,
+                                         alpha=0.45, ec=PAIR_COLOR, lw=1))
             if r == 0:
-                label = pairs.labels.get(names[c - 1], names[c - 1])
-                ax.set_title(f'view 2, {label}: {counts[names[c - 1]]}',
-                             fontsize=8)
+                mask_label = pairs.labels.get(names[c - 1], names[c - 1])
+                ax.set_title(f'view 2, {mask_label}: '
+                             f'{counts[names[c - 1]]}', fontsize=8)
     if title:
         fig.suptitle(title, fontsize=9)
-    fig.subplots_adjust(left=0.01, right=0.99, bottom=0.01,
+    # room for the colour bar at the right of the depth row
+    right = 0.92 if depth_axes else 0.99
+    fig.subplots_adjust(left=0.01, right=right, bottom=0.01,
                         top=1 - 0.5 / (n_rows * panel_inches + 0.5) - 0.03,
                         wspace=0.04, hspace=0.12)
+    if depth_axes:
+        add_depth_colorbar(fig, shown, depth_axes, label)
     return fig
