@@ -59,19 +59,22 @@ def parse_args(argv=None):
 
 
 def trigger_visualization_hook(cfg, args):
-    """Turn on drawing in the config's visualization hook (mmseg's way)."""
+    """--show: drawing on in the config's visualization hook (mmseg's way);
+    --show-dir: one figure per test image, named after it
+    (SegOverlayHook)."""
     hooks = cfg.get('default_hooks', {})
-    if 'visualization' not in hooks:
-        raise SystemExit('--show/--show-dir need a `visualization` hook in '
-                         'default_hooks (mmseg SegVisualizationHook).')
-    hook = hooks['visualization']
-    hook['draw'] = True
     if args.show:
+        if 'visualization' not in hooks:
+            raise SystemExit('--show needs a `visualization` hook in '
+                             'default_hooks (mmseg SegVisualizationHook).')
+        hook = hooks['visualization']
+        hook['draw'] = True
         hook['show'] = True
         hook['wait_time'] = args.wait_time
     if args.show_dir:
-        cfg.visualizer['save_dir'] = args.show_dir
-        hook['interval'] = 1
+        hooks['seg_overlay'] = dict(type='SegOverlayHook',
+                                    out_dir=args.show_dir)
+        cfg.default_hooks = hooks
     return cfg
 
 

@@ -104,6 +104,8 @@ def _configs(tmp_path, nyu_root):
             type='DepthKindCheckHook'),
         ('mmengine', 'HOOKS', 'DenseProbeHook'): dict(
             type='DenseProbeHook', interval=10),
+        ('mmengine', 'HOOKS', 'SegOverlayHook'): dict(
+            type='SegOverlayHook', out_dir=str(tmp_path / 'overlays')),
         ('mmseg', 'MODELS', 'LinearProbeHead'): dict(
             type='LinearProbeHead', in_channels=8, channels=8,
             num_classes=3),

@@ -225,3 +225,14 @@ def test_browse_dataset_draws_the_boxes_the_views_were_cut_from(tmp_path):
     with pytest.raises(ValueError, match='out of range'):
         tool.main([SYNTHETIC_CFG, '--indices', '9', '--out',
                    str(tmp_path)] + options)
+
+
+def test_visualize_features_row_labels_tell_checkpoints_apart():
+    tool = load_tool('visualize_features')
+    assert tool.row_labels(['w/a/iter_300.pth', 'w/b/iter_300.pth']) == [
+        'a/iter_300.pth', 'b/iter_300.pth']
+    assert tool.row_labels(['x/run/iter_300.pth', 'y/run/iter_300.pth']) == [
+        'x/run/iter_300.pth', 'y/run/iter_300.pth']
+    assert tool.row_labels(['w/a/iter_100.pth', 'w/a/iter_300.pth']) == [
+        'iter_100.pth', 'iter_300.pth']
+    assert tool.row_labels(['a.pth', 'a.pth'])[0].endswith('a.pth (1)')

@@ -4,6 +4,7 @@ import csv
 import json
 import os
 import os.path as osp
+import re
 import subprocess
 import sys
 
@@ -156,6 +157,8 @@ def test_seg_transfer_end_to_end(transfer, tmp_path):
         assert list(csv.DictReader(f))[0]['checkpoint'] == ckpt
     overlays = list((tmp_path / 'show').rglob('*.png'))
     assert len(overlays) == 1
+    # named after the test image (mmseg's hook: test_<name>.png_<step>.png)
+    assert re.fullmatch(r'\d+\.png', overlays[0].name), overlays[0]
 
 
 def fabricate_official_pixpro(path):

@@ -14,6 +14,7 @@ The model config is read from the checkpoint (mmengine stores it as text in
 ``torch.load(weights_only=True)``.
 """
 import argparse
+import os
 import os.path as osp
 from typing import List, Optional, Sequence, Tuple
 
@@ -209,13 +210,23 @@ def draw_features(rgb: np.ndarray, columns: List[Tuple[str, torch.Tensor]],
     return figure_to_array(fig)
 
 
+def row_labels(paths: Sequence[str]) -> List[str]:
+    """The shortest trailing parts of the checkpoint paths that tell them
+    apart (two ``iter_300.pth``: ``pixpro_synthetic/iter_300.pth`` and
+    ``depth_pixpro_synthetic/iter_300.pth``); the same file twice is
+    numbered."""
+    parts = [osp.abspath(p).split(os.sep) for p in paths]
+    for depth in range(1, max(len(p) for p in parts) + 1):
+        names = ['/'.join(p[-depth:]) for p in parts]
+        if len(set(names)) == len(names):
+            return names
+    return [f'{name} ({i + 1})' for i, name in enumerate(names)]
+
+
 def main(argv: Optional[List[str]] = None) -> List[str]:
     args = parse_args(argv)
     paths = [args.checkpoint] + ([args.compare] if args.compare else [])
-    names = [osp.basename(p) for p in paths]
-    if len(set(names)) < len(names):  # e.g. two iter_300.pth: add the run
-        names = [osp.join(osp.basename(osp.dirname(osp.abspath(p))), n)
-                 for p, n in zip(paths, names)]
+    names = row_labels(paths)
     configs = [args.config, args.compare_config]
     models = [(name, load_model(path, config))
               for name, path, config in zip(names, paths, configs)]

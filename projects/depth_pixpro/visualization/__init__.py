@@ -11,6 +11,7 @@ from .features import cosine_similarity_map, pca_rgb
 from .pairs import (build_pair_figure, compute_pair_masks, draw_pair_figure,
                     feature_grid_size, pair_counts, select_query_cell)
 from .purity import build_purity_figure, plot_purity_recall
+from .segmentation import blend_labels, build_segmentation_figure
 from .views import (add_depth_colorbar, build_views_figure, depth_label,
                     describe_crop, show_depth)
 
@@ -21,5 +22,6 @@ __all__ = [
     'draw_pair_figure', 'feature_grid_size', 'pair_counts',
     'select_query_cell', 'build_purity_figure', 'plot_purity_recall',
     'add_depth_colorbar', 'build_views_figure', 'depth_label',
-    'describe_crop', 'show_depth'
+    'describe_crop', 'show_depth', 'blend_labels',
+    'build_segmentation_figure'
 ]

@@ -4,8 +4,10 @@ from .dense_probe_hook import DenseProbeHook
 from .depth_kind_check_hook import DepthKindCheckHook
 from .pair_visualization_hook import PairVisualizationHook
 from .run_summary_hook import RunSummaryHook
+from .seg_overlay_hook import SegOverlayHook
 
 __all__ = [
     'PairVisualizationHook', 'CollapseMonitorHook',
-    'RunSummaryHook', 'DenseProbeHook', 'DepthKindCheckHook'
+    'RunSummaryHook', 'DenseProbeHook', 'DepthKindCheckHook',
+    'SegOverlayHook'
 ]
