@@ -6,6 +6,7 @@ from threadpoolctl import threadpool_info, threadpool_limits
 
 from projects.depth_pixpro.utils.threads import (configure_threads,
                                                  describe_threads,
+                                                 local_processes,
                                                  main_process_threads)
 
 
@@ -46,6 +47,17 @@ def test_main_process_threads_refuses_nonsense(cpus, workers):
         main_process_threads(cpus, workers)
 
 
+def test_processes_of_a_distributed_launch_share_the_machine():
+    assert main_process_threads(16, 1, num_processes=4) == 2
+    assert main_process_threads(2, 0, num_processes=2) == 1
+    assert local_processes({'LOCAL_WORLD_SIZE': '4'}) == 4
+    assert local_processes({'SLURM_NTASKS_PER_NODE': '8'}) == 8
+    assert local_processes({'SLURM_NTASKS_PER_NODE': '2(x3)'}) == 1
+    assert local_processes({}) == 1
+    with pytest.raises(ValueError, match='num_processes >= 1'):
+        main_process_threads(2, 0, num_processes=0)
+
+
 def test_configure_threads_sets_torch_and_blas(restore_threads):
     cfg = dict(train_dataloader=dict(num_workers=1))
     torch.set_num_threads(3)
@@ -57,6 +69,10 @@ def test_configure_threads_sets_torch_and_blas(restore_threads):
     cfg = dict(test_dataloader=dict(num_workers=3))
     assert configure_threads(cfg, env={}, num_cpus=4) == 1
     assert torch.get_num_threads() == 1
+    # two training processes of a launch on this machine
+    cfg = dict(train_dataloader=dict(num_workers=1))
+    assert configure_threads(cfg, env={'LOCAL_WORLD_SIZE': '2'},
+                             num_cpus=8) == 2
 
 
 def test_configure_threads_leaves_the_users_choice(restore_threads):
@@ -98,6 +114,11 @@ def test_describe_threads(restore_threads):
         ' (CPUs // (1 + workers); set OMP_NUM_THREADS to choose)')
     assert describe_threads(0, env={'OMP_NUM_THREADS': '1'}, num_cpus=1) == (
         'threads: 1 in the main process, 1 CPU (OMP_NUM_THREADS=1)')
+    assert describe_threads(1, env={'LOCAL_WORLD_SIZE': '2'},
+                            num_cpus=4) == (
+        'threads: 1 in the main process, 1 in the data worker, 4 CPUs '
+        '(CPUs // (2 processes x (1 + workers)); set OMP_NUM_THREADS to '
+        'choose)')
     # set by someone else (not the rule, not the variable): facts only
     assert describe_threads(1, env={}, num_cpus=8) == (
         'threads: 1 in the main process, 1 in the data worker, 8 CPUs')

@@ -7,7 +7,8 @@ three processes of two threads each, and under load the spinning OpenMP
 threads make a step several times slower (the CPU demo: 7.6 s/iteration
 against 1.6 s with ``OMP_NUM_THREADS=1``, back to back on a loaded 2-core
 machine). :func:`configure_threads` gives the main process
-``CPUs // (1 + workers)`` threads (at least one) unless the user chose with
+``CPUs // (1 + workers)`` threads (at least one; a distributed launch
+divides by its processes on the machine too) unless the user chose with
 ``OMP_NUM_THREADS``; forked DataLoader workers inherit the BLAS limit, and
 PyTorch runs each of them with one thread of its own (OpenCV's threads are
 off in every process: mmengine's ``env_cfg.mp_cfg.opencv_num_threads=0``).
@@ -36,22 +37,38 @@ def available_cpus() -> int:
         return max(os.cpu_count() or 1, 1)
 
 
-def main_process_threads(num_cpus: int, num_workers: int) -> int:
-    """Threads of the main process: its share of the CPUs when it and
-    ``num_workers`` data workers each get an equal share, at least one.
+def main_process_threads(num_cpus: int, num_workers: int,
+                         num_processes: int = 1) -> int:
+    """Threads of a main process: its share of the CPUs when each of the
+    ``num_processes`` training processes of the machine and each of their
+    ``num_workers`` data workers get an equal share, at least one.
 
     Args:
         num_cpus (int): CPUs available.
-        num_workers (int): DataLoader worker processes (0: the main process
-            loads the data itself).
+        num_workers (int): DataLoader worker processes of each training
+            process (0: it loads the data itself).
+        num_processes (int): Training processes on this machine (a
+            distributed launch). Defaults to 1.
 
     Returns:
-        int: ``max(1, num_cpus // (1 + num_workers))``.
+        int: ``max(1, num_cpus // (num_processes * (1 + num_workers)))``.
     """
-    if num_cpus < 1 or num_workers < 0:
-        raise ValueError(f'need num_cpus >= 1 and num_workers >= 0, got '
-                         f'{num_cpus} and {num_workers}')
-    return max(1, num_cpus // (1 + num_workers))
+    if num_cpus < 1 or num_workers < 0 or num_processes < 1:
+        raise ValueError(f'need num_cpus >= 1, num_workers >= 0 and '
+                         f'num_processes >= 1, got {num_cpus}, {num_workers} '
+                         f'and {num_processes}')
+    return max(1, num_cpus // (num_processes * (1 + num_workers)))
+
+
+def local_processes(env: Mapping[str, str]) -> int:
+    """Training processes on this machine: torchrun's ``LOCAL_WORLD_SIZE``,
+    else Slurm's ``SLURM_NTASKS_PER_NODE``, else 1."""
+    for name in ('LOCAL_WORLD_SIZE', 'SLURM_NTASKS_PER_NODE'):
+        try:
+            return max(int(env[name]), 1)
+        except (KeyError, ValueError):
+            continue
+    return 1
 
 
 def _num_workers(cfg) -> int:
@@ -66,8 +83,10 @@ def configure_threads(cfg,
 
     Without ``OMP_NUM_THREADS`` in ``env``, PyTorch's intra-op threads and
     the BLAS libraries' threads become :func:`main_process_threads` of the
-    available CPUs and the config's ``num_workers`` (``train_dataloader``,
-    else ``test_dataloader``). With it, nothing changes: the user chose.
+    available CPUs, the config's ``num_workers`` (``train_dataloader``,
+    else ``test_dataloader``) and the training processes of the machine
+    (:func:`local_processes`). With it, nothing changes: the user chose
+    (``tools/dist_train.sh`` and torchrun set it to 1).
     Call it before the runner starts its DataLoader workers: forked workers
     inherit the BLAS limit.
 
@@ -84,7 +103,7 @@ def configure_threads(cfg,
     if USER_VARIABLE in env:
         return None
     threads = main_process_threads(num_cpus or available_cpus(),
-                                   _num_workers(cfg))
+                                   _num_workers(cfg), local_processes(env))
     torch.set_num_threads(threads)
     _limit_blas_threads(threads)
     return threads
@@ -122,7 +141,9 @@ def describe_threads(num_workers: int,
     text += f', {num_cpus} CPU' + ('s' if num_cpus > 1 else '')
     if USER_VARIABLE in env:
         return f'{text} ({USER_VARIABLE}={env[USER_VARIABLE]})'
-    if threads == main_process_threads(num_cpus, num_workers):
-        return (f'{text} (CPUs // (1 + workers); set {USER_VARIABLE} to '
-                'choose)')
+    processes = local_processes(env)
+    if threads == main_process_threads(num_cpus, num_workers, processes):
+        rule = '(1 + workers)' if processes == 1 else \
+            f'({processes} processes x (1 + workers))'
+        return f'{text} (CPUs // {rule}; set {USER_VARIABLE} to choose)'
     return text
