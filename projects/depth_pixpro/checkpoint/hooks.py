@@ -20,6 +20,7 @@ from mmengine.model import BaseTTAModel, is_model_wrapper
 from mmengine.registry import HOOKS
 
 from ..utils.atomic import remove_stale_temp_files
+from ..utils.known_warnings import muted_log_messages
 from .matching import CheckpointMismatchError, compare_state_dicts
 from .saving import ATOMIC_BACKEND, AtomicLocalBackend
 
@@ -177,7 +178,9 @@ class AtomicCheckpointHook(CheckpointHook):
             **kwargs)
 
     def before_train(self, runner) -> None:
-        super().before_train(runner)
+        # mmengine builds a deprecated FileClient here, whatever the config
+        with muted_log_messages(runner.logger):
+            super().before_train(runner)
         # A run killed while saving left its temporary file; this run owns
         # the folder now.
         if is_main_process() and isinstance(self.file_backend,
@@ -213,7 +216,9 @@ class AtomicCheckpointHook(CheckpointHook):
         outdated = []
         self.file_backend.remove = outdated.append  # defer, for this call
         try:
-            super()._save_checkpoint_with_step(runner, step, meta)
+            # mmengine's save_checkpoint builds a deprecated FileClient too
+            with muted_log_messages(runner.logger):
+                super()._save_checkpoint_with_step(runner, step, meta)
         finally:
             del self.file_backend.remove  # the backend's own method again
         for path in outdated:

@@ -16,6 +16,10 @@ from mmseg.registry import METRICS
 class PerClassIoUMetric(IoUMetric):
     """:class:`mmseg.evaluation.IoUMetric` plus per-class IoU/Acc entries."""
 
+    # keys without a prefix, as mmseg's ('mIoU', 'IoU.wall'); '' instead of
+    # None says so (mmengine warns about a metric whose prefix is None)
+    default_prefix = ''
+
     def compute_metrics(self, results: list) -> Dict[str, float]:
         metrics = super().compute_metrics(results)
         if self.format_only or not results:
