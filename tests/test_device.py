@@ -41,3 +41,24 @@ def test_setup_launch_shares_the_cpus(monkeypatch):
             available_cpus(), 3)
     finally:
         torch.set_num_threads(saved)
+
+
+def test_setup_launch_names_a_missing_backend_package():
+    """TensorBoard configured but not installed: one clear line before the
+    run (mmengine: an ImportError traceback at the first logged value)."""
+    from projects.depth_pixpro.utils.vis_backends import \
+        missing_backend_packages
+    cfg = Config(dict(model=dict(), visualizer=dict(vis_backends=[
+        dict(type='LocalVisBackend'), dict(type='TensorboardVisBackend'),
+        dict(type='WandbVisBackend')])))
+    assert missing_backend_packages(cfg, installed=lambda m: True) == []
+    assert missing_backend_packages(
+        cfg, installed=lambda m: m != 'tensorboard') == [
+            'visualizer.vis_backends[1] is TensorboardVisBackend, which '
+            'needs the tensorboard package: pip install tensorboard (or '
+            'remove the backend)']
+    assert missing_backend_packages(Config(dict(model=dict()))) == []
+    import importlib.util
+    if importlib.util.find_spec('tensorboard') is None:  # as in CI
+        with pytest.raises(SystemExit, match='pip install tensorboard'):
+            device.setup_launch(cfg, 'none')

@@ -16,6 +16,7 @@ from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 from .utils.threads import configure_threads
+from .utils.vis_backends import missing_backend_packages
 
 __all__ = [
     'adapt_cfg_for_device', 'init_cpu_distributed', 'setup_launch',
@@ -99,10 +100,17 @@ def setup_launch(cfg, launcher: str) -> None:
     share the CPUs between the process and its data workers
     (:func:`~projects.depth_pixpro.utils.threads.configure_threads`).
 
+    Raises:
+        SystemExit: A configured visualization backend's package is not
+            installed (``pip install tensorboard``, ...).
+
     Args:
         cfg (mmengine.Config): The config, changed in place.
         launcher (str): ``none``, ``pytorch``, ``slurm`` or ``mpi``.
     """
+    missing = missing_backend_packages(cfg)
+    if missing:  # before anything starts (mmengine: a traceback later)
+        raise SystemExit('error: ' + '; '.join(missing))
     message = adapt_cfg_for_device(cfg, launcher)
     init_cpu_distributed(launcher)
     configure_threads(cfg)
