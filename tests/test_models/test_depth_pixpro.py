@@ -4,6 +4,7 @@ passes on, and PixPro's "+instance" branch by hand."""
 import inspect
 import math
 
+import numpy as np
 import pytest
 import torch
 import torch.nn as nn
@@ -302,6 +303,14 @@ def test_train_step_on_the_rgbd_pipeline(max_iters):
     from mmengine.dataset import default_collate
 
     from mmpretrain.registry import DATASETS
+
+    # The views draw their crops from numpy's global RNG, whose state was
+    # whatever the tests run before left: seeded, the crops no longer
+    # depend on test order. Crop corners are multiples of 1/95 here, and
+    # some states (np.random.seed(2201)) put a centre distance exactly at
+    # T = 0.7, where the loops' reference and the head may round apart
+    # (the "no tie" check failed once in a full run).
+    np.random.seed(0)
     view = [dict(type='RGBDRandomResizedCrop', scale=SIZE,
                  crop_ratio_range=(0.3, 1.)),
             dict(type='RGBDRandomFlip', prob=0.5)]
