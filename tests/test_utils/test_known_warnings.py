@@ -23,6 +23,12 @@ KNOWN = [
      'mmseg.engine.hooks.visualization_hook'),
     ('Setting MKL_NUM_THREADS environment variable for each process to be 1'
      ' in default, ...', 'mmengine.utils.dl_utils.setup_env'),
+    ('``build_loss`` would be deprecated soon, please use '
+     '``mmseg.registry.MODELS.build()`` ', 'mmseg.models.builder'),
+    ('Default ``avg_non_ignore`` is False, if you would like to ignore the '
+     'certain label and average loss over non-ignore labels, which is the '
+     'same with PyTorch official cross_entropy, set '
+     '``avg_non_ignore=True``.', 'mmseg.models.losses.cross_entropy_loss'),
 ]
 
 

@@ -31,6 +31,11 @@ KNOWN_WARNINGS = (
      UserWarning,
      'mmengine under a distributed launch; utils/threads.py chooses the '
      'threads of a run'),
+    (r'``build_loss`` would be deprecated soon', UserWarning,
+     "mmseg's decode heads call their own deprecated builder"),
+    (r'Default ``avg_non_ignore`` is False', UserWarning,
+     "mmseg's CrossEntropyLoss default, which the segmentation configs keep "
+     '(the MoCo/PixPro protocol)'),
 )
 
 #: mmengine's own deprecations logged by ``CheckpointHook.before_train``.
