@@ -15,7 +15,7 @@ import os.path as osp
 from projects.depth_pixpro import checkpoint  # noqa: I001  (first: shim)
 from projects.depth_pixpro.cfg_options import merge_cfg_options
 from projects.depth_pixpro.device import (build_runner, exit_with_launcher,
-                                          setup_launch)
+                                          setup_launch, stop_on_sigterm)
 from mmengine.config import Config, DictAction
 
 
@@ -108,7 +108,8 @@ def main(argv=None):
     checkpoint.ensure_checkpoint_hooks(cfg, args.allow_partial_load)
     runner = build_runner(cfg)
     try:
-        runner.test()
+        with stop_on_sigterm():  # SIGTERM unwinds: DataLoader workers end
+            runner.test()
     except checkpoint.CheckpointLoadError as err:
         raise SystemExit(f'error: {args.checkpoint}: {err}')
 

@@ -8,7 +8,9 @@ Same CLI as mmseg/mmpretrain's ``tools/train.py``::
 
 Checkpoints load weights-only (``--trust-checkpoint`` is the explicit opt-in
 for the one file this run resumes or loads), must cover the whole model
-(``--allow-partial-load`` accepts less), and are written atomically.
+(``--allow-partial-load`` accepts less), and are written atomically. A run
+holds its work dir (``<work_dir>/.train.lock``; a second run there stops)
+and SIGTERM stops it cleanly, DataLoader workers included.
 """
 import argparse
 import os
@@ -17,7 +19,10 @@ import os.path as osp
 from projects.depth_pixpro import checkpoint  # noqa: I001  (first: shim)
 from projects.depth_pixpro.cfg_options import merge_cfg_options
 from projects.depth_pixpro.device import (build_runner, exit_with_launcher,
-                                          setup_launch)
+                                          setup_launch, stop_on_sigterm)
+from projects.depth_pixpro.utils.work_dir_lock import (WorkDirLock,
+                                                       WorkDirLockedError,
+                                                       launch_rank)
 from mmengine.config import Config, DictAction
 
 
@@ -116,6 +121,22 @@ def main(argv=None):
     except ValueError as err:
         raise SystemExit(f'error: {err}')
     cfg = merge_args(cfg, args)
+    # one run per work dir; under a distributed launch rank 0 holds it
+    lock = WorkDirLock(cfg.work_dir, log=lambda msg: print(msg, flush=True))
+    with stop_on_sigterm():  # SIGTERM unwinds: lock released, workers end
+        if launch_rank(args.launcher) == 0:
+            try:
+                lock.acquire()
+            except WorkDirLockedError as err:
+                raise SystemExit(f'error: {err}')
+        try:
+            train(cfg, args)
+        finally:
+            lock.release()
+
+
+def train(cfg, args):
+    """Resume checks, device adaptation, checkpoint hooks, then the run."""
     resume_from = resume_file(cfg)
     if cfg.get('resume', False):
         # The runner loads exactly the file checked here (None: no

@@ -1,0 +1,154 @@
+"""SIGTERM (scancel, docker stop, timeout) stops tools/train.py cleanly:
+its DataLoader workers exit with it and the work-dir lock is released."""
+import os
+import os.path as osp
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+TINY = """
+_base_ = [r'{base}']
+train_dataloader = dict(
+    batch_size=4, num_workers=2, persistent_workers=True,
+    dataset=dict(num_samples=64, img_size=64))
+model = dict(neck=dict(hid_channels=16, out_channels=8),
+             head=dict(in_channels=8))
+train_cfg = dict(max_iters=1000)
+custom_hooks = []
+default_hooks = dict(logger=dict(interval=1),
+                     checkpoint=dict(interval=2, max_keep_ckpts=1))
+"""
+
+
+def _children(pid):
+    """Pids of the processes whose parent is ``pid`` (Linux /proc)."""
+    found = []
+    for name in os.listdir('/proc'):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f'/proc/{name}/stat') as f:
+                fields = f.read().rsplit(')', 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(name))
+    return found
+
+
+def _running(pid):
+    try:
+        with open(f'/proc/{pid}/stat') as f:
+            return f.read().rsplit(')', 1)[1].split()[0] != 'Z'
+    except OSError:
+        return False
+
+
+def _wait_for(predicate, timeout, step=0.1):
+    end = time.time() + timeout
+    while time.time() < end:
+        if predicate():
+            return True
+        time.sleep(step)
+    return predicate()
+
+
+@pytest.mark.skipif(not sys.platform.startswith('linux'),
+                    reason='reads /proc to find the DataLoader workers')
+def test_sigterm_ends_the_workers_and_releases_the_lock(tmp_path):
+    config = tmp_path / 'tiny.py'
+    config.write_text(TINY.format(
+        base=osp.join(REPO, 'configs', 'depth_pixpro_synthetic.py')))
+    work_dir = tmp_path / 'work'
+    log_path = tmp_path / 'log.txt'
+    path = os.pathsep.join(
+        p for p in (REPO, os.environ.get('PYTHONPATH')) if p)
+    env = dict(os.environ, OMP_NUM_THREADS='1', PYTHONPATH=path)
+    with open(log_path, 'w') as log:
+        proc = subprocess.Popen(
+            [sys.executable, 'tools/train.py', str(config), '--work-dir',
+             str(work_dir)], cwd=REPO, env=env, stdout=log,
+            stderr=subprocess.STDOUT)
+    workers = []
+    try:
+        # after a checkpoint save, with batches prefetched by the workers
+        assert _wait_for(lambda: 'Iter(train) [   3/' in log_path.read_text(),
+                         240), log_path.read_text()[-3000:]
+        workers = _children(proc.pid)
+        assert len(workers) == 2, workers  # the two DataLoader workers
+        assert (work_dir / '.train.lock').exists()
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=60) == 128 + signal.SIGTERM
+        # mmengine's torch DataLoader workers notice a dead parent only
+        # every 5 s and then hang at exit on a full result pipe: this waits
+        # 10 s for them
+        assert _wait_for(lambda: not any(map(_running, workers)), 10), \
+            f'DataLoader workers {workers} outlive the main process'
+        output = log_path.read_text()
+        assert 'stopping: received SIGTERM' in output
+        assert 'Traceback' not in output, output[-3000:]
+        assert not (work_dir / '.train.lock').exists()
+        assert (work_dir / 'last_checkpoint').exists()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        for pid in workers:  # never leave a hung worker behind
+            if _running(pid):
+                os.kill(pid, signal.SIGKILL)
+
+
+KILLED_MAIN = r"""
+import time
+import torch
+from torch.utils.data import DataLoader, Dataset
+from projects.depth_pixpro.device import WorkerSafeRunner
+
+class Big(Dataset):  # batches larger than a pipe buffer: workers block
+    def __len__(self):
+        return 1000
+    def __getitem__(self, i):
+        return torch.zeros(64, 1024)
+
+cfg = dict(dataset=Big(), sampler=dict(type='DefaultSampler', shuffle=False),
+           batch_size=4, num_workers=2, persistent_workers=True)
+loader = WorkerSafeRunner.build_dataloader(cfg, seed=0)
+it = iter(loader)
+next(it)
+print('ready', flush=True)
+time.sleep(600)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith('linux'),
+                    reason='prctl(PR_SET_PDEATHSIG) is Linux only')
+def test_workers_die_with_a_killed_main_process(tmp_path):
+    """kill -9 of the main process (no handler can run): the kernel ends
+    WorkerSafeRunner's workers at once (parent-death signal)."""
+    script = tmp_path / 'killed_main.py'
+    script.write_text(KILLED_MAIN)
+    path = os.pathsep.join(
+        p for p in (REPO, os.environ.get('PYTHONPATH')) if p)
+    proc = subprocess.Popen(
+        [sys.executable, str(script)], cwd=str(tmp_path),
+        env=dict(os.environ, OMP_NUM_THREADS='1', PYTHONPATH=path),
+        stdout=subprocess.PIPE, text=True)
+    workers = []
+    try:
+        assert proc.stdout.readline().strip() == 'ready'
+        workers = _children(proc.pid)
+        assert len(workers) == 2, workers
+        proc.kill()
+        proc.wait(timeout=30)
+        assert _wait_for(lambda: not any(map(_running, workers)), 3), \
+            f'DataLoader workers {workers} outlive the killed main process'
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        for pid in workers:
+            if _running(pid):
+                os.kill(pid, signal.SIGKILL)
