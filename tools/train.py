@@ -20,6 +20,8 @@ from projects.depth_pixpro import checkpoint  # noqa: I001  (first: shim)
 from projects.depth_pixpro.cfg_options import merge_cfg_options
 from projects.depth_pixpro.device import (build_runner, exit_with_launcher,
                                           setup_launch, stop_on_sigterm)
+from projects.depth_pixpro.engine.hooks import (TrainingDivergedError,
+                                                ensure_divergence_guard)
 from projects.depth_pixpro.utils.work_dir_lock import (WorkDirLock,
                                                        WorkDirLockedError,
                                                        launch_rank)
@@ -151,8 +153,11 @@ def train(cfg, args):
                 checkpoint.check_resume_checkpoint(resume_from)
             setup_launch(cfg, args.launcher)
             checkpoint.ensure_checkpoint_hooks(cfg, args.allow_partial_load)
+            ensure_divergence_guard(cfg)
             runner = build_runner(cfg)
             runner.train()
+        except TrainingDivergedError as err:
+            raise SystemExit(f'error: {err}')
         except checkpoint.CheckpointLoadError as err:
             hint = ''
             if err.unsafe and err.filename == own_file and \

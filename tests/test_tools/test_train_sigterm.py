@@ -16,7 +16,8 @@ _base_ = [r'{base}']
 train_dataloader = dict(
     batch_size=4, num_workers=2, persistent_workers=True,
     dataset=dict(num_samples=64, img_size=64))
-model = dict(neck=dict(hid_channels=16, out_channels=8),
+model = dict(backbone=dict(base_channels=16, stem_channels=16),
+             neck=dict(in_channels=[128], hid_channels=16, out_channels=8),
              head=dict(in_channels=8))
 train_cfg = dict(max_iters=1000)
 custom_hooks = []

@@ -1,11 +1,15 @@
 """Training hooks."""
 from .collapse_monitor_hook import CollapseMonitorHook
 from .dense_probe_hook import DenseProbeHook
+from .divergence_guard_hook import (DivergenceGuardHook,
+                                    TrainingDivergedError,
+                                    ensure_divergence_guard)
 from .depth_kind_check_hook import DepthKindCheckHook
 from .pair_visualization_hook import PairVisualizationHook
 from .run_summary_hook import RunSummaryHook
 
 __all__ = [
-    'PairVisualizationHook', 'CollapseMonitorHook',
-    'RunSummaryHook', 'DenseProbeHook', 'DepthKindCheckHook'
+    'PairVisualizationHook', 'CollapseMonitorHook', 'RunSummaryHook',
+    'DenseProbeHook', 'DepthKindCheckHook', 'DivergenceGuardHook',
+    'TrainingDivergedError', 'ensure_divergence_guard'
 ]
