@@ -122,6 +122,7 @@ class DepthPixPro(BaseSelfSupervisor):
             MODELS.build(instance_head)
         self.instance_loss_weight = check_number(
             instance_loss_weight, 'instance_loss_weight', low=0.)
+        self._check_some_loss_weighted()
         # the target moves by m (0 < m < 1: CosineEMA's range); 0 = frozen
         check_number(base_momentum, 'base_momentum', low=0., high=1.,
                      low_inclusive=False, high_inclusive=False)
@@ -131,6 +132,22 @@ class DepthPixPro(BaseSelfSupervisor):
             momentum=base_momentum,
             end_momentum=end_momentum,
             update_buffers=target_update_buffers)
+
+    def _check_some_loss_weighted(self) -> None:
+        """Refuse a model whose every loss term has weight 0: its loss is 0
+        at every iteration and nothing is learned."""
+        scales = getattr(self.head, 'scales', None)
+        if not scales or any(s['weight'] > 0 for s in scales):
+            return
+        if self.instance_head is not None and self.instance_loss_weight > 0:
+            return
+        raise ValueError(
+            'every loss term has weight 0 (head.scales[i].weight = '
+            f'{[s["weight"] for s in scales]}'
+            + (', instance_loss_weight = 0' if self.instance_head is not None
+               else '') +
+            '): the loss would be 0 at every iteration and nothing learned; '
+            'give at least one scale a weight > 0')
 
     def _online_encoder(self) -> nn.Sequential:
         """The modules the target tracks, in ``target_net.module`` order:
