@@ -17,7 +17,9 @@ import os
 import os.path as osp
 
 from projects.depth_pixpro import checkpoint  # noqa: I001  (first: shim)
-from projects.depth_pixpro.cfg_options import merge_cfg_options
+from projects.depth_pixpro.cfg_options import (CfgOptionsAction,
+                                               check_schedule,
+                                               merge_cfg_options)
 from projects.depth_pixpro.device import (build_runner, exit_with_launcher,
                                           setup_launch, stop_on_sigterm)
 from projects.depth_pixpro.engine.hooks import (TrainingDivergedError,
@@ -25,7 +27,7 @@ from projects.depth_pixpro.engine.hooks import (TrainingDivergedError,
 from projects.depth_pixpro.utils.work_dir_lock import (WorkDirLock,
                                                        WorkDirLockedError,
                                                        launch_rank)
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 
 
 def parse_args(argv=None):
@@ -60,7 +62,7 @@ def parse_args(argv=None):
     parser.add_argument(
         '--cfg-options',
         nargs='+',
-        action=DictAction,
+        action=CfgOptionsAction,
         help='override config settings, key=value, e.g. '
         'model.backbone.depth=18 train_dataloader.batch_size=8')
     parser.add_argument(
@@ -123,6 +125,7 @@ def main(argv=None):
     except ValueError as err:
         raise SystemExit(f'error: {err}')
     cfg = merge_args(cfg, args)
+    check_schedule(cfg)  # warns: a warm-up longer than the run, ...
     # one run per work dir; under a distributed launch rank 0 holds it
     lock = WorkDirLock(cfg.work_dir, log=lambda msg: print(msg, flush=True))
     with stop_on_sigterm():  # SIGTERM unwinds: lock released, workers end

@@ -153,6 +153,22 @@ def _literal(node: ast.AST, where: str):
             'constants, lists, tuples, dicts and dict(...) are read)')
 
 
+def literal_value(text: str, where: str):
+    """Value of ONE literal expression (constants, lists, tuples, dicts,
+    ``dict(key=literal, ...)``), read without executing it.
+
+    Raises:
+        ValueError: Syntax error or anything but such a literal (the
+            message starts with ``where``).
+    """
+    try:
+        node = ast.parse(text.strip(), mode='eval').body
+    except SyntaxError as e:
+        raise ValueError(f'{where}: {text[:80]!r} is not Python syntax '
+                         f'({e.msg})')
+    return _literal(node, where)
+
+
 def literal_config(text: str) -> Dict[str, object]:
     """Read config text (e.g. ``meta['cfg']`` of an mmengine checkpoint)
     WITHOUT executing it: top-level ``name = value`` assignments whose
