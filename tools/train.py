@@ -153,7 +153,8 @@ def train(cfg, args):
     with checkpoint.trusted_checkpoints(trusted):
         try:
             if resume_from is not None:
-                checkpoint.check_resume_checkpoint(resume_from)
+                meta = checkpoint.check_resume_checkpoint(resume_from)
+                checkpoint.check_resume_model(meta, cfg.model, resume_from)
             setup_launch(cfg, args.launcher)
             checkpoint.ensure_checkpoint_hooks(cfg, args.allow_partial_load)
             ensure_divergence_guard(cfg)
