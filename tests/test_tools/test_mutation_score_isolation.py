@@ -1,0 +1,46 @@
+"""tools/dev/mutation_score.py: a worker's tests, and the tools they start
+in subprocesses, import the mutated copy, never the editable checkout."""
+import importlib.util
+import os
+import os.path as osp
+import subprocess
+import sys
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+
+def _tool():
+    path = osp.join(REPO, 'tools', 'dev', 'mutation_score.py')
+    spec = importlib.util.spec_from_file_location('mutation_score', path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+PROBE = ('import numpy, projects.depth_pixpro as p, sys; '
+         'print(p.__file__); print(p.MARK)')
+
+
+def test_private_python_imports_the_copy_whatever_the_environment(
+        tmp_path):
+    copy = tmp_path / 'copy'
+    (copy / 'projects' / 'depth_pixpro').mkdir(parents=True)
+    (copy / 'projects' / '__init__.py').write_text('')
+    (copy / 'projects' / 'depth_pixpro' / '__init__.py').write_text(
+        "MARK = 'mutated copy'\n")
+    (copy / 'tools').mkdir()
+    (copy / 'tools' / 'probe.py').write_text(PROBE.replace('; ', '\n'))
+    python = _tool().private_python(str(copy), str(tmp_path / 'venv'))
+    expected = str(copy / 'projects' / 'depth_pixpro' / '__init__.py')
+    # a test that overwrites PYTHONPATH, and a script whose sys.path[0] is
+    # its own folder (python tools/x.py), as the tool tests do
+    env = dict(os.environ, PYTHONPATH=str(tmp_path / 'elsewhere'))
+    for argv in (['-c', PROBE], [str(copy / 'tools' / 'probe.py')]):
+        out = subprocess.run([python] + argv, cwd=str(tmp_path), env=env,
+                             capture_output=True, text=True, check=True)
+        assert out.stdout.split('\n')[:2] == [expected, 'mutated copy']
+    # the interpreter of this test session finds the checkout instead
+    out = subprocess.run([sys.executable, '-c', 'import projects; '
+                          'print(projects.__file__)'], cwd=str(tmp_path),
+                         env=env, capture_output=True, text=True, check=True)
+    assert not out.stdout.startswith(str(copy))
