@@ -100,6 +100,8 @@ def _configs(tmp_path, nyu_root):
         ('mmengine', 'HOOKS', 'CollapseMonitorHook'): dict(
             type='CollapseMonitorHook', threshold=0.05, window=5),
         ('mmengine', 'HOOKS', 'RunSummaryHook'): dict(type='RunSummaryHook'),
+        ('mmengine', 'HOOKS', 'DivergenceGuardHook'): dict(
+            type='DivergenceGuardHook'),
         ('mmengine', 'HOOKS', 'DepthKindCheckHook'): dict(
             type='DepthKindCheckHook'),
         ('mmengine', 'HOOKS', 'DenseProbeHook'): dict(

@@ -17,7 +17,7 @@ def _tool():
     return module
 
 
-PROBE = ('import numpy, projects.depth_pixpro as p, sys; '
+PROBE = ('import numpy, projects.depth_pixpro as p; '
          'print(p.__file__); print(p.MARK)')
 
 
@@ -32,8 +32,8 @@ def test_private_python_imports_the_copy_whatever_the_environment(
     (copy / 'tools' / 'probe.py').write_text(PROBE.replace('; ', '\n'))
     python = _tool().private_python(str(copy), str(tmp_path / 'venv'))
     expected = str(copy / 'projects' / 'depth_pixpro' / '__init__.py')
-    # a test that overwrites PYTHONPATH, and a script whose sys.path[0] is
-    # its own folder (python tools/x.py), as the tool tests do
+    # a test that overwrites PYTHONPATH, and a script whose first import
+    # folder is its own (python tools/x.py), as the tool tests do
     env = dict(os.environ, PYTHONPATH=str(tmp_path / 'elsewhere'))
     for argv in (['-c', PROBE], [str(copy / 'tools' / 'probe.py')]):
         out = subprocess.run([python] + argv, cwd=str(tmp_path), env=env,

@@ -172,8 +172,8 @@ def private_python(root, folder):
     The editable install (``pip install -e .``) maps ``projects`` to the
     source checkout through a finder that every interpreter of the venv
     loads from a ``.pth`` file, so a test that runs ``tools/train.py`` in a
-    subprocess (its ``sys.path[0]`` is ``tools/``, not the copy) or that
-    sets its own ``PYTHONPATH`` imports the checkout, and the mutants it
+    subprocess (its first import folder is ``tools/``, not the copy) or
+    that sets its own ``PYTHONPATH`` imports the checkout, and the mutants it
     should see look alive. The venv made here (no pip; the same base
     interpreter) reaches the installed packages through plain path entries
     (a path listed in a ``.pth`` file is not scanned for ``.pth`` files, so
