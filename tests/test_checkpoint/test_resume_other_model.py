@@ -44,6 +44,7 @@ def test_depth_pixpro_checkpoint_is_not_resumed_as_pixpro(tmp_path):
     depth = _config(tmp_path, 'depth', 'depth_pixpro_synthetic.py', 1)
     _train_main()([depth, '--work-dir', str(work)])
     assert (work / 'iter_1.pth').exists()
+    assert not (work / '.train.lock').exists()  # released at the end
     pixpro = _config(tmp_path, 'pixpro', 'pixpro_synthetic.py', 2)
     with pytest.raises(SystemExit) as err:
         _train_main()([pixpro, '--work-dir', str(work), '--resume'])

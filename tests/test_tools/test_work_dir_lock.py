@@ -154,12 +154,5 @@ def test_second_run_in_a_held_work_dir_stops(tmp_path):
     assert 'is in use by another training run' in output
     assert f'pid {os.getpid()}' in output and str(work) in output
     assert not any(name.endswith('.pth') for name in os.listdir(work))
-    # a killed run's lock: replaced, the run trains and lets go at the end
-    _write_lock(str(work), pid=_dead_pid(), host=socket.gethostname(),
-                started='2020-01-01 00:00:00')
-    proc = _train(config, work)
-    output = proc.stdout + proc.stderr
-    assert proc.returncode == 0, output[-3000:]
-    assert 'replacing the stale lock' in output
-    assert (work / 'iter_1.pth').exists()
-    assert not (work / LOCK_NAME).exists()
+    # released at the end of a run: tests/test_checkpoint (two in-process
+    # runs in one work dir); after SIGTERM: test_train_sigterm.py
