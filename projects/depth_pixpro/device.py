@@ -179,11 +179,11 @@ def stop_on_sigterm() -> Iterator[None]:
     ``finally`` runs, the work-dir lock stays, and DataLoader workers are
     never told to stop. Raised as ``SystemExit`` in the main thread instead,
     the run unwinds: the lock is released, the DataLoader shuts its workers
-    down, and a checkpoint being written is abandoned as a hidden temporary
-    file (the complete ones stay). A second SIGTERM kills at once. A process
-    forked from this one (a DataLoader worker) that inherited the handler
-    takes the default action. Outside the main thread this does nothing
-    (Python handles signals there only).
+    down, and a checkpoint being written is abandoned (its temporary file
+    removed; the complete ones stay). A second SIGTERM kills at once. A
+    process forked from this one (a DataLoader worker) that inherited the
+    handler takes the default action. Outside the main thread this does
+    nothing (Python handles signals there only).
     """
     if threading.current_thread() is not threading.main_thread():
         yield
