@@ -14,8 +14,7 @@ from mmengine.optim import AmpOptimWrapper, OptimWrapper
 from projects.depth_pixpro.engine.hooks import (DivergenceGuardHook,
                                                 TrainingDivergedError,
                                                 ensure_divergence_guard)
-from projects.depth_pixpro.engine.hooks.divergence_guard_hook import \
-    largest_weight
+from projects.depth_pixpro.checkpoint.values import largest_weight
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TINY = """

@@ -1,6 +1,6 @@
 """Stop a run whose loss or weights stop being numbers, before it saves."""
 import math
-from typing import Dict, Optional, Tuple
+from typing import Dict, Optional
 
 import torch
 from mmengine.hooks import Hook
@@ -8,8 +8,10 @@ from mmengine.model import is_model_wrapper
 from mmengine.optim import AmpOptimWrapper
 from mmengine.registry import HOOKS
 
+from ...checkpoint.values import largest_weight
+
 __all__ = ['DivergenceGuardHook', 'TrainingDivergedError',
-           'largest_weight', 'ensure_divergence_guard']
+           'ensure_divergence_guard']
 
 ADVICE = ('Lower the learning rate (optim_wrapper.optimizer.lr), add '
           'gradient clipping (optim_wrapper.clip_grad=dict(max_norm=...)) '
@@ -19,43 +21,6 @@ ADVICE = ('Lower the learning rate (optim_wrapper.optimizer.lr), add '
 
 class TrainingDivergedError(RuntimeError):
     """The loss or the weights of a run are no longer finite numbers."""
-
-
-def _float_tensors(state: Dict[str, torch.Tensor]) -> Tuple[list, list]:
-    names, tensors = [], []
-    for name, value in state.items():
-        if isinstance(value, torch.Tensor) and value.is_floating_point() \
-                and value.numel():
-            names.append(name)
-            tensors.append(value.detach())
-    return names, tensors
-
-
-def largest_weight(state: Dict[str, torch.Tensor]) -> Tuple[str, float]:
-    """The floating-point tensor of a state dict with the largest absolute
-    value, and that value (NaN if any tensor holds a NaN).
-
-    One multi-tensor max-norm and one device-to-host copy, whatever the
-    number of tensors.
-
-    Returns:
-        tuple: ``(name, value)``; ``('', 0.0)`` for a state without
-        floating-point tensors.
-    """
-    names, tensors = _float_tensors(state)
-    if not tensors:
-        return '', 0.
-    by_dtype = {}  # _foreach_norm wants one dtype and device per call
-    for index, tensor in enumerate(tensors):
-        by_dtype.setdefault((tensor.dtype, tensor.device), []).append(index)
-    peaks = torch.empty(len(tensors), dtype=torch.float64)
-    for indices in by_dtype.values():
-        norms = torch._foreach_norm([tensors[i] for i in indices],
-                                    float('inf'))
-        peaks[indices] = torch.stack(norms).double().cpu()
-    nan = torch.isnan(peaks)
-    index = int(nan.nonzero()[0]) if nan.any() else int(peaks.argmax())
-    return names[index], float(peaks[index])
 
 
 @HOOKS.register_module()
