@@ -5,7 +5,7 @@ import os.path as osp
 import pytest
 import torch
 from mmengine.config import Config
-from mmengine.registry import init_default_scope
+from mmengine.registry import DefaultScope
 
 from mmpretrain.registry import MODELS
 from projects.depth_pixpro.engine.hooks import DenseProbeHook
@@ -17,14 +17,15 @@ SYNTHETIC_CFG = osp.join(REPO, 'configs', 'depth_pixpro_synthetic.py')
 
 @pytest.fixture(scope='module')
 def model():
-    init_default_scope('mmpretrain')
     cfg = Config.fromfile(SYNTHETIC_CFG)
     cfg.model.backbone.update(base_channels=8, stem_channels=8)
     cfg.model.neck.update(in_channels=[64], hid_channels=8, out_channels=8)
     cfg.model.head.in_channels = 8
     cfg.model.data_preprocessor = cfg.data_preprocessor
     torch.manual_seed(0)
-    return MODELS.build(cfg.model)
+    # not init_default_scope: a module fixture's scope would outlive it
+    with DefaultScope.overwrite_default_scope('mmpretrain'):
+        return MODELS.build(cfg.model)
 
 
 def _scenes(tmp_path, num, first_seed, **kwargs):

@@ -18,8 +18,9 @@ def algorithm(scales, **kwargs):
         **kwargs)
 
 
-def setup_module():
-    init_default_scope('mmpretrain')
+@pytest.fixture(autouse=True)
+def _pretrain_scope():
+    init_default_scope('mmpretrain')  # conftest restores the scope after
 
 
 def test_every_scale_weight_zero_is_refused():

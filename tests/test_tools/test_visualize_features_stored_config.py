@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 from mmengine.config import Config
-from mmengine.registry import init_default_scope
+from mmengine.registry import DefaultScope
 from mmpretrain.registry import MODELS
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -34,10 +34,11 @@ def small_cfg():
 
 @pytest.fixture(scope='module')
 def state(small_cfg):
-    init_default_scope('mmpretrain')
     model_cfg = small_cfg.model.copy()
     model_cfg.data_preprocessor = small_cfg.data_preprocessor
-    return MODELS.build(model_cfg).state_dict()
+    # not init_default_scope: a module fixture's scope would outlive it
+    with DefaultScope.overwrite_default_scope('mmpretrain'):
+        return MODELS.build(model_cfg).state_dict()
 
 
 @pytest.fixture
