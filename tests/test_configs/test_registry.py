@@ -71,7 +71,8 @@ def _configs(tmp_path, nyu_root):
         ('mmpretrain', 'DATASETS', 'NYUv2RGBDDataset'): dict(
             type='NYUv2RGBDDataset', data_root=nyu_root),
         ('mmpretrain', 'DATASETS', 'RGBDFolderDataset'): dict(
-            type='RGBDFolderDataset', data_root=nyu_root),
+            type='RGBDFolderDataset', data_root=nyu_root,
+            depth_kind='metric'),
         ('mmseg', 'DATASETS', 'ScanNet2DSegDataset'): dict(
             type='ScanNet2DSegDataset', data_root=str(scannet),
             ann_file='scannetv2_train.txt'),

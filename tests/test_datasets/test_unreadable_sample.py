@@ -24,7 +24,7 @@ def _folder(root):
 def _dataset(root):
     init_default_scope('mmpretrain')
     return DATASETS.build(dict(
-        type='RGBDFolderDataset', data_root=str(root),
+        type='RGBDFolderDataset', data_root=str(root), depth_kind='metric',
         pipeline=[dict(type='LoadImageFromFile'), dict(type='LoadDepth')]))
 
 

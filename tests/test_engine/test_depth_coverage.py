@@ -75,7 +75,7 @@ def test_run_says_how_many_images_had_no_valid_depth(tmp_path):
     })
     cfg.train_dataloader.dataset = dict(
         type='RGBDFolderDataset', data_root=str(tmp_path),
-        ann_file='list.txt',
+        ann_file='list.txt', depth_kind='metric',
         pipeline=[dict(type='LoadImageFromFile'), dict(type='LoadDepth')] +
         pipeline)
     cfg.custom_hooks = []
