@@ -147,6 +147,24 @@ def test_surface_jump_with_holes_matches_a_loop():
     assert jump[0, 0] < 1e-6 < jump.max()  # (float32 inputs)
 
 
+def test_walk_equals_the_fast_path_without_holes():
+    """The walk (used off the CPU, or with holes) and the CPU fast path
+    give the same jumps on the same hole-free segments."""
+    from projects.depth_pixpro.models.utils import (log_depth,
+                                                    max_surface_jump)
+    gen = torch.Generator().manual_seed(3)
+    samples = log_depth(torch.rand(2, 5, 7, generator=gen) + 0.5)
+    for flags in (None, torch.tensor([[True], [False]])):
+        fast = max_surface_jump(samples, dim=1, inverse=flags)
+        # one more segment without any depth sends all of them on the walk
+        walk = max_surface_jump(torch.cat(
+            [samples, samples.new_full((2, 5, 1), -float('inf'))], dim=2),
+                                dim=1, inverse=flags)
+        torch.testing.assert_close(walk[0][:, :7], fast[0])
+        assert torch.equal(walk[1][:, :7], fast[1])
+        assert not walk[1][:, 7].any() and not walk[0][:, 7].any()
+
+
 def test_max_relative_jump_skips_unknown_samples():
     samples = torch.tensor([[2., 0., 0., 3.], [0., 2., 2., 2.],
                             [4., 4., 4., 0.], [0., 0., 0., 0.]])

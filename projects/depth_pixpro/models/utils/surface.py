@@ -94,36 +94,48 @@ def max_surface_jump(samples: Tensor,
     """
     # samples leading and contiguous: each step of the walk reads a block
     samples = samples.movedim(dim, 0).contiguous()
-    dim = 0
-    num = samples.size(dim)
+    num = samples.size(0)
     known = samples > -float('inf')  # log_depth: finite or -inf
-    valid = known.select(dim, 0) & known.select(dim, num - 1)
+    valid = known[0] & known[-1]
     log_q = -samples if inverse is None else torch.where(
-        inverse.unsqueeze(dim), samples, -samples)
+        inverse.unsqueeze(0), samples, -samples)
     q = torch.where(known, log_q, torch.zeros_like(log_q)).exp()
+    # No hole on any segment: every step is one spacing, the segment runs
+    # from its first to its last sample. The check reads a value back from
+    # the device, so it is skipped off the CPU (the walk below gives the
+    # same result without synchronising).
+    if samples.device.type == 'cpu' and bool(known.all()):
+        length = num - 1
+        dq = q[1:] - q[:-1]
+        change = q[-1] - q[0]
+        top = torch.maximum(q[1:], q[:-1])
+        if length == 1:
+            return (dq.abs() / top).amax(dim=0), valid
+        return ((dq * length - change).abs() /
+                ((length - 1) * top)).amax(dim=0), valid
     # the segment's first and last known samples: its change D over K
-    hits = known.to(torch.uint8)
-    first = hits.argmax(dim=dim, keepdim=True)  # the first maximum
-    last = num - 1 - hits.flip(dim).argmax(dim=dim, keepdim=True)
-    change = (q.gather(dim, last) - q.gather(dim, first)).squeeze(dim)
-    length = (last - first).squeeze(dim).to(q.dtype)  # 0 if < 2 known
+    position = torch.arange(num, dtype=q.dtype, device=q.device).view(
+        (num, ) + (1, ) * (q.dim() - 1))
+    first = torch.where(known, position, float(num)).amin(dim=0)
+    last = torch.where(known, position, -1.).amax(dim=0)
+    length = (last - first).clamp(min=0.)  # 0 if < 2 known
+    change = q.gather(0, last.clamp(min=0.).long()[None])[0] - \
+        q.gather(0, first.clamp(max=num - 1.).long()[None])[0]
     # walk: each known sample's step from the last known one before it
-    prev_q = q.select(dim, 0)
-    prev_pos = torch.where(known.select(dim, 0), torch.zeros_like(prev_q),
-                           torch.full_like(prev_q, -1.))
-    jump = torch.zeros_like(prev_q)
+    prev_q, prev_pos, seen = q[0], torch.zeros_like(q[0]), known[0]
+    jump = torch.zeros_like(q[0])
     for index in range(1, num):
-        cur_known, cur_q = known.select(dim, index), q.select(dim, index)
-        dq, k = cur_q - prev_q, index - prev_pos
-        top, rest = torch.maximum(cur_q, prev_q), length - k
-        off = torch.where(
-            rest > 0, (dq * length - k * change).abs() /
-            (rest.clamp(min=1) * top), dq.abs() / top)
-        jump = torch.where(cur_known & (prev_pos >= 0),
-                           torch.maximum(jump, off), jump)
-        prev_q = torch.where(cur_known, cur_q, prev_q)
-        prev_pos = torch.where(cur_known, torch.full_like(prev_pos, index),
-                               prev_pos)
+        dq, k = q[index] - prev_q, index - prev_pos
+        rest = length - k
+        # the rest of the segment's trend; none when this step is all of it
+        trend = ((change - dq) / rest.clamp(min=1.)).masked_fill_(
+            rest <= 0, 0.)
+        off = (dq - k * trend).abs_().div_(torch.maximum(q[index], prev_q))
+        torch.maximum(jump, off.masked_fill_(~(known[index] & seen), 0.),
+                      out=jump)
+        prev_q = torch.where(known[index], q[index], prev_q)
+        prev_pos.masked_fill_(known[index], float(index))
+        seen = seen | known[index]
     return jump, valid
 
 
