@@ -39,6 +39,7 @@ def _train_main():
     return module.main
 
 
+@pytest.mark.slow
 def test_depth_pixpro_checkpoint_is_not_resumed_as_pixpro(tmp_path):
     work = tmp_path / 'work'
     depth = _config(tmp_path, 'depth', 'depth_pixpro_synthetic.py', 1)

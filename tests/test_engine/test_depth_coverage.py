@@ -53,6 +53,7 @@ def _write_folder(root):
     (root / 'list.txt').write_text('\n'.join(lines) + '\n')
 
 
+@pytest.mark.slow
 def test_run_says_how_many_images_had_no_valid_depth(tmp_path):
     _write_folder(tmp_path)
     cfg = Config.fromfile(SYNTHETIC_CFG)

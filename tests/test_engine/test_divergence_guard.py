@@ -143,6 +143,7 @@ def _train_main():
     return module.main
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('lr, message, saved', [
     # the issue's two runs: lr 1e30 gives a nan loss from iteration 2 and
     # weights ~1e30 after iteration 1; with lr 1e6 the logged loss looks
@@ -168,6 +169,7 @@ def test_train_py_stops_a_diverged_run_without_saving_it(tmp_path, lr,
         assert largest_weight(state)[1] <= 1e8
 
 
+@pytest.mark.slow
 def test_train_py_stops_on_a_nan_loss(tmp_path):
     # weights allowed to be huge: the nan loss of iteration 2 stops it,
     # after iteration 1's checkpoint

@@ -126,6 +126,7 @@ def test_schedule_longer_than_the_run_warns():
                                   'epoch 5 but train_cfg.max_epochs=2')
 
 
+@pytest.mark.slow
 def test_train_py_warns_about_the_schedule(tmp_path):
     # stopped right after by a model with nothing to learn (every weight 0)
     with pytest.warns(UserWarning, match=r'param_scheduler\[0\] \(LinearLR\)'

@@ -6,6 +6,8 @@ import os.path as osp
 import subprocess
 import sys
 
+import pytest
+
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
@@ -21,6 +23,7 @@ PROBE = ('import numpy, projects.depth_pixpro as p; '
          'print(p.__file__); print(p.MARK)')
 
 
+@pytest.mark.slow
 def test_private_python_imports_the_copy_whatever_the_environment(
         tmp_path):
     copy = tmp_path / 'copy'

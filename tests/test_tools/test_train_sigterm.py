@@ -10,6 +10,7 @@ import time
 import pytest
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+pytestmark = pytest.mark.slow
 
 TINY = """
 _base_ = [r'{base}']

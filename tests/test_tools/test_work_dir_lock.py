@@ -141,6 +141,7 @@ def _train(config, work_dir):
         timeout=600)
 
 
+@pytest.mark.slow
 def test_second_run_in_a_held_work_dir_stops(tmp_path):
     config = tmp_path / 'tiny.py'
     config.write_text(TINY.format(
