@@ -104,9 +104,6 @@ def _configs(tmp_path, nyu_root):
             type='DepthKindCheckHook'),
         ('mmengine', 'HOOKS', 'DenseProbeHook'): dict(
             type='DenseProbeHook', interval=10),
-        ('mmseg', 'MODELS', 'LinearProbeHead'): dict(
-            type='LinearProbeHead', in_channels=8, channels=8,
-            num_classes=3),
     }
 
 
