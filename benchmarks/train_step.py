@@ -68,6 +68,11 @@ def variant_cfg(variant, arch, hid_channels, out_channels):
         scales = [dict(spatial_thresh=0.7)]
     return dict(
         type='DepthPixPro',
+        # as the configs (and plain_pixpro.PlainPixProStep): BGR -> RGB,
+        # ImageNet mean and std
+        data_preprocessor=dict(type='SelfSupDataPreprocessor',
+                               mean=[123.675, 116.28, 103.53],
+                               std=[58.395, 57.12, 57.375], to_rgb=True),
         backbone=dict(type='ResNet', depth=int(arch[6:]),
                       out_indices=(2, 3) if two_levels else (3, )),
         neck=dict(type='PixelProjector',
