@@ -33,7 +33,7 @@ def colour_coded_scene(seed=0):
 
 
 def decode_depth(img):
-    code = img[..., 0].astype(np.float64) + 256 * img[..., 1]
+    code = img[..., 0].astype(np.float64) + 256. * img[..., 1]
     return (0.5 + 0.02 * code).astype(np.float32)
 
 
