@@ -11,6 +11,8 @@ from projects.depth_pixpro.models.filters import DepthPairFilter
 from projects.depth_pixpro.models.heads import positive_pair_masks
 from projects.depth_pixpro.models.utils import pool_depth, stack_depth
 
+pytestmark = pytest.mark.numpy_compat  # CI: numpy 2.x and 1.26
+
 NEAR, WALL = 1.5, (2., 3.)  # a box at 1.5 m in front of a 2-3 m wall
 VIEW = [
     dict(type='RGBDRandomResizedCrop', scale=32, crop_ratio_range=(0.1, 1.)),

@@ -10,9 +10,10 @@ from projects.depth_pixpro.datasets.transforms.rgbd_views import (
     PackRGBDInputs, RGBDMultiView, RGBDRandomFlip, RGBDRandomResizedCrop,
     compose_coord)
 
-# mmcv's ColorJitter (cv2 backend) warns on every call; harmless here
-pytestmark = pytest.mark.filterwarnings(
-    "ignore:Only use 'alpha' for pillow backend")
+# mmcv's ColorJitter (cv2 backend) warns on every call; harmless here.
+# CI: numpy 2.x and 1.26.
+pytestmark = [pytest.mark.filterwarnings(
+    "ignore:Only use 'alpha' for pillow backend"), pytest.mark.numpy_compat]
 
 H, W = 60, 80
 

@@ -2,10 +2,13 @@
 (tests/test_rgbd_transforms.py) do not reach: the recorded image shape,
 independent views, registry names and reprs."""
 import numpy as np
+import pytest
 
 from mmpretrain.registry import TRANSFORMS
 from projects.depth_pixpro.datasets.transforms.rgbd_views import (
     RGBDMultiView, RGBDRandomResizedCrop)
+
+pytestmark = pytest.mark.numpy_compat  # CI: numpy 2.x and 1.26
 
 
 def sample(h=40, w=50):

@@ -13,6 +13,8 @@ from mmengine.structures import PixelData
 
 from projects.depth_pixpro.datasets import seg_datasets as sd
 
+pytestmark = pytest.mark.numpy_compat  # CI: numpy 2.x and 1.26
+
 PIPELINE = [dict(type='LoadImageFromFile'), dict(type='LoadAnnotations')]
 
 

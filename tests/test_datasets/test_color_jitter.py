@@ -10,6 +10,8 @@ from mmpretrain.datasets.transforms import ColorJitter
 from projects.depth_pixpro.datasets.transforms.color_jitter import (
     RGBDColorJitter, adjust_hue, hue_shift)
 
+pytestmark = pytest.mark.numpy_compat  # CI: numpy 2.x and 1.26
+
 NUMPY_1 = int(np.__version__.split('.')[0]) < 2
 JITTER = dict(brightness=0.4, contrast=0.4, saturation=0.2, hue=0.5)
 

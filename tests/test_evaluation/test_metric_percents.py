@@ -4,11 +4,14 @@ percentages rounded in float64 (numpy 2 keeps float32 * 100 in float32,
 import math
 
 import numpy as np
+import pytest
 import torch
 
 from projects.depth_pixpro.evaluation import BoundaryIoUMetric
 from projects.depth_pixpro.evaluation.metrics.per_class_iou import (
     PerClassIoUMetric, percent, summary_percents)
+
+pytestmark = pytest.mark.numpy_compat  # CI: numpy 2.x and 1.26
 
 
 def test_percent_rounds_in_float64():
