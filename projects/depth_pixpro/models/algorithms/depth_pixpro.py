@@ -6,11 +6,11 @@ import torch.nn as nn
 from torch import Tensor
 
 from mmpretrain.models.selfsup import BaseSelfSupervisor
-from mmpretrain.models.utils import CosineEMA
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 from ..utils.collapse import projection_spread
 from ..utils.depth_meta import stack_depth
+from ..utils.multi_tensor_ema import MultiTensorCosineEMA
 from ..utils.validation import check_number
 
 
@@ -20,7 +20,8 @@ class DepthPixPro(BaseSelfSupervisor):
 
     Online: backbone -> neck (:class:`PixelProjector`) -> head (pixel
     propagation + loss). Target: a momentum copy of backbone and neck
-    (:class:`CosineEMA`, momentum m_k = m * (cos(pi k / K) + 1) / 2, i.e. the
+    (:class:`MultiTensorCosineEMA`: mmpretrain's ``CosineEMA`` without host
+    syncs, momentum m_k = m * (cos(pi k / K) + 1) / 2, i.e. the
     target keeps tau_k = 1 - m_k of itself: 0.99 -> 1 for m = 0.01; K is
     ``max_iters`` of the message hub). The target is updated BEFORE it
     computes its features, as in mmpretrain's BYOL.
@@ -95,7 +96,7 @@ class DepthPixPro(BaseSelfSupervisor):
         check_number(base_momentum, 'base_momentum', low=0., high=1.,
                      low_inclusive=False, high_inclusive=False)
         check_number(end_momentum, 'end_momentum', low=0., high=1.)
-        self.target_net = CosineEMA(
+        self.target_net = MultiTensorCosineEMA(
             self._online_encoder(),
             momentum=base_momentum,
             end_momentum=end_momentum,

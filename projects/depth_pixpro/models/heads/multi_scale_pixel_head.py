@@ -150,7 +150,7 @@ class MultiScalePixelHead(BaseModule):
             dict[str, Tensor]: ``loss_s{i}`` and the statistics.
         """
         self._check_inputs(proj_online, proj_target, coord, depth)
-        if depth_meta is not None and not depth_meta.has_depth.any():
+        if depth_meta is not None and not depth_meta.any_depth:
             depth = None  # no sample has depth: PixPro, at no filter cost
         if depth is not None:
             check_depth_kinds(self.filters, depth_meta)

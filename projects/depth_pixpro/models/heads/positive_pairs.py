@@ -153,7 +153,7 @@ class PairTests:
         ]
         # samples without depth pass every filter (PixPro)
         self.no_depth = None
-        if depth_meta is not None and not depth_meta.has_depth.all():
+        if depth_meta is not None and not depth_meta.all_depth:
             self.no_depth = ~depth_meta.has_depth.to(
                 self.distance.device)[:, None, None]
 
@@ -223,7 +223,7 @@ def positive_pair_masks(coord: Tensor,
     Returns:
         PairMasks: The masks of this view order.
     """
-    if depth_meta is not None and not depth_meta.has_depth.any():
+    if depth_meta is not None and not depth_meta.any_depth:
         depth = None
     check_depth_kinds(filters, depth_meta if depth is not None else None)
     tests = PairTests(coord, size, views,
