@@ -119,6 +119,10 @@ def main(argv=None):
     parser.add_argument('--steps', type=int, default=3,
                         help='profiled steps per variant')
     args = parser.parse_args(argv)
+    try:
+        train_step.check_variants(args.variants)
+    except ValueError as error:
+        parser.error(str(error))
     device = torch.device(args.device or (
         'cuda' if torch.cuda.is_available() else 'cpu'))
     if args.threads:
@@ -127,7 +131,8 @@ def main(argv=None):
     rows = {}
     for variant in args.variants:
         fn, _, _ = train_step.step_closure(variant, args, device)
-        fn()  # warm-up (lazy init, cudnn autotune, compilation)
+        for _ in range(max(args.warmup, 1)):  # lazy init, compilation
+            fn()
         if cuda:
             torch.cuda.synchronize()
         row = profile_counts(fn, args.steps, cuda)
@@ -151,7 +156,7 @@ def main(argv=None):
         cells = [(f'{row[k]:.1f}' if k == 'host_ms' else f'{row[k]:.0f}') +
                  (f' ({row[k] / base[k]:.2f})' if base[k] else ' (-)')
                  for k in keys]
-        print(f'| ({variant}) {train_step.LABELS[variant]} | ' +
+        print(f'| ({variant}) {train_step.label(variant)} | ' +
               ' | '.join(cells) + ' |')
     return rows
 

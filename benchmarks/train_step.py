@@ -13,6 +13,10 @@ Variants (all the same backbone, projector and batch):
   (g) (c) with pool='center'
   (h) (c) with the same-surface test (SurfacePairFilter(0.05), 16 samples)
   (i) PixPro, 3 scales, no filter
+An upper-case letter (A, C, ...) is that variant with the compiled step
+(``compile_step``: ``torch.compile`` of the networks; ``--compile-mode
+reduce-overhead`` adds CUDA graphs); its warm-up steps (compilation) are
+timed apart and reported.
 
 The inputs are on the device before timing (uint8 views, crop boxes and
 depth maps); each step normalises them, as the configs' data preprocessor.
@@ -63,8 +67,25 @@ FILTERS = dict(
            canvas_size=128))
 
 
-def variant_cfg(variant, arch, hid_channels, out_channels):
-    """Model config of one DepthPixPro variant (not ``p``)."""
+def label(variant: str) -> str:
+    """Table label of a variant letter (upper case: compiled)."""
+    return LABELS[variant.lower()] + (', compiled' if variant.isupper()
+                                      else '')
+
+
+def check_variants(variants: str) -> None:
+    """Every letter a variant (``P``, a compiled plain step, is not)."""
+    unknown = sorted({v for v in variants
+                      if v.lower() not in VARIANTS or v == 'P'})
+    if unknown:
+        raise ValueError(
+            f'unknown variant(s) {unknown}; choose from {"".join(VARIANTS)}'
+            ' (upper case for the compiled step, not P)')
+
+
+def variant_cfg(variant, arch, hid_channels, out_channels,
+                compile_step=False):
+    """Model config of one DepthPixPro variant (not ``p``; lower case)."""
     if variant not in VARIANTS or variant == 'p':
         raise ValueError(f'no DepthPixPro variant {variant!r}')
     c4, c5 = CHANNELS[arch]
@@ -83,6 +104,7 @@ def variant_cfg(variant, arch, hid_channels, out_channels):
         scales = [dict(spatial_thresh=0.7)]
     return dict(
         type='DepthPixPro',
+        compile_step=compile_step,
         # as the configs (and plain_pixpro.PlainPixProStep): BGR -> RGB,
         # ImageNet mean and std
         data_preprocessor=dict(type='SelfSupDataPreprocessor',
@@ -130,9 +152,13 @@ def build(variant, args, device):
     from mmpretrain.registry import MODELS
     MessageHub.get_current_instance().update_info('max_iters', 10**6)
     torch.manual_seed(0)
+    compile_step = False
+    if variant.isupper():
+        compile_step = dict(mode=args.compile_mode) if getattr(
+            args, 'compile_mode', None) else True
     model = MODELS.build(
-        variant_cfg(variant, args.arch, args.hid_channels,
-                    args.out_channels)).to(device).train()
+        variant_cfg(variant.lower(), args.arch, args.hid_channels,
+                    args.out_channels, compile_step)).to(device).train()
     optimizer = torch.optim.SGD(model.parameters(), lr=1e-3, momentum=0.9)
     wrapper = AmpOptimWrapper(optimizer=optimizer, dtype='float16') if \
         use_amp(args, device) else OptimWrapper(optimizer)
@@ -235,12 +261,20 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--threads', type=int, default=None)
     parser.add_argument('--amp', action='store_true',
                         help='fp16 mixed precision (CUDA only)')
+    parser.add_argument('--compile-mode', default=None,
+                        help='torch.compile mode of the upper-case '
+                        '(compiled) variants, e.g. reduce-overhead (CUDA '
+                        'graphs); default: torch.compile\'s')
+    parser.add_argument('--warmup', type=int, default=3,
+                        help='untimed steps per variant before the timed '
+                        'runs (their time is reported)')
 
 
 def result_table(speeds: dict, heads: dict, memory: dict, order: str,
-                 device_type: str) -> str:
+                 device_type: str, warmups: dict) -> str:
     """Markdown table of the median pairs/s per variant, the step-time
-    ratio to the first variant and, with (p), the speed ratio to (p)."""
+    ratio to the first variant and, with (p), the speed ratio to (p); the
+    seconds of the warm-up steps (compilation for upper-case variants)."""
     first = order[0]
     base = statistics.median(speeds[first])
     plain = statistics.median(speeds['p']) if 'p' in speeds else None
@@ -248,15 +282,17 @@ def result_table(speeds: dict, heads: dict, memory: dict, order: str,
                 'process peak RSS')
     lines = [f'| variant | pairs/s | time ratio vs ({first}) | '
              + ('speed vs plain (p) | ' if plain else '')
-             + f'head loss+backward ms | {mem_kind} MiB |',
-             '|---|---:|---:|' + ('---:|' if plain else '') + '---:|---:|']
+             + f'head loss+backward ms | {mem_kind} MiB | warm-up s |',
+             '|---|---:|---:|' + ('---:|' if plain else '') +
+             '---:|---:|---:|']
     for variant in order:
         speed = statistics.median(speeds[variant])
         head = f'{heads[variant]:.2f}' if variant in heads else '-'
         mem = f'{memory[variant]:.0f}' if variant in memory else '-'
         ratio = f' {speed / plain:.3f} |' if plain else ''
-        lines.append(f'| ({variant}) {LABELS[variant]} | {speed:.1f} | '
-                     f'{base / speed:.3f} |{ratio} {head} | {mem} |')
+        lines.append(f'| ({variant}) {label(variant)} | {speed:.1f} | '
+                     f'{base / speed:.3f} |{ratio} {head} | {mem} | '
+                     f'{warmups[variant]:.1f} |')
     return '\n'.join(lines)
 
 
@@ -273,10 +309,10 @@ def main():
     parser.add_argument('--no-memory', action='store_true')
     parser.add_argument('--memory-probe', default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    unknown = set(args.variants) - set(VARIANTS)
-    if unknown:
-        parser.error(f'unknown variant(s) {sorted(unknown)}; choose from '
-                     f'{"".join(VARIANTS)}')
+    try:
+        check_variants(args.variants)
+    except ValueError as error:
+        parser.error(str(error))
     argv = [a for a in sys.argv[1:] if a != '--quick']
     if args.quick:
         args.arch, args.size, args.batch = 'resnet18', 96, 16
@@ -291,9 +327,13 @@ def main():
     if args.amp and not use_amp(args, device):
         print('--amp needs CUDA: this run is fp32')
     setups = {v: step_closure(v, args, device) for v in args.variants}
-    for step, _, _ in setups.values():  # warm-up
-        step()
-    sync(device)
+    warmups = {}
+    for variant, (step, _, _) in setups.items():  # warm-up, compilation
+        start = time.perf_counter()
+        for _ in range(max(args.warmup, 1)):
+            step()
+        sync(device)
+        warmups[variant] = time.perf_counter() - start
     speeds = {v: [] for v in setups}
     for _ in range(args.repeats):
         for variant, (step, _, _) in setups.items():
@@ -308,9 +348,10 @@ def main():
     heads = {v: head_ms(model, batch)
              for v, (_, model, batch) in setups.items() if model is not None}
     memory = {}
-    if not args.no_memory:
+    if not args.no_memory:  # not of compiled variants: a second compilation
         for variant in setups:
-            memory[variant] = child_peak_memory(variant, argv)
+            if not variant.isupper():
+                memory[variant] = child_peak_memory(variant, argv)
 
     name = (torch.cuda.get_device_name(device)
             if device.type == 'cuda' else f'CPU x{torch.get_num_threads()}')
@@ -319,7 +360,8 @@ def main():
           f'{args.hid_channels}->{args.out_channels}, {precision}, {name}, '
           f'median of {args.repeats} interleaved runs x {args.iters} '
           'steps\n')
-    print(result_table(speeds, heads, memory, args.variants, device.type))
+    print(result_table(speeds, heads, memory, args.variants, device.type,
+                       warmups))
 
 
 if __name__ == '__main__':

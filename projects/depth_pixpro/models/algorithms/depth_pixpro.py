@@ -56,6 +56,12 @@ class DepthPixPro(BaseSelfSupervisor):
             ``LatentPredictHead`` (predictor + ``CosineSimilarityLoss``).
         instance_loss_weight (float): Weight of the instance loss (logged
             as ``loss_instance``). Defaults to 1.
+        compile_step (bool | dict): Compile the networks of the step with
+            ``torch.compile`` (True: its defaults; a dict: its keyword
+            arguments, e.g. ``dict(mode='reduce-overhead')`` for CUDA
+            graphs): the online and target backbone and neck and the
+            head's propagation modules, in place (same state dict). The
+            first steps pay the compilation. Defaults to False (eager).
         pretrained (str, optional): Pretrained checkpoint path.
         data_preprocessor (dict, optional): Defaults to
             ``SelfSupDataPreprocessor``.
@@ -72,6 +78,7 @@ class DepthPixPro(BaseSelfSupervisor):
                  instance_neck: Optional[dict] = None,
                  instance_head: Optional[dict] = None,
                  instance_loss_weight: float = 1.,
+                 compile_step: Union[bool, dict] = False,
                  pretrained: Optional[str] = None,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[Union[List[dict], dict]] = None) -> None:
@@ -101,6 +108,24 @@ class DepthPixPro(BaseSelfSupervisor):
             momentum=base_momentum,
             end_momentum=end_momentum,
             update_buffers=target_update_buffers)
+        if compile_step is True or isinstance(compile_step, dict):
+            self._compile_networks({} if compile_step is True else
+                                   dict(compile_step))
+        elif compile_step not in (False, None):
+            raise TypeError('compile_step must be a bool or a dict of '
+                            f'torch.compile arguments, got {compile_step!r}')
+
+    def _compile_networks(self, options: dict) -> None:
+        """``torch.compile`` (in place, :meth:`nn.Module.compile`) every
+        network the step runs: most of its kernel launches and host work.
+        The EMA update, the data handling and the masks stay eager."""
+        target = self.target_net.module
+        networks = [self.backbone, self.neck, target[0], target[1],
+                    *getattr(self.head, 'propagations', {}).values()]
+        if self.instance_neck is not None:
+            networks += [self.instance_neck, target[2]]
+        for network in networks:
+            network.compile(**options)
 
     def _online_encoder(self) -> nn.Sequential:
         """The modules the target tracks, in ``target_net.module`` order:
