@@ -102,9 +102,8 @@ def variant_cfg(variant, arch, hid_channels, out_channels,
                   dict(level=0, spatial_thresh=0.7, weight=0.5)]
     else:
         scales = [dict(spatial_thresh=0.7)]
-    return dict(
+    cfg = dict(
         type='DepthPixPro',
-        compile_step=compile_step,
         # as the configs (and plain_pixpro.PlainPixProStep): BGR -> RGB,
         # ImageNet mean and std
         data_preprocessor=dict(type='SelfSupDataPreprocessor',
@@ -118,6 +117,9 @@ def variant_cfg(variant, arch, hid_channels, out_channels,
         head=dict(type='MultiScalePixelHead', in_channels=out_channels,
                   levels=2 if two_levels else 1, scales=scales,
                   filters=filters))
+    if compile_step:
+        cfg['compile_step'] = compile_step
+    return cfg
 
 
 def make_batch(batch, size, seed=0):
