@@ -35,7 +35,7 @@ from torch.profiler import ProfilerActivity, profile
 
 if __package__:  # imported as benchmarks.step_profile (tests)
     from . import train_step
-else:  # run as a script: benchmarks/ is sys.path[0]
+else:  # run as a script: its folder is on the import path
     import train_step
 
 #: Ops that copy one device value to the host (the host waits for it).

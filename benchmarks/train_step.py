@@ -49,7 +49,7 @@ import torch
 
 if __package__:  # imported as benchmarks.train_step (tests, step_profile)
     from . import plain_pixpro
-else:  # run as a script: benchmarks/ is sys.path[0]
+else:  # run as a script: its folder is on the import path
     import plain_pixpro
 
 CHANNELS = dict(resnet18=(256, 512), resnet50=(1024, 2048))
