@@ -1,7 +1,8 @@
 """Host work of one train step, counted: syncs, ops, launches, Python calls.
 
 For each train_step.py variant (``p``: the plain PixPro reference of
-plain_pixpro.py) one warm-up step, then ``--steps`` profiled steps; per step:
+plain_pixpro.py; upper case: the compiled step) ``--warmup`` steps, then
+``--steps`` profiled steps; per step:
 
 * ``syncs``: device-to-host conversions, the ``aten::_local_scalar_dense``
   (``.item()``, ``float(t)``, ...) and ``aten::is_nonzero`` (``if t:``,
