@@ -1,7 +1,12 @@
-"""Install depth-pixpro: ``pip install -e .`` (CPU pins: requirements/runtime.txt)."""
+"""Install depth-pixpro: ``pip install -e .`` (CPU pins: requirements/runtime.txt).
+
+``projects`` is a namespace package (PEP 420, no ``__init__.py``), as in
+OpenMMLab's ``projects/`` folders: this distribution installs
+``projects.depth_pixpro`` only, beside any other ``projects.*``.
+"""
 import os.path as osp
 
-from setuptools import find_packages, setup
+from setuptools import find_namespace_packages, setup
 
 
 def read_requirements(name):
@@ -19,7 +24,8 @@ setup(
     '(PixPro + exogenous depth, Ben Saad et al. WACV 2023) for OpenMMLab',
     long_description=open('README.md').read() if osp.exists('README.md') else '',
     long_description_content_type='text/markdown',
-    packages=find_packages(include=['projects', 'projects.*']),
+    packages=find_namespace_packages(
+        include=['projects.depth_pixpro', 'projects.depth_pixpro.*']),
     python_requires='>=3.8',
     install_requires=read_requirements('runtime'),
     extras_require={

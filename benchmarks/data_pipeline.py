@@ -30,8 +30,7 @@ import projects.depth_pixpro  # noqa: E402,F401
 from mmpretrain.registry import TRANSFORMS  # noqa: E402
 from mmengine.registry import DefaultScope  # noqa: E402
 
-from projects.depth_pixpro.datasets.synthetic_scenes import \
-    render_scene  # noqa: E402
+from projects.depth_pixpro.synthetic import render_scene  # noqa: E402
 
 
 def photometric(second_view: bool) -> list:
@@ -48,7 +47,7 @@ def photometric(second_view: bool) -> list:
 
 
 def rgbd_pipeline():
-    views = [[dict(type='RGBDRandomResizedCrop', size=224),
+    views = [[dict(type='RGBDRandomResizedCrop', scale=224),
               dict(type='RGBDRandomFlip')] + photometric(v == 1)
              for v in range(2)]
     return [TRANSFORMS.build(dict(type='RGBDMultiView', num_views=[1, 1],

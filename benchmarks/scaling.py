@@ -5,7 +5,7 @@ process count, at the SAME per-process batch (so the global batch grows with
 the processes), on the synthetic CPU config by default. Every run goes
 through torchrun and DDP, the one-process run included, so the runs differ
 only by the number of processes (NCCL on CUDA, gloo on CPU; see
-``projects/depth_pixpro/compat.py``).
+``projects/depth_pixpro/device.py``).
 
 Throughput is measured from the runner's own log: the per-iteration ``time``
 (IterTimerHook: data loading + step, logged every iteration with a window

@@ -222,11 +222,13 @@ def probe_memory(args, device):
 def head_ms(model, batch, repeats=20):
     """Median ms of the head's loss (all masks, filters, scales) + backward
     on fixed projections: the only part the variants change."""
+    from projects.depth_pixpro.models.algorithms import pixel_losses
+    from projects.depth_pixpro.models.utils import stack_field
     data = model.data_preprocessor(batch, True)
     inputs, samples = data['inputs'], data['data_samples']
     device = inputs[0].device
-    coord = model._stack_field(samples, 'coord', device)
-    depth = model._stack_field(samples, 'depth', device)
+    coord = stack_field(samples, 'coord', device)
+    depth = stack_field(samples, 'depth', device)
     with torch.no_grad():
         online = [model.neck(model.backbone(v)) for v in inputs]
         target = [model.neck(model.backbone(v)) for v in inputs]
@@ -235,7 +237,8 @@ def head_ms(model, batch, repeats=20):
     for _ in range(repeats):
         sync(device)
         start = time.perf_counter()
-        losses = model.head.loss(online, target, coord, depth)
+        losses = pixel_losses(model.head, online, target,
+                              model.head.positive_pairs(coord, depth))
         sum(v for k, v in losses.items() if 'loss' in k).backward()
         sync(device)
         times.append((time.perf_counter() - start) * 1e3)

@@ -7,6 +7,7 @@ against it (a bug shared by the code and its reference cannot hide here).
 import math
 
 import torch
+import torch.nn as nn
 
 
 def ref_bin_centres(box, size):
@@ -104,3 +105,8 @@ def conv_layers(module):
     """The ``('linear', W, b)`` list of a 1x1 ``nn.Conv2d``."""
     weight = module.weight.detach().double()[:, :, 0, 0]
     return [('linear', weight, module.bias.detach().double())]
+
+
+def convs_of(module):
+    """The 1x1 convolutions of a propagation module, in forward order."""
+    return [m for m in module.modules() if isinstance(m, nn.Conv2d)]

@@ -35,10 +35,13 @@ Encoding (``depth_kind`` / ``depth_scale`` are the arguments of
   the prediction's ``min``/``max`` (value = min + (raw - 1) / 65534 *
   (max - min)). A min-max normalised map is itself only known up to scale
   and shift, so the folder's kind is ``affine``.
-* ``inverse`` or ``scale_free`` (``--kind``; ``relative`` is the old
-  spelling of ``scale_free``): known up to a scale only, so only scaled per
-  image, ``raw = round(value / max * 65535)`` (values <= 0 invalid), which
-  keeps the kind; ``depth_scale=65535``, value = raw / 65535 * max.
+* ``inverse`` or ``scale_free`` (``--kind``): known up to a scale only,
+  so only scaled per image, ``raw = round(value / max * 65535)`` (values
+  <= 0 invalid), which keeps the kind; ``depth_scale=65535``, value = raw /
+  65535 * max.
+
+The encoding is ``encode_depth_by_kind`` of
+``projects/depth_pixpro/datasets/depth_io.py``.
 
 ``RGBDFolderDataset`` picks kind and scale up from ``depth_info.json``;
 train non-metric kinds with ``DepthPairFilter(mode='normalized')``.
@@ -53,17 +56,14 @@ import cv2
 import numpy as np
 
 from projects.depth_pixpro.datasets.base_rgbd import walk_files
-from projects.depth_pixpro.datasets.depth_io import (MM_PER_METRE, UINT16_MAX,
-                                                     encode_depth_png,
-                                                     write_image_atomic)
-from projects.depth_pixpro.structures import (DEPRECATED_DEPTH_KINDS,
-                                              DEPTH_KINDS,
-                                              canonical_depth_kind)
+from projects.depth_pixpro.datasets.depth_io import (DEPTH_INFO_FILE,
+                                                     MM_PER_METRE, UINT16_MAX,
+                                                     encode_depth_by_kind)
+from projects.depth_pixpro.depth_kinds import DEPTH_KINDS
+from projects.depth_pixpro.utils.atomic import write_image_atomic
 
 #: Model types whose output is metric depth whatever their config says.
 METRIC_MODEL_TYPES = ('zoedepth', 'glpn', 'depth_pro')
-KINDS = DEPTH_KINDS
-INFO_FILE = 'depth_info.json'
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -78,12 +78,10 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--ext', default='.png,.jpg,.jpeg',
                         help='comma-separated image suffixes')
     parser.add_argument('--kind',
-                        choices=('auto', ) + KINDS +
-                        tuple(DEPRECATED_DEPTH_KINDS),
+                        choices=('auto', ) + DEPTH_KINDS,
                         default='auto',
                         help='what the model predicts; auto: metric for '
-                        'metric models, else affine (relative: the '
-                        'deprecated name of scale_free)')
+                        'metric models, else affine')
     parser.add_argument('--overwrite', action='store_true',
                         help='predict every image again, also when the '
                         'output folder holds another depth kind')
@@ -140,7 +138,7 @@ def requested_kind(kind_arg: str, model_dir: str) -> str:
     """The kind this run writes: ``--kind``, or for ``auto`` the model's
     (read from its ``config.json``, without loading the weights)."""
     if kind_arg != 'auto':
-        return canonical_depth_kind(kind_arg, '--kind')
+        return kind_arg  # one of --kind's choices
     path = osp.join(model_dir, 'config.json')
     if not osp.isfile(path):
         raise FileNotFoundError(
@@ -164,78 +162,17 @@ def check_not_input(img_dir: str, out_dir: str) -> None:
 def check_output_kind(out_dir: str, kind: str, overwrite: bool) -> None:
     """Refuse to add depth of another kind to a folder (old PNGs would stay
     under a new ``depth_info.json``), unless ``overwrite``."""
-    info_path = osp.join(out_dir, INFO_FILE)
+    info_path = osp.join(out_dir, DEPTH_INFO_FILE)
     if overwrite or not osp.isfile(info_path):
         return
     with open(info_path) as f:
         old = json.load(f).get('depth_kind')
-    if old is not None and canonical_depth_kind(old, info_path) != kind:
+    if old is not None and old != kind:
         raise ValueError(
-            f'{out_dir} already holds depth of kind {old!r} ({INFO_FILE}); '
+            f'{out_dir} already holds depth of kind {old!r} '
+            f'({DEPTH_INFO_FILE}); '
             f'this run writes kind {kind!r}. Pass --overwrite to predict '
             'every image again, or choose another output folder.')
-
-
-def encode_depth(pred: np.ndarray, kind: str) -> Tuple[np.ndarray, Dict]:
-    """A predicted map -> uint16 PNG values and the JSON fields.
-
-    Args:
-        pred (np.ndarray): HxW float prediction.
-        kind (str): ``'metric'`` (metres), ``'affine'``, ``'inverse'`` or
-            ``'scale_free'`` (module doc).
-
-    Returns:
-        tuple: uint16 HxW array (0 = invalid), dict with ``depth_kind``,
-        ``depth_scale``, ``encoding`` and value statistics.
-    """
-    pred = np.asarray(pred, dtype=np.float64)
-    finite = np.isfinite(pred)
-    kind = canonical_depth_kind(kind, 'encode_depth')
-    if kind in ('inverse', 'scale_free'):
-        # scale only: a shift would make the map affine
-        valid = finite & (pred > 0)
-        high = float(pred[valid].max()) if valid.any() else 0.
-        raw = np.zeros(pred.shape, np.uint16)
-        if high > 0:
-            raw[valid] = np.maximum(
-                np.round(pred[valid] / high * UINT16_MAX), 1)
-        return raw, dict(
-            depth_kind=kind, depth_scale=float(UINT16_MAX),
-            encoding='per-image scale; value = raw / 65535 * max',
-            min=float(pred[valid].min()) if valid.any() else 0., max=high,
-            invalid_pixels=int((raw == 0).sum()))
-    if kind == 'metric':
-        raw = encode_depth_png(pred, MM_PER_METRE)
-        valid = raw > 0
-        return raw, dict(
-            depth_kind='metric', depth_scale=MM_PER_METRE,
-            encoding='millimetres',
-            min=float(pred[valid].min() if valid.any() else 0.),
-            max=float(pred[valid].max() if valid.any() else 0.),
-            invalid_pixels=int((~valid).sum()))
-    low = float(pred[finite].min()) if finite.any() else 0.
-    high = float(pred[finite].max()) if finite.any() else 0.
-    span = high - low
-    scaled = (pred - low) / span if span > 0 else np.zeros_like(pred)
-    raw = np.where(finite, 1 + np.round(np.clip(scaled, 0, 1) *
-                                        (UINT16_MAX - 1)), 0)
-    return raw.astype(np.uint16), dict(
-        depth_kind=kind, depth_scale=float(UINT16_MAX),
-        encoding='per-image min-max to 1..65535; value = min + (raw - 1) '
-        '/ 65534 * (max - min)', min=low, max=high,
-        invalid_pixels=int((~finite).sum()))
-
-
-def decode_depth(raw: np.ndarray, meta: Dict) -> np.ndarray:
-    """Inverse of :func:`encode_depth` (up to quantisation); 0 = invalid."""
-    raw = np.asarray(raw, dtype=np.float64)
-    if meta['encoding'] == 'millimetres':
-        return raw / MM_PER_METRE
-    if meta['encoding'].startswith('per-image scale'):
-        return raw / UINT16_MAX * meta['max']
-    value = meta['min'] + (raw - 1) / (UINT16_MAX - 1) * \
-        (meta['max'] - meta['min'])
-    return np.where(raw > 0, value, 0.)
 
 
 def load_local_model(model_dir: str, device: str):
@@ -320,7 +257,7 @@ def write_info(out_dir: str, kind: str, scale: float, model) -> Dict:
             osp.normpath(out_dir)), depth_kind=kind, depth_scale=scale),
         depth_filter=dict(type='DepthPairFilter', mode='relative'
                           if kind == 'metric' else 'normalized'))
-    with open(osp.join(out_dir, INFO_FILE), 'w') as f:
+    with open(osp.join(out_dir, DEPTH_INFO_FILE), 'w') as f:
         json.dump(info, f, indent=2)
     return info
 
@@ -338,7 +275,7 @@ def main(argv: Optional[List[str]] = None) -> Dict:
         r for r in rels if not is_done(args.out_dir, r)]
     print(f'{len(rels)} images, {len(rels) - len(pending)} already done, '
           f'{len(pending)} to predict')
-    info_path = osp.join(args.out_dir, INFO_FILE)
+    info_path = osp.join(args.out_dir, DEPTH_INFO_FILE)
     if not pending and osp.isfile(info_path):
         with open(info_path) as f:
             return dict(json.load(f), total=len(rels), predicted=0)
@@ -354,7 +291,7 @@ def main(argv: Optional[List[str]] = None) -> Dict:
             images = [read_rgb(osp.join(args.img_dir, rel)) for rel in batch]
             for rel, pred in zip(batch, predict(model, processor, images,
                                                 args.device)):
-                raw, meta = encode_depth(pred, kind)
+                raw, meta = encode_depth_by_kind(pred, kind)
                 png, meta_path = output_paths(args.out_dir, rel)
                 write_image_atomic(png, raw)
                 meta.update(source=rel, height=int(raw.shape[0]),
@@ -364,10 +301,10 @@ def main(argv: Optional[List[str]] = None) -> Dict:
                     json.dump(meta, f, indent=2)
                 progress.update()
         print()
-    print(f'depth_kind={kind}, depth_scale={scale:g} (in {INFO_FILE}): read '
-          f"back with RGBDFolderDataset(depth_dir='"
-          f"{info['dataset']['depth_dir']}'), which reads {INFO_FILE}, and "
-          f"DepthPairFilter(mode='{info['depth_filter']['mode']}')")
+    print(f'depth_kind={kind}, depth_scale={scale:g} (in {DEPTH_INFO_FILE}): '
+          f"read back with RGBDFolderDataset(depth_dir='"
+          f"{info['dataset']['depth_dir']}'), which reads {DEPTH_INFO_FILE}, "
+          f"and DepthPairFilter(mode='{info['depth_filter']['mode']}')")
     return dict(info, total=len(rels), predicted=len(pending))
 
 

@@ -32,6 +32,7 @@ import subprocess
 from typing import Dict, List, Optional
 
 from projects.depth_pixpro.checkpoint import (UnknownLayoutError,
+                                              convert_to_mmseg,
                                               detect_layout,
                                               load_checkpoint_file,
                                               model_state_dict)
@@ -53,7 +54,8 @@ def backbone_init_options(checkpoint: str,
 
     An official PixPro checkpoint (``module.encoder.*`` under ``model``),
     which mmseg's ``Pretrained`` init cannot read, is converted first with
-    ``tools/model_converters/depth_pixpro_to_mmseg.py`` into
+    :func:`convert_to_mmseg` (what
+    ``tools/model_converters/depth_pixpro_to_mmseg.py`` runs) into
     ``convert_dir`` (the run's work dir; the source is never touched).
 
     Args:
@@ -100,8 +102,10 @@ def _convert_official_pixpro(checkpoint: str,
     the options that load the converted backbone (no prefix)."""
     name = osp.splitext(osp.basename(checkpoint))[0]
     converted = osp.join(osp.abspath(convert_dir), f'{name}_backbone.pth')
-    _run(tool_command(osp.join('model_converters', 'depth_pixpro_to_mmseg.py'))
-         + [checkpoint, converted, '--force'])
+    summary = convert_to_mmseg(checkpoint, converted, force=True)
+    print(f'{checkpoint} -> {converted}: the online backbone '
+          f'({summary["num_keys"]} keys, ResNet-{summary["depth"]})',
+          flush=True)
     return {
         'model.backbone.init_cfg.type': 'Pretrained',
         'model.backbone.init_cfg.checkpoint': converted,

@@ -1,16 +1,14 @@
 """Names shared by the data pipeline and the model.
 
 The keys of the results dict (transforms) and of the packed data sample
-(``PackRGBDInputs``), and the depth kinds, as constants: a typo then fails at
-import instead of silently reading a missing key.
+(``PackRGBDInputs``) as constants: a typo then fails at import instead of
+silently reading a missing key. The depth kinds are
+:mod:`projects.depth_pixpro.depth_kinds`.
 """
-import warnings
-
 __all__ = [
-    'IMG', 'IMG_PATH', 'IMG_SHAPE', 'DEPTH', 'DEPTH_PATH', 'LEGACY_DEPTH_PATH',
-    'DEPTH_FORMAT', 'DEPTH_SCALE', 'DEPTH_KIND', 'DEPTH_RANGE', 'HAS_DEPTH',
-    'COORD', 'MAX_DEPTH', 'CAMERA', 'CAMERA_PATH', 'RESIZE_IMG_TO_DEPTH',
-    'DEPTH_KINDS', 'DEPRECATED_DEPTH_KINDS', 'canonical_depth_kind'
+    'IMG', 'IMG_PATH', 'IMG_SHAPE', 'DEPTH', 'DEPTH_PATH', 'DEPTH_FORMAT',
+    'DEPTH_SCALE', 'DEPTH_KIND', 'DEPTH_RANGE', 'HAS_DEPTH', 'COORD',
+    'MAX_DEPTH', 'CAMERA', 'CAMERA_PATH', 'RESIZE_IMG_TO_DEPTH'
 ]
 
 # ------------------------------------------------------------- results keys
@@ -22,12 +20,10 @@ IMG_SHAPE = 'img_shape'
 DEPTH = 'depth'
 #: Where the depth file is (the key mmseg's ``LoadDepthAnnotation`` reads).
 DEPTH_PATH = 'depth_map_path'
-#: The key used before ``DEPTH_PATH``; still read by ``LoadDepth``.
-LEGACY_DEPTH_PATH = 'depth_path'
 DEPTH_FORMAT = 'depth_format'
 #: ``depth = raw / depth_scale`` (1000 for millimetre PNGs).
 DEPTH_SCALE = 'depth_scale'
-#: One of :data:`DEPTH_KINDS`.
+#: One of :data:`~projects.depth_pixpro.depth_kinds.DEPTH_KINDS`.
 DEPTH_KIND = 'depth_kind'
 #: float32 [2]: (min, max) of the valid depth of the whole image, (0, 0) if
 #: it has none.
@@ -41,37 +37,3 @@ CAMERA = 'camera'
 CAMERA_PATH = 'camera_path'
 #: bool: resize the image to the depth map in ``LoadDepth``.
 RESIZE_IMG_TO_DEPTH = 'resize_img_to_depth'
-
-# ------------------------------------------------------------- depth kinds
-#: ``'metric'``: metres (Cityscapes disparity is converted to it on load).
-#: ``'inverse'``: inverse depth (disparity-like, larger = nearer) up to an
-#: unknown scale. ``'scale_free'``: depth up to an unknown scale.
-#: ``'affine'``: known only up to an unknown scale AND shift, as the
-#: "relative" monocular networks (MiDaS/DPT, Depth Anything) predict
-#: (their output is affine-invariant inverse depth).
-DEPTH_KINDS = ('metric', 'inverse', 'scale_free', 'affine')
-#: Old spellings still accepted (with a DeprecationWarning) -> new names.
-DEPRECATED_DEPTH_KINDS = {'relative': 'scale_free'}
-
-
-def canonical_depth_kind(kind: str, source: str = 'depth_kind') -> str:
-    """Check a depth kind and map a deprecated spelling to its new name.
-
-    Args:
-        kind (str): The kind as written by a user, a config or a file.
-        source (str): Where it came from, for the messages.
-
-    Returns:
-        str: One of :data:`DEPTH_KINDS`.
-    """
-    if kind in DEPRECATED_DEPTH_KINDS:
-        new = DEPRECATED_DEPTH_KINDS[kind]
-        warnings.warn(
-            f"{source}: depth kind {kind!r} is deprecated, use {new!r} (the "
-            f"same meaning; 'relative' also names a filter mode).",
-            DeprecationWarning, stacklevel=3)
-        return new
-    if kind not in DEPTH_KINDS:
-        raise ValueError(
-            f'{source}: depth_kind must be one of {DEPTH_KINDS}, got {kind!r}')
-    return kind

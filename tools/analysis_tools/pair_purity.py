@@ -12,7 +12,7 @@ and the kept pairs per image. No training; about a minute on CPU::
 
     python tools/analysis_tools/pair_purity.py \\
         configs/depth_pixpro_resnet50_8xb128-lars-coslr-100e_nyuv2.py \\
-        --dataset nyuv2_mini --pairs 300
+        --dataset ../shared/data/nyuv2_mini --pairs 300
     python tools/analysis_tools/pair_purity.py \\
         configs/depth_pixpro_synthetic.py --dataset synthetic
     # any segmentation dataset with depth beside its images
@@ -25,7 +25,6 @@ one curve per filter family).
 """
 import argparse
 import json
-import os
 import os.path as osp
 from typing import List, Optional
 
@@ -37,16 +36,16 @@ from mmengine.runner import set_random_seed
 from mmengine.utils import ProgressBar
 from mmpretrain.registry import MODELS, TRANSFORMS
 
+from projects.depth_pixpro.datasets.labelled_frames import (LabelledFrames,
+                                                            RenderedFrames)
 from projects.depth_pixpro.evaluation import (FilterSetting, PurityResult,
-                                              ScaleSpec,
-                                              count_view_pair,
-                                              default_settings, markdown_table,
-                                              plot_purity_recall,
+                                              ScaleSpec, count_view_pair,
+                                              default_settings,
                                               sample_labelled_views)
-from projects.depth_pixpro.evaluation.labelled_frames import (
-    find_pretraining_dataset, labelled_frames)
 from projects.depth_pixpro.models.utils import DepthMeta
-from projects.depth_pixpro.visualization import feature_grid_size
+from projects.depth_pixpro.utils.atomic import atomic_write_bytes
+from projects.depth_pixpro.visualization import (feature_grid_size,
+                                                 plot_purity_recall)
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -57,11 +56,13 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         help='pretraining config (view pipeline, '
                         'backbone stride, head scales)')
     parser.add_argument('--dataset',
-                        default='nyuv2_mini',
-                        help="'nyuv2_mini' (real NYUv2 frames), 'synthetic' "
-                        "(the config's synthetic rooms) or a config file "
-                        'with `dataset = dict(...)` or a segmentation '
-                        'config (its test dataset)')
+                        required=True,
+                        help="'synthetic' (the config's synthetic rooms), a "
+                        'folder of NYUv2 frames in the nyuv2_mini layout '
+                        '(rgb/, depth/, label/ with 13 classes, e.g. '
+                        '../shared/data/nyuv2_mini), or a config file with '
+                        '`dataset = dict(...)` or a segmentation config (its '
+                        'test dataset)')
     parser.add_argument('--pairs',
                         type=int,
                         default=300,
@@ -78,6 +79,74 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         action=DictAction,
                         help='override config settings, key=value')
     return parser.parse_args(argv)
+
+
+def find_pretraining_dataset(cfg: Config) -> dict:
+    """The pretraining dataset config of a config (through wrappers)."""
+    dataset = cfg.train_dataloader.dataset
+    while 'dataset' in dataset and 'pipeline' not in dataset:
+        dataset = dataset['dataset']
+    return dataset
+
+
+def labelled_frames(spec: str, cfg: Config, num_frames: int = 300):
+    """The frames ``--dataset`` names.
+
+    Args:
+        spec (str): ``'synthetic'`` (the config's synthetic rooms, seeds
+            disjoint from its pretraining scenes), a folder of NYUv2 frames
+            (``NYUv2Seg13Dataset``'s layout), or a config file with
+            ``dataset = dict(...)`` or a segmentation config (its
+            ``test_dataloader.dataset``).
+        cfg (Config): The pretraining config (for ``'synthetic'``).
+        num_frames (int): Scenes to render for ``'synthetic'``.
+
+    Returns:
+        LabelledFrames | RenderedFrames
+    """
+    if spec == 'synthetic':
+        dataset = find_pretraining_dataset(cfg)
+        kwargs = {}
+        if dataset.get('type') == 'SyntheticRGBDDataset':
+            kwargs = dict(img_size=dataset.get('img_size', 128),
+                          difficulty=dataset.get('difficulty', 0.5),
+                          render_options=dataset.get('render_options'))
+        return RenderedFrames(num_frames, **kwargs)
+    if osp.isdir(spec):
+        return LabelledFrames(
+            dict(type='NYUv2Seg13Dataset', data_root=spec, split=None))
+    if not osp.isfile(spec):
+        raise FileNotFoundError(
+            f'--dataset {spec!r} is neither synthetic, a folder of NYUv2 '
+            'frames nor a config file')
+    data_cfg = Config.fromfile(spec)
+    if 'dataset' in data_cfg:
+        dataset = data_cfg.dataset
+    elif 'test_dataloader' in data_cfg:
+        dataset = data_cfg.test_dataloader.dataset
+    else:
+        raise KeyError(f'{spec} defines neither `dataset` nor '
+                       '`test_dataloader.dataset`')
+    return LabelledFrames(dict(dataset))
+
+
+def markdown_table(result: PurityResult, digits: int = 3) -> str:
+    """The counts as one markdown table: a row per setting, purity /
+    recall / kept pairs per image for each scale."""
+    head = ['setting']
+    for scale in result.scales:
+        head += [f'{scale.name} purity', 'recall', 'kept/img']
+    lines = ['| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)]
+    for s in result.settings:
+        cells = [s.name]
+        for scale in result.scales:
+            c = result.get(scale.name, s.name)
+            cells += [
+                f'{c.purity:.{digits}f}', f'{c.recall:.{digits}f}',
+                f'{c.kept_per_image:.1f}'
+            ]
+        lines.append('| ' + ' | '.join(cells) + ' |')
+    return '\n'.join(lines)
 
 
 def find_multiview(pipeline) -> dict:
@@ -126,13 +195,6 @@ def whole_image_meta(frame: dict) -> DepthMeta:
                      kinds=('metric', ),
                      ranges=torch.tensor([span]),
                      paths=(frame.get('name'), ))
-
-
-def write_atomic(path: str, text: str) -> None:
-    tmp = f'{path}.{os.getpid()}.tmp'
-    with open(tmp, 'w') as f:
-        f.write(text)
-    os.replace(tmp, path)
 
 
 def main(argv: Optional[List[str]] = None) -> PurityResult:
@@ -190,18 +252,16 @@ def main(argv: Optional[List[str]] = None) -> PurityResult:
     table = markdown_table(result)
     print(header)
     print(table)
-    os.makedirs(args.out, exist_ok=True)
-    write_atomic(osp.join(args.out, 'pair_purity.md'),
-                 f'{header}\n\n{table}\n')
-    write_atomic(
-        osp.join(args.out, 'pair_purity.json'),
+    atomic_write_bytes(f'{header}\n\n{table}\n',
+                       osp.join(args.out, 'pair_purity.md'))
+    atomic_write_bytes(
         json.dumps(dict(config=args.config,
                         dataset=args.dataset,
                         pairs=args.pairs,
                         seed=args.seed,
                         frames=len(frames),
                         rows=result.rows()),
-                   indent=1))
+                   indent=1), osp.join(args.out, 'pair_purity.json'))
     png = plot_purity_recall(
         result,
         osp.join(args.out, 'pair_purity.png'),

@@ -37,13 +37,12 @@ from typing import Dict, List, Optional
 import numpy as np
 from mmengine.utils import track_iter_progress
 
-from projects.depth_pixpro.datasets.depth_io import (encode_depth_png,
-                                                     write_image_atomic)
+from projects.depth_pixpro.datasets.depth_io import encode_depth_png
 from projects.depth_pixpro.datasets.segmentation.label_tables import (
-    IGNORE_INDEX, NYU40_TO_13, nyu40_to_13_lut)  # noqa: F401 (re-export)
+    IGNORE_INDEX, nyu40_to_13_lut)
+from projects.depth_pixpro.utils.atomic import write_image_atomic
 
 NUM_RAW_CLASSES = 894
-IGNORE = IGNORE_INDEX
 #: NYUv2 Kinect depth is metres, at most about 10 m; a frame whose valid
 #: depth has a median beyond this is in another unit.
 MAX_PLAUSIBLE_DEPTH = 20.0
@@ -184,7 +183,8 @@ def convert(mat_path: str,
                 raise ValueError(f'{mat_path}: frame {i + 1} has label ids '
                                  f'outside 0..{NUM_RAW_CLASSES}.')
             lab40 = raw_to_40[raw]
-            train40 = np.where(lab40 > 0, lab40 - 1, IGNORE).astype(np.uint8)
+            train40 = np.where(lab40 > 0, lab40 - 1,
+                               IGNORE_INDEX).astype(np.uint8)
             write_image_atomic(osp.join(out_dir, 'label40', name), train40)
             write_image_atomic(osp.join(out_dir, 'label13', name),
                                lut13[lab40.astype(np.uint8)])

@@ -42,8 +42,8 @@ import cv2
 import numpy as np
 from mmengine.utils import ProgressBar
 
-from projects.depth_pixpro.datasets.depth_io import (write_depth_png,
-                                                     write_image_atomic)
+from projects.depth_pixpro.datasets.depth_io import write_depth_png
+from projects.depth_pixpro.utils.atomic import write_image_atomic
 
 COLOR_COMPRESSION = {-1: 'unknown', 0: 'raw', 1: 'png', 2: 'jpeg'}
 DEPTH_COMPRESSION = {-1: 'unknown', 0: 'raw_ushort', 1: 'zlib_ushort',

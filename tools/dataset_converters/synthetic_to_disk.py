@@ -27,9 +27,9 @@ import cv2
 import numpy as np
 from mmengine.utils import ProgressBar
 
-from projects.depth_pixpro.datasets.depth_io import (write_depth_png,
-                                                     write_image_atomic)
+from projects.depth_pixpro.datasets.depth_io import write_depth_png
 from projects.depth_pixpro.synthetic import CLASSES, render_scene_views
+from projects.depth_pixpro.utils.atomic import write_image_atomic
 
 
 def parse_args(argv=None):

@@ -38,31 +38,26 @@ from collections import OrderedDict
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-#: Group -> (source globs, fast test files that cover them). Missing test
-#: files are skipped (tests may be renamed); a group needs at least one.
-#: Tests that only read config files are deselected (``DESELECT``).
+#: Group -> (source globs, the test folders (or files) that mirror them).
+#: Their tests marked ``slow`` (training runs, tools end to end) are left
+#: out. The crop-box geometry (``coord.py``) is written by the views and
+#: read by the models: both folders test it.
 GROUPS = OrderedDict(
-    models=(['projects/depth_pixpro/models/**/*.py'], [
-        'tests/test_contract.py', 'tests/test_pair_rules.py',
-        'tests/test_ppm_reference.py', 'tests/test_head.py',
-        'tests/test_normals_reference.py',
-        'tests/test_pair_masks.py', 'tests/test_depth_filter.py',
-        'tests/test_surface_filter.py', 'tests/test_depth_stats.py',
-        'tests/test_neck.py', 'tests/test_model_validation.py',
-        'tests/test_collapse_monitor.py', 'tests/test_algorithm.py',
-        'tests/test_target_network.py'
-    ]),
+    models=(['projects/depth_pixpro/models/**/*.py',
+             'projects/depth_pixpro/coord.py'],
+            ['tests/test_models', 'tests/test_coord.py',
+             'tests/test_datasets/test_transforms']),
     views=(['projects/depth_pixpro/datasets/transforms/rgbd_views.py'],
-           ['tests/test_rgbd_transforms.py',
-            'tests/test_rgbd_views_contract.py']),
+           ['tests/test_datasets/test_transforms']),
     depth_loader=(['projects/depth_pixpro/datasets/transforms/'
-                   'depth_loading.py'], ['tests/test_depth_loading.py']),
-    converter=(['tools/model_converters/depth_pixpro_to_mmseg.py'],
-               ['tests/test_converter_mmseg.py',
-                'tests/test_converter_contract.py']),
+                   'depth_loading.py'],
+                  ['tests/test_datasets/test_transforms']),
+    converter=(['projects/depth_pixpro/checkpoint/conversion.py',
+                'tools/model_converters/depth_pixpro_to_mmseg.py'],
+               ['tests/test_checkpoint']),
 )
-#: -k expression per group: slow tests that cannot see a mutant of it.
-DESELECT = dict(models='not pretraining_config')
+#: pytest arguments that select the fast tests of a folder.
+FAST = ('-m', 'not slow')
 #: Mutants sampled per group by --quick: 10 min on 2 free cores (a killed
 #: mutant costs ~2 s, a survivor the whole group's tests, up to ~30 s).
 QUICK_SAMPLE = dict(models=40, views=16, depth_loader=12, converter=8)
@@ -92,8 +87,9 @@ def parse_args(argv=None):
                         help='mutate this git revision (git archive) '
                         'instead of the working tree')
     parser.add_argument('--exclude-tests', nargs='+', default=[],
-                        help='test files left out (e.g. failing for a '
-                        'reason outside the mutated code)')
+                        help='test files of the group\'s folder left out '
+                        '(e.g. failing for a reason outside the mutated '
+                        'code)')
     parser.add_argument('--json', default=None, help='write results here')
     parser.add_argument('--list', action='store_true',
                         help='only count the mutants per module')
@@ -237,8 +233,7 @@ def worker(job_file):
             pass
     baselines = {}
     for item in job['mutants']:
-        tests = item['tests'] + (['-k', item['deselect']]
-                                 if item.get('deselect') else [])
+        tests = item['tests']
         key = ' '.join(tests)
         if key not in baselines:
             status, seconds = run_tests_forked(root, tests, 1800)
@@ -268,19 +263,20 @@ def plan(root, args):
         sample = QUICK_SAMPLE
     items, counts = [], OrderedDict()
     for group in args.groups:
-        tests = [
-            t for t in GROUPS[group][1] if osp.isfile(osp.join(root, t))
-            and t not in args.exclude_tests
-        ]
-        if not tests:
-            raise SystemExit(f'group {group}: none of its tests exist')
+        folders = GROUPS[group][1]
+        missing = [f for f in folders if not osp.exists(osp.join(root, f))]
+        if missing:
+            raise SystemExit(f'group {group}: no tests at {missing}')
+        tests = [*folders, *FAST]
+        for path in args.exclude_tests:
+            tests += ['--ignore', path]
         group_items = []
         for path in group_sources(root, group):
             mutants = list_mutants(root, path)
             counts[path] = len(mutants)
             group_items += [
-                dict(group=group, path=path, mutant=list(m), tests=tests,
-                     deselect=DESELECT.get(group)) for m in mutants
+                dict(group=group, path=path, mutant=list(m), tests=tests)
+                for m in mutants
             ]
         size = sample.get(group) if isinstance(sample, dict) else sample
         if size is not None and size < len(group_items):

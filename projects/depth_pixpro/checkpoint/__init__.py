@@ -9,9 +9,14 @@
 * :mod:`.resume`: which file a run resumes from, checked before loading.
 * :mod:`.layout`: what a checkpoint holds (DepthPixPro, official PixPro,
   segmentation model, bare backbone) and its online backbone weights.
-* :mod:`.saving`: atomic writing (temporary file + ``os.replace``), also as
+* :mod:`.conversion`: that backbone as an mmseg ResNet file, checked by a
+  strict load (the converter tool and ``tools/seg_transfer.py``).
+* :mod:`.saving`: atomic ``torch.save`` (``utils/atomic.py``), also as
   mmengine's file backend ``'atomic_local'``.
 """
+from .conversion import (DestinationError, check_destination,
+                         convert_to_mmseg, infer_resnet_arch,
+                         verify_mmseg_resnet)
 from .hooks import (AtomicCheckpointHook, SafeCheckpointHook,
                     decode_message_hub, encode_message_hub,
                     ensure_checkpoint_hooks)
@@ -23,8 +28,7 @@ from .loading import (CheckpointLoadError, load_checkpoint_file,
 from .matching import (CheckpointMismatchError, KeyMatch,
                        compare_state_dicts)
 from .resume import ResumeError, check_resume_checkpoint, latest_checkpoint
-from .saving import (AtomicLocalBackend, atomic_torch_save,
-                     atomic_write_bytes, remove_stale_temp_files)
+from .saving import AtomicLocalBackend, atomic_torch_save
 
 __all__ = [
     'CheckpointLoadError', 'load_checkpoint_file', 'trusted_checkpoints',
@@ -34,6 +38,7 @@ __all__ = [
     'compare_state_dicts', 'ResumeError', 'latest_checkpoint',
     'check_resume_checkpoint', 'CheckpointLayout',
     'NotPixProCheckpointError', 'UnknownLayoutError', 'model_state_dict',
-    'detect_layout', 'backbone_state_dict', 'atomic_write_bytes',
-    'atomic_torch_save', 'remove_stale_temp_files', 'AtomicLocalBackend'
+    'detect_layout', 'backbone_state_dict', 'atomic_torch_save',
+    'AtomicLocalBackend', 'DestinationError', 'check_destination',
+    'convert_to_mmseg', 'infer_resnet_arch', 'verify_mmseg_resnet'
 ]

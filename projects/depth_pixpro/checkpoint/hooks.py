@@ -19,9 +19,9 @@ from mmengine.logging import HistoryBuffer, print_log
 from mmengine.model import BaseTTAModel, is_model_wrapper
 from mmengine.registry import HOOKS
 
+from ..utils.atomic import remove_stale_temp_files
 from .matching import CheckpointMismatchError, compare_state_dicts
-from .saving import (ATOMIC_BACKEND, AtomicLocalBackend,
-                     remove_stale_temp_files)
+from .saving import ATOMIC_BACKEND, AtomicLocalBackend
 
 __all__ = [
     'SafeCheckpointHook', 'AtomicCheckpointHook', 'encode_message_hub',

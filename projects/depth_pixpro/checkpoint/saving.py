@@ -1,72 +1,19 @@
-"""Atomic checkpoint writing: a temporary file in the same folder, then
-``os.replace``. A crash or kill while writing leaves the previous file intact.
+"""Atomic checkpoint writing (:mod:`projects.depth_pixpro.utils.atomic`:
+a temporary file in the same folder, then ``os.replace``): ``torch.save``
+and mmengine's file backend ``'atomic_local'``. A crash or kill while
+writing leaves the previous file intact.
 """
 import io
 import os
 import os.path as osp
-import re
-import uuid
-from typing import Any, Union
+from typing import Any
 
 import torch
 from mmengine.fileio import LocalBackend, register_backend
 
-__all__ = [
-    'atomic_write_bytes', 'atomic_torch_save', 'remove_stale_temp_files',
-    'AtomicLocalBackend', 'ATOMIC_BACKEND'
-]
+from ..utils.atomic import atomic_write_bytes
 
-# The temporary files of atomic_write_bytes: .NAME.<8 hex>.tmp
-_TEMP_NAME = re.compile(r'^\..+\.[0-9a-f]{8}\.tmp$')
-
-
-def atomic_write_bytes(data: Union[bytes, str], path: str) -> None:
-    """Write ``data`` to ``path`` so that ``path`` is never half written.
-
-    The bytes go to a temporary file next to ``path`` (same file system),
-    are flushed to disk, and the temporary file is renamed over ``path``.
-
-    Args:
-        data (bytes | str): Content (``str`` is written as UTF-8).
-        path (str): Destination file.
-    """
-    if isinstance(data, str):
-        data = data.encode('utf-8')
-    path = osp.abspath(path)
-    tmp = osp.join(
-        osp.dirname(path), f'.{osp.basename(path)}.{uuid.uuid4().hex[:8]}.tmp')
-    try:
-        with open(tmp, 'wb') as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if osp.exists(tmp):
-            os.remove(tmp)
-        raise
-
-
-def remove_stale_temp_files(folder: str) -> list:
-    """Remove temporary files that a killed :func:`atomic_write_bytes` left.
-
-    Only call this where no other process is writing into ``folder``.
-
-    Args:
-        folder (str): The folder (e.g. a run's checkpoint folder).
-
-    Returns:
-        list[str]: The removed paths.
-    """
-    if not osp.isdir(folder):
-        return []
-    removed = [
-        osp.join(folder, name) for name in os.listdir(folder)
-        if _TEMP_NAME.match(name)
-    ]
-    for path in removed:
-        os.remove(path)
-    return removed
+__all__ = ['atomic_torch_save', 'AtomicLocalBackend', 'ATOMIC_BACKEND']
 
 
 def atomic_torch_save(obj: Any, path: str) -> None:

@@ -7,8 +7,8 @@
 * Segmentation datasets (mmseg ``DATASETS``): the ``segmentation`` package.
 
 Each module registers its classes on import. The renderer of the synthetic
-scenes is the package :mod:`projects.depth_pixpro.synthetic`; the metric is
-in :mod:`projects.depth_pixpro.evaluation`.
+scenes is the package :mod:`projects.depth_pixpro.synthetic`; the metrics
+are in :mod:`projects.depth_pixpro.evaluation`.
 """
 from . import transforms  # noqa: F401
 from .base_rgbd import BaseRGBDDataset  # noqa: F401
@@ -19,5 +19,3 @@ from .scannet import ScanNetRGBDDataset  # noqa: F401
 from .synthetic import SyntheticRGBDDataset  # noqa: F401
 from .segmentation import (NYUv2Seg13Dataset, NYUv2SegDataset,  # noqa: F401
                            ScanNet2DSegDataset, SyntheticSceneSegDataset)
-# Old location of the metric (configs may import it from here).
-from ..evaluation.metrics import PerClassIoUMetric  # noqa: F401,E402

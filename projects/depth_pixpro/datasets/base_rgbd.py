@@ -15,7 +15,7 @@ from mmengine.logging import print_log
 from mmpretrain.datasets import BaseDataset
 
 from .. import structures as K
-from ..structures import canonical_depth_kind
+from ..depth_kinds import check_depth_kind
 
 __all__ = ['BaseRGBDDataset', 'list_files', 'walk_files', 'read_name_list']
 
@@ -112,9 +112,8 @@ class BaseRGBDDataset(BaseDataset):
 
     Args:
         data_root (str): Dataset root directory.
-        depth_kind (str): ``'metric'``, ``'inverse'`` or ``'scale_free'``
-            (old spelling ``'relative'`` accepted with a DeprecationWarning),
-            recorded in every item. Defaults to ``'metric'``.
+        depth_kind (str): ``'metric'``, ``'inverse'``, ``'scale_free'`` or
+            ``'affine'``, recorded in every item. Defaults to ``'metric'``.
         ann_file (str): Optional list file, relative to ``data_root``.
         **kwargs: Passed to :class:`mmpretrain.datasets.BaseDataset`
             (``pipeline``, ``indices``, ``serialize_data``, ...).
@@ -135,7 +134,7 @@ class BaseRGBDDataset(BaseDataset):
             raise FileNotFoundError(
                 f'{type(self).__name__}: dataset root {data_root!r} does not '
                 f'exist. {self.PREPARE_HINT}')
-        self.depth_kind = canonical_depth_kind(
+        self.depth_kind = check_depth_kind(
             depth_kind, f'{type(self).__name__}(depth_kind=...)')
         super().__init__(
             ann_file=ann_file,

@@ -3,27 +3,37 @@
 The project stores depth as single-channel uint16 PNGs with
 ``raw = round(depth * depth_scale)`` (``depth_scale=1000``: millimetres, as
 ScanNet and NYUv2) and ``raw = 0`` for invalid pixels; every writer (the
-dataset converters, the synthetic segmentation cache, ``tools/
-generate_depth.py``) calls :func:`write_depth_png`, and ``LoadDepth`` reads
-through :func:`decode_depth_png` / :func:`decode_depth_array`.
+dataset converters, the synthetic segmentation cache) calls
+:func:`write_depth_png`, and ``LoadDepth`` reads through
+:func:`decode_depth_png` / :func:`decode_depth_array`. Depth of another kind
+(a monocular network's, ``tools/generate_depth.py``) is encoded by
+:func:`encode_depth_by_kind`, and a folder of it says what it holds in
+:data:`DEPTH_INFO_FILE` (read by :func:`read_depth_info`).
 """
 import io
-import os
+import json
 import os.path as osp
-from typing import Optional, Sequence
+from typing import Dict, Tuple
 
 import cv2
 import numpy as np
 
+from ..depth_kinds import check_depth_kind
+from ..utils.atomic import write_image_atomic
+
 __all__ = [
-    'MM_PER_METRE', 'UINT16_MAX', 'encode_depth_png', 'write_depth_png',
-    'write_image_atomic', 'decode_depth_png', 'decode_depth_array',
-    'read_depth_png'
+    'MM_PER_METRE', 'UINT16_MAX', 'DEPTH_INFO_FILE', 'encode_depth_png',
+    'write_depth_png', 'decode_depth_png', 'decode_depth_array',
+    'read_depth_png', 'encode_depth_by_kind', 'decode_depth_by_kind',
+    'read_depth_info'
 ]
 
 #: ``depth_scale`` of millimetre PNGs (ScanNet, NYUv2, our converters).
 MM_PER_METRE = 1000.0
 UINT16_MAX = 65535
+#: Beside a folder of depth PNGs: what they hold (``depth_kind``,
+#: ``depth_scale``), written by ``tools/generate_depth.py``.
+DEPTH_INFO_FILE = 'depth_info.json'
 
 
 def encode_depth_png(depth: np.ndarray,
@@ -50,35 +60,11 @@ def encode_depth_png(depth: np.ndarray,
     return np.where(valid, raw, 0).astype(np.uint16)
 
 
-def write_image_atomic(path: str,
-                       image: np.ndarray,
-                       params: Optional[Sequence[int]] = None) -> None:
-    """Write an image file atomically (temporary file + ``os.replace``), so
-    that a crash or a concurrent reader never sees a partial file.
-
-    Args:
-        path (str): Destination; its suffix selects the encoder.
-        image (np.ndarray): What ``cv2.imwrite`` accepts.
-        params (Sequence[int], optional): ``cv2.imwrite`` parameters.
-    """
-    folder = osp.dirname(path)
-    if folder:
-        os.makedirs(folder, exist_ok=True)
-    stem, ext = osp.splitext(path)
-    tmp = f'{stem}.{os.getpid()}.tmp{ext}'
-    try:
-        if not cv2.imwrite(tmp, image, list(params or [])):
-            raise OSError(f'could not write {path}; check the output folder')
-        os.replace(tmp, path)
-    finally:
-        if osp.exists(tmp):
-            os.remove(tmp)
-
-
 def write_depth_png(path: str,
                     depth: np.ndarray,
                     depth_scale: float = MM_PER_METRE) -> np.ndarray:
-    """Encode depth with :func:`encode_depth_png` and write it atomically.
+    """Encode depth with :func:`encode_depth_png` and write it atomically
+    (``utils/atomic.py``).
 
     Args:
         path (str): Destination ``.png``.
@@ -185,3 +171,93 @@ def read_depth_png(path: str,
     with open(path, 'rb') as f:
         raw = decode_depth_png(f.read(), path)
     return raw.astype(np.float32) / np.float32(depth_scale)
+
+
+def encode_depth_by_kind(pred: np.ndarray,
+                        kind: str) -> Tuple[np.ndarray, Dict]:
+    """A depth map of any kind -> uint16 PNG values and the JSON fields
+    that say how to read them back (:func:`decode_depth_by_kind`).
+
+    ``metric``: millimetres (:func:`encode_depth_png`). ``inverse`` and
+    ``scale_free`` (known up to a scale): scaled per image,
+    ``raw = round(value / max * 65535)``. ``affine`` (up to scale and shift):
+    min-max normalised per image to 1..65535. 0 is invalid throughout.
+
+    Args:
+        pred (np.ndarray): HxW float depth (e.g. a network's prediction).
+        kind (str): One of ``depth_kinds.DEPTH_KINDS``.
+
+    Returns:
+        tuple: uint16 HxW array (0 = invalid), dict with ``depth_kind``,
+        ``depth_scale``, ``encoding`` and value statistics.
+    """
+    pred = np.asarray(pred, dtype=np.float64)
+    finite = np.isfinite(pred)
+    kind = check_depth_kind(kind, 'encode_depth_by_kind')
+    if kind in ('inverse', 'scale_free'):
+        # scale only: a shift would make the map affine
+        valid = finite & (pred > 0)
+        high = float(pred[valid].max()) if valid.any() else 0.
+        raw = np.zeros(pred.shape, np.uint16)
+        if high > 0:
+            raw[valid] = np.maximum(
+                np.round(pred[valid] / high * UINT16_MAX), 1)
+        return raw, dict(
+            depth_kind=kind, depth_scale=float(UINT16_MAX),
+            encoding='per-image scale; value = raw / 65535 * max',
+            min=float(pred[valid].min()) if valid.any() else 0., max=high,
+            invalid_pixels=int((raw == 0).sum()))
+    if kind == 'metric':
+        raw = encode_depth_png(pred, MM_PER_METRE)
+        valid = raw > 0
+        return raw, dict(
+            depth_kind='metric', depth_scale=MM_PER_METRE,
+            encoding='millimetres',
+            min=float(pred[valid].min() if valid.any() else 0.),
+            max=float(pred[valid].max() if valid.any() else 0.),
+            invalid_pixels=int((~valid).sum()))
+    low = float(pred[finite].min()) if finite.any() else 0.
+    high = float(pred[finite].max()) if finite.any() else 0.
+    span = high - low
+    scaled = (pred - low) / span if span > 0 else np.zeros_like(pred)
+    raw = np.where(finite, 1 + np.round(np.clip(scaled, 0, 1) *
+                                        (UINT16_MAX - 1)), 0)
+    return raw.astype(np.uint16), dict(
+        depth_kind=kind, depth_scale=float(UINT16_MAX),
+        encoding='per-image min-max to 1..65535; value = min + (raw - 1) '
+        '/ 65534 * (max - min)', min=low, max=high,
+        invalid_pixels=int((~finite).sum()))
+
+
+def decode_depth_by_kind(raw: np.ndarray, meta: Dict) -> np.ndarray:
+    """Inverse of :func:`encode_depth_by_kind` (up to quantisation); 0 =
+    invalid."""
+    raw = np.asarray(raw, dtype=np.float64)
+    if meta['encoding'] == 'millimetres':
+        return raw / MM_PER_METRE
+    if meta['encoding'].startswith('per-image scale'):
+        return raw / UINT16_MAX * meta['max']
+    value = meta['min'] + (raw - 1) / (UINT16_MAX - 1) * \
+        (meta['max'] - meta['min'])
+    return np.where(raw > 0, value, 0.)
+
+
+def read_depth_info(depth_root: str) -> dict:
+    """``depth_kind`` / ``depth_scale`` of a folder's
+    :data:`DEPTH_INFO_FILE` ({} if it has none); the kind is checked.
+
+    Args:
+        depth_root (str): The folder of depth maps.
+    """
+    path = osp.join(depth_root, DEPTH_INFO_FILE)
+    if not osp.isfile(path):
+        return {}
+    try:
+        with open(path) as f:
+            info = json.load(f)
+    except (OSError, ValueError) as err:
+        raise ValueError(f'cannot read {path}: {err}') from err
+    found = {k: info[k] for k in ('depth_kind', 'depth_scale') if k in info}
+    if 'depth_kind' in found:
+        found['depth_kind'] = check_depth_kind(found['depth_kind'], path)
+    return found

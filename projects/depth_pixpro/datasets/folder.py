@@ -1,8 +1,8 @@
 """Any folder (or list file) of image + exogenous depth pairs (mmpretrain).
 
 For RGB-D data in no known layout, or RGB data whose depth was predicted
-offline by a monocular network (then set ``depth_kind='inverse'`` or
-``'scale_free'``). Two ways to pair images with depth maps:
+offline by a monocular network (then set its ``depth_kind``: ``'inverse'``,
+``'scale_free'`` or ``'affine'``). Two ways to pair images with depth maps:
 
 * folders: ``data_root/img_dir/<name><img_suffix>`` with
   ``data_root/depth_dir/<name><depth_suffix>`` (sub-folders allowed);
@@ -15,7 +15,6 @@ Depth written by ``tools/generate_depth.py`` carries a ``depth_info.json`` in
 its folder; its ``depth_kind`` and ``depth_scale`` are used unless given here.
 """
 import itertools
-import json
 import os.path as osp
 import re
 import shlex
@@ -23,31 +22,11 @@ from typing import List, Optional
 
 from mmpretrain.registry import DATASETS
 
-from ..structures import canonical_depth_kind
 from .base_rgbd import BaseRGBDDataset, list_files
+from .depth_io import read_depth_info
 from .transforms.depth_loading import check_depth_scale
 
 __all__ = ['RGBDFolderDataset']
-
-
-DEPTH_INFO_FILE = 'depth_info.json'
-
-
-def read_depth_info(depth_root: str) -> dict:
-    """``depth_kind`` / ``depth_scale`` of a folder written by
-    ``tools/generate_depth.py`` ({} if it has no ``depth_info.json``)."""
-    path = osp.join(depth_root, DEPTH_INFO_FILE)
-    if not osp.isfile(path):
-        return {}
-    try:
-        with open(path) as f:
-            info = json.load(f)
-    except (OSError, ValueError) as err:
-        raise ValueError(f'cannot read {path}: {err}') from err
-    found = {k: info[k] for k in ('depth_kind', 'depth_scale') if k in info}
-    if 'depth_kind' in found:
-        found['depth_kind'] = canonical_depth_kind(found['depth_kind'], path)
-    return found
 
 
 @DATASETS.register_module()
@@ -68,9 +47,10 @@ class RGBDFolderDataset(BaseRGBDDataset):
             Defaults to None.
         depth_format (str, optional): ``'png'``, ``'npy'``, ``'npz'``; None
             infers it from the suffix. Defaults to None.
-        depth_kind (str, optional): ``'metric'``, ``'inverse'`` or
-            ``'scale_free'``. None: from ``depth_dir/depth_info.json`` if
-            present, else ``'metric'``. Defaults to None.
+        depth_kind (str, optional): One of
+            :data:`~projects.depth_pixpro.depth_kinds.DEPTH_KINDS`. None:
+            from ``depth_dir/depth_info.json`` if present, else
+            ``'metric'``. Defaults to None.
         img_suffix (str): Defaults to ``'.png'``.
         depth_suffix (str): Defaults to ``'.png'``.
         keep_images_without_depth (bool): List images that have no depth

@@ -15,7 +15,6 @@ Depth PNGs are uint16 millimetres. Frames whose pose holds ``-inf``/NaN
 """
 import os
 import os.path as osp
-import warnings
 from typing import List, Optional, Sequence
 
 from mmpretrain.registry import DATASETS
@@ -58,8 +57,6 @@ class ScanNetRGBDDataset(BaseRGBDDataset):
             in ``LoadDepth`` (reader.py exports colour at 1296x968, depth at
             640x480); the results key of the same name. If False, depth is
             resized to the colour (nearest, with a warning). Defaults to True.
-            The old name ``resize_color_to_depth`` is accepted with a
-            DeprecationWarning.
         skip_invalid_pose (bool): Drop frames whose pose has -inf/NaN. Reads
             one small text file per frame at start-up. Defaults to True.
         depth_scale (float): ``metres = raw / depth_scale``. Defaults to 1000.
@@ -87,12 +84,6 @@ class ScanNetRGBDDataset(BaseRGBDDataset):
                  color_suffix: str = '.jpg',
                  depth_suffix: str = '.png',
                  **kwargs):
-        if 'resize_color_to_depth' in kwargs:
-            warnings.warn(
-                'ScanNetRGBDDataset(resize_color_to_depth=...) is deprecated:'
-                ' use resize_img_to_depth=... (the LoadDepth results key).',
-                DeprecationWarning, stacklevel=2)
-            resize_img_to_depth = kwargs.pop('resize_color_to_depth')
         if int(frame_step) < 1:
             raise ValueError(f'frame_step must be >= 1, got {frame_step}')
         self.split_file = split_file

@@ -32,6 +32,9 @@ class SyntheticRGBDDataset(BaseDataset):
             and texture separate surfaces). Defaults to 0.5.
         render_options (dict, optional): Extra ``render_scene`` options
             (see ``synthetic.DEFAULT_OPTIONS``).
+        cache_renders (bool): Keep every rendered scene in memory (per
+            data-loading process), so later epochs pay only for the views:
+            about 0.13 MB per 128x128 scene. Defaults to False.
         pipeline (Sequence): Transforms. Defaults to ().
         **kwargs: Other :class:`mmpretrain.datasets.BaseDataset` arguments
             (``indices``, ``serialize_data``, ``lazy_init``, ...).
@@ -45,6 +48,7 @@ class SyntheticRGBDDataset(BaseDataset):
                  seed: int = 0,
                  difficulty: float = 0.5,
                  render_options: Optional[dict] = None,
+                 cache_renders: bool = False,
                  pipeline: Sequence = (),
                  **kwargs) -> None:
         if int(num_samples) < 1:
@@ -58,6 +62,8 @@ class SyntheticRGBDDataset(BaseDataset):
         self.seed = int(seed)
         self.difficulty = float(difficulty)
         self.render_options = dict(render_options or {})
+        self.cache_renders = bool(cache_renders)
+        self._renders = {}
         super().__init__(ann_file='', pipeline=pipeline, **kwargs)
 
     def load_data_list(self) -> list:
@@ -71,11 +77,17 @@ class SyntheticRGBDDataset(BaseDataset):
     def prepare_data(self, idx: int):
         """Render sample ``idx`` and run the pipeline on it."""
         results = self.get_data_info(idx)
-        scene = render_scene(results['seed'], self.img_size, self.difficulty,
-                             **self.render_options)
+        scene = self._renders.get(results['seed'])
+        if scene is None:
+            scene = render_scene(results['seed'], self.img_size,
+                                 self.difficulty, **self.render_options)
+            if self.cache_renders:
+                self._renders[results['seed']] = scene
         results.update(
-            img=scene['img'],
-            depth=scene['depth'],
+            # copies: a transform that writes in place must not alter the
+            # cached render
+            img=scene['img'].copy(),
+            depth=scene['depth'].copy(),
             depth_kind='metric',
             gt_seg_map=scene['label'],
             K=scene['K'],

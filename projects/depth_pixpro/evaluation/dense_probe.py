@@ -91,6 +91,31 @@ def fit_linear_classifier(feats: Tensor, labels: Tensor, num_classes: int,
     return LinearPixelClassifier(mean, std, weight, bias)
 
 
+def per_class_iou(pred: Tensor, labels: Tensor, num_classes: int,
+                  ignore_index: int = 255) -> Tensor:
+    """IoU of every class over a set of label maps, as mmseg's
+    ``IoUMetric`` accumulates it (areas summed over images).
+
+    Args:
+        pred (Tensor): [N, H, W] predicted labels.
+        labels (Tensor): [N, H, W] ground truth.
+        num_classes (int): K.
+        ignore_index (int): Defaults to 255.
+
+    Returns:
+        Tensor: float64 [K], in [0, 1]; NaN for a class absent from both
+        the predictions and the labels.
+    """
+    inter = torch.zeros(num_classes, dtype=torch.float64)
+    union = torch.zeros(num_classes, dtype=torch.float64)
+    for p, t in zip(pred.cpu(), labels.cpu()):
+        area_inter, area_union, _, _ = IoUMetric.intersect_and_union(
+            p, t, num_classes, ignore_index)
+        inter += area_inter
+        union += area_union
+    return inter / union
+
+
 def segmentation_miou(pred: Tensor, labels: Tensor, num_classes: int,
                       ignore_index: int = 255) -> float:
     """mIoU (%) of predicted label maps, as mmseg's ``IoUMetric`` computes
@@ -105,11 +130,6 @@ def segmentation_miou(pred: Tensor, labels: Tensor, num_classes: int,
     Returns:
         float: Mean IoU in percent.
     """
-    inter, union = torch.zeros(num_classes), torch.zeros(num_classes)
-    for p, t in zip(pred.cpu(), labels.cpu()):
-        area_inter, area_union, _, _ = IoUMetric.intersect_and_union(
-            p, t, num_classes, ignore_index)
-        inter += area_inter
-        union += area_union
-    iou = inter / union  # NaN where a class appears nowhere
+    iou = per_class_iou(pred, labels, num_classes, ignore_index)
     return float(iou[~iou.isnan()].mean() * 100)
+

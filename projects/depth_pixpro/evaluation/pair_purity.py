@@ -1,5 +1,8 @@
 """Pair purity: how often the positive pairs of a filter join one class.
 
+The counting; the tool ``tools/analysis_tools/pair_purity.py`` writes its
+table, and :mod:`projects.depth_pixpro.visualization.purity` draws it.
+
 For a pair of views of a labelled RGB-D image, every feature-grid cell gets
 the majority label of its pixels (cells whose majority is unlabelled are
 left out), and for each scale's spatial positives (PixPro's test at T) and
@@ -9,21 +12,21 @@ each filter setting we count
 * recall = P(kept | same-class spatial pair),
 * kept pairs per image (all kept pairs, labelled or not).
 
-The masks are the head's own (:class:`PairTests`, as used by
+The masks are the head's own (:class:`PositivePairs`, as used by
 :func:`positive_pair_masks` and the head), so what is counted is what is
 trained on. Pairs are counted in the (view 1, view 2) order only: every
 test is symmetric, so the other order counts the same pairs again.
 """
 import math
 from dataclasses import dataclass, field
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple, Union
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from ..models.heads.positive_pairs import PairTests
+from ..models.heads.positive_pairs import PositivePairs
 
 #: Label value of unlabelled pixels (mmseg's ``ignore_index``).
 IGNORE_INDEX = 255
@@ -190,6 +193,14 @@ class PurityResult:
     def get(self, scale: str, setting: str) -> PurityCounts:
         return self.counts.setdefault((scale, setting), PurityCounts())
 
+    def families(self) -> List[str]:
+        """The settings' family names in order of first appearance."""
+        out = []
+        for s in self.settings:
+            if s.family not in out:
+                out.append(s.family)
+        return out
+
     def rows(self) -> List[dict]:
         """One dict per (scale, setting): scale, T, setting, family,
         thresh, purity, recall, kept per image, raw counts."""
@@ -232,25 +243,20 @@ def count_view_pair(result: PurityResult,
     by_size: Dict[Tuple[int, int], List[ScaleSpec]] = {}
     for scale in result.scales:
         by_size.setdefault(tuple(scale.size), []).append(scale)
-    # settings sharing a filter share its statistic (one PairTests each)
-    groups = {}
+    # settings sharing a filter share its work (one PositivePairs each)
+    pairs = {None: PositivePairs(coord)}
     for s in result.settings:
-        if s.filt is not None:
-            groups.setdefault(id(s.filt), s.filters)
-    cache = {}  # filters' per-view work, shared by the grids
+        if s.filt is not None and id(s.filt) not in pairs:
+            pairs[id(s.filt)] = PositivePairs(coord, depth, s.filters,
+                                              depth_meta)
     for size, scales in by_size.items():
         same, labelled = pair_agreement(
             cell_majority_labels(label[:, 0], size, num_classes),
             cell_majority_labels(label[:, 1], size, num_classes))
-        spatial_tests = PairTests(coord, size, (0, 1))
-        tests = {}
-        for key, group in groups.items():
-            tests[key] = PairTests(
-                coord, size, (0, 1), group, depth, cache,
-                depth_meta=depth_meta)
+        tests = {key: p.tests((0, 1), size) for key, p in pairs.items()}
         for scale in scales:
             t = scale.spatial_thresh
-            spatial = spatial_tests.masks(dict(spatial_thresh=t)).spatial
+            spatial = tests[None].masks(dict(spatial_thresh=t)).spatial
             for s in result.settings:
                 if s.filt is None:
                     kept = spatial
@@ -326,84 +332,3 @@ def default_settings(build_filter) -> List[FilterSetting]:
         filt = build_filter(dict(dict(type='DepthPairFilter'), **cfg))
         settings += [FilterSetting(family, filt, t) for t in thresholds]
     return settings
-
-
-def families(settings: Iterable[FilterSetting]) -> List[str]:
-    """Family names in order of first appearance."""
-    out = []
-    for s in settings:
-        if s.family not in out:
-            out.append(s.family)
-    return out
-
-
-def markdown_table(result: PurityResult, digits: int = 3) -> str:
-    """The counts as one markdown table: a row per setting, purity /
-    recall / kept pairs per image for each scale."""
-    head = ['setting']
-    for scale in result.scales:
-        head += [f'{scale.name} purity', 'recall', 'kept/img']
-    lines = ['| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)]
-    for s in result.settings:
-        cells = [s.name]
-        for scale in result.scales:
-            c = result.get(scale.name, s.name)
-            cells += [
-                f'{c.purity:.{digits}f}', f'{c.recall:.{digits}f}',
-                f'{c.kept_per_image:.1f}'
-            ]
-        lines.append('| ' + ' | '.join(cells) + ' |')
-    return '\n'.join(lines)
-
-
-def plot_purity_recall(result: PurityResult,
-                       path: str,
-                       title: str = '') -> str:
-    """Purity vs recall, one panel per scale and one curve per filter family
-    (points in threshold order); the spatial test alone is a star.
-
-    Written atomically (temporary file, then ``os.replace``).
-
-    Returns:
-        str: ``path``.
-    """
-    import os
-    import os.path as osp
-
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(5 * len(result.scales), 4.5), dpi=100)
-    names = families(result.settings)
-    for index, scale in enumerate(result.scales):
-        ax = fig.add_subplot(1, len(result.scales), index + 1)
-        for family in names:
-            points = [(result.get(scale.name, s.name).recall,
-                       result.get(scale.name, s.name).purity)
-                      for s in result.settings if s.family == family]
-            if family == 'spatial':
-                ax.plot(*points[0],
-                        marker='*',
-                        markersize=14,
-                        color='k',
-                        linestyle='none',
-                        label='spatial only')
-                continue
-            if len(points) == 1:  # e.g. the config's filters as trained
-                ax.plot(*points[0], marker='D', markersize=9,
-                        linestyle='none', label=family)
-                continue
-            ax.plot(*zip(*points), marker='o', label=family)
-        ax.set_xlabel('recall  P(kept | same-class spatial pair)')
-        ax.set_ylabel('purity  P(same class | kept)')
-        ax.set_title(f'{scale.name} (grid {scale.size[0]}x{scale.size[1]})')
-        ax.grid(alpha=0.3)
-    fig.axes[0].legend(fontsize=8)
-    if title:
-        fig.suptitle(title)
-    fig.tight_layout()
-    folder = osp.dirname(osp.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    tmp = osp.join(folder, f'.{osp.basename(path)}.{os.getpid()}.tmp.png')
-    fig.savefig(tmp)
-    os.replace(tmp, path)
-    return path

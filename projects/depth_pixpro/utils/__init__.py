@@ -1,1 +1,2 @@
-"""Helpers of the command-line scripts (``tools/``, ``benchmarks/``)."""
+"""Helpers without a domain: what the command-line scripts share
+(``scripts.py``) and atomic file writing (``atomic.py``)."""

@@ -1,12 +1,13 @@
-"""Matplotlib figures rendered off-screen, and PNG writing."""
-import os
-import os.path as osp
+"""Matplotlib figures rendered off-screen, and PNG writing (atomic:
+``utils/atomic.py``)."""
+import io
 
-import cv2
 import numpy as np
 import torch
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+
+from ..utils.atomic import atomic_write_bytes, write_image_atomic
 
 
 def figure_to_array(fig: Figure) -> np.ndarray:
@@ -24,16 +25,25 @@ def figure_to_array(fig: Figure) -> np.ndarray:
 
 
 def save_rgb_png(path: str, image: np.ndarray) -> str:
-    """Write an RGB uint8 image as PNG, creating the folder.
+    """Write an RGB uint8 image as PNG, atomically, creating the folder.
 
     Returns:
         str: The path written.
     """
-    folder = osp.dirname(osp.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    if not cv2.imwrite(path, np.ascontiguousarray(image[..., ::-1])):
-        raise OSError(f'could not write {path}; check that the folder is '
-                      'writable and the name ends with .png')
+    write_image_atomic(path, np.ascontiguousarray(image[..., ::-1]))
+    return path
+
+
+def save_figure(fig: Figure, path: str) -> str:
+    """Write a figure (format from the suffix), atomically, creating the
+    folder.
+
+    Returns:
+        str: The path written.
+    """
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format=path.rsplit('.', 1)[-1])
+    atomic_write_bytes(buffer.getvalue(), path)
     return path
 
 

@@ -10,7 +10,8 @@ from mmseg.datasets import BaseSegDataset
 from mmseg.registry import DATASETS
 
 from ...synthetic import CLASSES, PALETTE, render_scene
-from ..depth_io import write_depth_png, write_image_atomic
+from ...utils.atomic import write_image_atomic
+from ..depth_io import write_depth_png
 from .utils import seg_frame_info
 
 __all__ = ['SyntheticSceneSegDataset', 'SEG_SEED_OFFSET']

@@ -5,14 +5,13 @@ transform turns it into one convention shared by the whole pipeline:
 
 * ``results['depth']``: ``HxW float32``, metres for metric depth, ``0`` where
   the depth is unknown (sensor hole, NaN/inf, negative, beyond ``max_depth``).
-* ``results['depth_kind']``: ``'metric'`` (metres, use the head's
-  ``'relative'``/``'absolute'`` depth test), ``'inverse'`` or ``'scale_free'``
-  (a monocular network's output, kept as stored: its scale/shift are unknown,
-  so the head should use ``mode='normalized'``, which min-max normalises per
-  image; we deliberately do not compute ``1/x`` of an affine-invariant inverse
-  depth, whose unknown shift makes the reciprocal meaningless). The old
-  spelling ``'relative'`` of ``'scale_free'`` is accepted with a
-  DeprecationWarning.
+* ``results['depth_kind']``: one of
+  :data:`~projects.depth_pixpro.depth_kinds.DEPTH_KINDS` -- ``'metric'``
+  (metres) or a monocular network's ``'inverse'``, ``'scale_free'`` or
+  ``'affine'`` depth, kept as stored (we deliberately do not compute ``1/x``
+  of an affine-invariant inverse depth, whose unknown shift makes the
+  reciprocal meaningless); which depth test each kind allows is
+  ``KIND_MODES`` there.
 
 Storage formats (``results['depth_format']`` or inferred from the suffix):
 
@@ -32,8 +31,7 @@ Storage formats (``results['depth_format']`` or inferred from the suffix):
 Per-sample values written by the dataset (``depth_format``, ``depth_scale``,
 ``depth_kind``, ``max_depth``) take precedence; the transform's arguments are
 the defaults for samples that do not carry them. The depth file is
-``results['depth_map_path']`` (the key mmseg uses; the older
-``results['depth_path']`` is still read). Decoding lives in
+``results['depth_map_path']`` (the key mmseg uses). Decoding lives in
 :mod:`..depth_io`.
 """
 import json
@@ -50,7 +48,7 @@ from mmpretrain.registry import TRANSFORMS as PRETRAIN_TRANSFORMS
 from mmseg.registry import TRANSFORMS as SEG_TRANSFORMS
 
 from ... import structures as K
-from ...structures import canonical_depth_kind
+from ...depth_kinds import check_depth_kind
 from ..depth_io import decode_depth_array, decode_depth_png
 
 __all__ = [
@@ -61,13 +59,10 @@ __all__ = [
 ]
 
 DEPTH_FORMATS = ('png', 'npy', 'npz', 'cityscapes_disparity')
-DEPTH_KINDS = K.DEPTH_KINDS
 #: Depth unit per storage format (``depth = raw / scale``) used when neither
 #: the sample nor the transform names one: 16-bit PNGs are millimetres
 #: (ScanNet, NYUv2), arrays are metres.
 DEFAULT_DEPTH_SCALES = dict(png=1000.0, npy=1.0, npz=1.0)
-#: Old name of :data:`DEFAULT_DEPTH_SCALES`.
-DEFAULT_SCALES = DEFAULT_DEPTH_SCALES
 
 
 #: Plausible metric depth (metres) of a frame when the dataset names no
@@ -179,9 +174,8 @@ def check_expected_range(value, source: str) -> Tuple[float, float]:
 
 
 def depth_path_of(results: dict) -> str:
-    """The depth file of a sample: ``depth_map_path`` (or the older key
-    ``depth_path``)."""
-    path = results.get(K.DEPTH_PATH) or results.get(K.LEGACY_DEPTH_PATH)
+    """The depth file of a sample: ``depth_map_path``."""
+    path = results.get(K.DEPTH_PATH)
     if not path:
         raise KeyError(f'LoadDepth needs results[{K.DEPTH_PATH!r}] (the '
                        'depth file); the dataset did not set it.')
@@ -205,8 +199,7 @@ class LoadDepth(BaseTransform):
     """Load ``results['depth_map_path']`` as ``results['depth']`` (see the
     module doc).
 
-    Required keys: ``depth_map_path`` (or the older ``depth_path``);
-    optional ``depth_format``, ``depth_scale``, ``depth_kind``,
+    Required keys: ``depth_map_path``; optional ``depth_format``, ``depth_scale``, ``depth_kind``,
     ``max_depth``, ``camera`` / ``camera_path``, ``resize_img_to_depth``,
     ``img``.
 
@@ -220,8 +213,10 @@ class LoadDepth(BaseTransform):
             from the suffix. Defaults to None.
         depth_scale (float, optional): Default ``raw / depth_scale = metres``;
             None means 1000 for PNG, 1 for arrays. Defaults to None.
-        depth_kind (str): Default kind, one of ``'metric'``, ``'inverse'``,
-            ``'scale_free'``. Defaults to ``'metric'``.
+        depth_kind (str): Default kind, one of
+            :data:`~projects.depth_pixpro.depth_kinds.DEPTH_KINDS`; a
+            sample's own ``depth_kind`` (set and checked by its dataset)
+            takes precedence. Defaults to ``'metric'``.
         max_depth (float, optional): Default upper bound; farther values
             become invalid. Defaults to None.
         depth_key (str): Array name inside ``.npz`` files with several
@@ -264,7 +259,7 @@ class LoadDepth(BaseTransform):
         if depth_format is not None and depth_format not in DEPTH_FORMATS:
             raise ValueError(f'depth_format must be one of {DEPTH_FORMATS}, '
                              f'got {depth_format!r}')
-        depth_kind = canonical_depth_kind(depth_kind, 'LoadDepth')
+        depth_kind = check_depth_kind(depth_kind, 'LoadDepth')
         if on_size_mismatch not in ('resize', 'error'):
             raise ValueError("on_size_mismatch must be 'resize' or 'error', "
                              f'got {on_size_mismatch!r}')
@@ -380,11 +375,10 @@ class LoadDepth(BaseTransform):
         Returns:
             dict: The updated results.
         """
-        if results.get(K.DEPTH_PATH, 'unset') is None and \
-                results.get(K.LEGACY_DEPTH_PATH) is None:
+        if results.get(K.DEPTH_PATH, 'unset') is None:
             # the dataset lists this image without depth
             results[K.DEPTH] = None
-            results[K.DEPTH_KIND] = self._kind(results, 'a sample')
+            results[K.DEPTH_KIND] = self._kind(results)
             return results
         path = depth_path_of(results)
         fmt = results.get('depth_format') or self.depth_format \
@@ -392,7 +386,7 @@ class LoadDepth(BaseTransform):
         if fmt not in DEPTH_FORMATS:
             raise ValueError(f'Unknown depth_format {fmt!r} for {path}; use '
                              f'one of {DEPTH_FORMATS}.')
-        kind = self._kind(results, path)
+        kind = self._kind(results)
         max_depth = results.get('max_depth')
         max_depth = self.max_depth if max_depth is None else max_depth
         if 'img' in results and results['img'] is None:
@@ -420,10 +414,8 @@ class LoadDepth(BaseTransform):
         results[K.DEPTH_KIND] = kind
         return results
 
-    def _kind(self, results: dict, source: str) -> str:
-        kind = results.get(K.DEPTH_KIND)
-        return self.depth_kind if not kind else canonical_depth_kind(
-            kind, f'depth_kind of {source}')
+    def _kind(self, results: dict) -> str:
+        return results.get(K.DEPTH_KIND) or self.depth_kind
 
     def _check_range(self, results: dict, depth: np.ndarray,
                      path: str) -> None:

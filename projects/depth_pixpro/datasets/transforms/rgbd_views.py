@@ -1,10 +1,9 @@
 """Paired RGB-D views for depth-aware PixPro.
 
 Every view of a sample keeps three aligned things: the image, the depth map
-and the crop box, recorded PixPro-style as
-``coord = [x_ul, y_ul, x_lr, y_lr]`` normalised to [0, 1] of the image given
-to the view pipeline (``x / (W - 1)``, ``y / (H - 1)``, inclusive corners;
-a horizontal flip swaps ``x_ul`` and ``x_lr``).
+and the crop box ``coord``, written in PixPro's convention by
+:mod:`projects.depth_pixpro.coord` (``x / (W - 1)``, ``y / (H - 1)``,
+inclusive corners; a horizontal flip swaps ``x_ul`` and ``x_lr``).
 
 Results-dict convention: ``img`` HxWx3 uint8 BGR, ``depth`` HxW float32
 metres with 0 = invalid. Photometric transforms of mmpretrain (ColorJitter,
@@ -12,7 +11,6 @@ RandomGrayscale, GaussianBlur, Solarize, RandomApply) only touch ``img`` and
 are used directly inside the view pipelines.
 """
 import copy
-import warnings
 from typing import List, Optional, Sequence, Tuple, Union
 
 import cv2
@@ -26,41 +24,7 @@ from mmpretrain.datasets.transforms import PackInputs, RandomResizedCrop
 from mmpretrain.registry import TRANSFORMS
 
 from ... import structures as K
-from ...structures import canonical_depth_kind
-
-#: The coord of an uncropped, unflipped image.
-FULL_COORD = np.array([0., 0., 1., 1.], dtype=np.float32)
-
-
-def compose_coord(outer: np.ndarray, inner: np.ndarray) -> np.ndarray:
-    """Express a box given relative to a view in the view's parent frame.
-
-    Args:
-        outer (np.ndarray): [4] coord of the current view in its parent.
-        inner (np.ndarray): [4] coord of a new box relative to the current
-            view (both PixPro convention; flipped boxes allowed).
-
-    Returns:
-        np.ndarray: [4] float32 coord of the new box in the parent frame.
-    """
-    outer = np.asarray(outer, dtype=np.float64)
-    inner = np.asarray(inner, dtype=np.float64)
-    x = outer[0] + inner[[0, 2]] * (outer[2] - outer[0])
-    y = outer[1] + inner[[1, 3]] * (outer[3] - outer[1])
-    return np.array([x[0], y[0], x[1], y[1]], dtype=np.float32)
-
-
-def crop_box_to_coord(top: int, left: int, height: int, width: int,
-                      img_h: int, img_w: int) -> np.ndarray:
-    """PixPro coord of the pixel box ``[top, top+height) x [left,
-    left+width)`` of an ``img_h x img_w`` image."""
-    return np.array([
-        left / max(img_w - 1, 1), top / max(img_h - 1, 1),
-        (left + width - 1) / max(img_w - 1, 1),
-        (top + height - 1) / max(img_h - 1, 1)
-    ],
-                    dtype=np.float32)
-
+from ...coord import FULL_COORD, compose_coord, crop_box_to_coord, flip_coord
 
 def resize_depth(depth: np.ndarray, size: Tuple[int, int]) -> np.ndarray:
     """Nearest-neighbour resize of a depth map (or any map) to
@@ -113,9 +77,7 @@ class RGBDRandomResizedCrop(RandomResizedCrop):
 
     **Added Keys:** ``coord`` (np.float32 [4]).
 
-    The arguments are those of mmpretrain's ``RandomResizedCrop``. The old
-    spelling ``RGBDRandomResizedCrop(size=S, scale=(a, b), ratio=R)`` (where
-    ``scale`` was the area range) still works, with a DeprecationWarning.
+    The arguments are those of mmpretrain's ``RandomResizedCrop``.
 
     Args:
         scale (int | Sequence[int]): Output size, an int for square crops or
@@ -129,45 +91,19 @@ class RGBDRandomResizedCrop(RandomResizedCrop):
         interpolation (str): Image interpolation. Defaults to 'bilinear'.
             'nearest' uses the same pixel-centre nearest as the depth.
         backend (str): Image resize backend. Defaults to 'cv2'.
-        size: Deprecated: the output size (now ``scale``).
-        ratio: Deprecated: now ``aspect_ratio_range``.
     """
 
     def __init__(self,
-                 scale: Union[int, Sequence[int], None] = None,
-                 crop_ratio_range: Optional[Tuple[float, float]] = None,
+                 scale: Union[int, Sequence[int]],
+                 crop_ratio_range: Tuple[float, float] = (0.08, 1.0),
                  aspect_ratio_range: Tuple[float, float] = (3. / 4.,
                                                             4. / 3.),
                  max_attempts: int = 10,
                  interpolation: str = 'bilinear',
-                 backend: str = 'cv2',
-                 size: Union[int, Sequence[int], None] = None,
-                 ratio: Optional[Tuple[float, float]] = None) -> None:
-        if size is not None:
-            if crop_ratio_range is not None:
-                raise TypeError(
-                    'RGBDRandomResizedCrop: size= is the deprecated name of '
-                    'scale= (the output size); with size=, scale= means the '
-                    'area range. Write scale=<output size>, '
-                    'crop_ratio_range=<area range> instead.')
-            warnings.warn(
-                'RGBDRandomResizedCrop(size=S, scale=(a, b)) is deprecated: '
-                "use mmpretrain's names, scale=S (output size) and "
-                'crop_ratio_range=(a, b) (area range).', DeprecationWarning,
-                stacklevel=2)
-            scale, crop_ratio_range = size, scale
-        if ratio is not None:
-            warnings.warn(
-                'RGBDRandomResizedCrop(ratio=...) is deprecated: use '
-                'aspect_ratio_range=...', DeprecationWarning, stacklevel=2)
-            aspect_ratio_range = ratio
-        if scale is None:
-            raise TypeError('RGBDRandomResizedCrop needs scale= (the output '
-                            'size, an int or (h, w)).')
+                 backend: str = 'cv2') -> None:
         super().__init__(
             scale=scale,
-            crop_ratio_range=(0.08, 1.0)
-            if crop_ratio_range is None else crop_ratio_range,
+            crop_ratio_range=crop_ratio_range,
             aspect_ratio_range=aspect_ratio_range,
             max_attempts=max_attempts,
             interpolation=interpolation,
@@ -258,7 +194,7 @@ class RGBDRandomFlip(BaseTransform):
             if results.get('depth') is not None:
                 results['depth'] = np.ascontiguousarray(
                     results['depth'][:, ::-1])
-            coord = coord[[2, 1, 0, 3]]
+            coord = flip_coord(coord)
         results['coord'] = coord
         results['flip'] = flip
         results['flip_direction'] = 'horizontal' if flip else None
@@ -282,7 +218,7 @@ class RGBDMultiView(BaseTransform):
     sample has no depth), ``coord`` (np.float32 [V, 4]), ``has_depth``
     (bool: False when the sample has no depth map or no valid depth pixel;
     the model then trains it exactly as PixPro), ``depth_kind`` (str, one
-    of :data:`~projects.depth_pixpro.structures.DEPTH_KINDS`; ``'metric'``
+    of :data:`~projects.depth_pixpro.depth_kinds.DEPTH_KINDS`; ``'metric'``
     if the sample does not say), ``depth_range`` (np.float32 [2]: min and
     max of the valid depth of the WHOLE image, computed once before the
     views are cropped, so that every crop of the image can be normalised
@@ -349,9 +285,7 @@ class RGBDMultiView(BaseTransform):
         results[K.DEPTH] = np.stack(depths).astype(np.float32, copy=False)
         results[K.COORD] = np.stack(coords).astype(np.float32)
         results[K.HAS_DEPTH] = has_depth
-        results[K.DEPTH_KIND] = canonical_depth_kind(
-            results.get(K.DEPTH_KIND) or 'metric',
-            f'depth_kind of {results.get(K.IMG_PATH, "a sample")}')
+        results[K.DEPTH_KIND] = results.get(K.DEPTH_KIND) or 'metric'
         results[K.DEPTH_RANGE] = depth_range
         results[K.IMG_SHAPE] = imgs[0].shape[:2]
         return results
@@ -374,7 +308,7 @@ class PackRGBDInputs(PackInputs):
     * ``depth_range``: torch.float32 [2], (min, max) of the valid depth of
       the whole image before cropping, (0, 0) without depth;
     * metainfo ``has_depth`` (bool), ``depth_kind`` (str, one of
-      :data:`~projects.depth_pixpro.structures.DEPTH_KINDS`) and
+      :data:`~projects.depth_pixpro.depth_kinds.DEPTH_KINDS`) and
       mmpretrain's defaults (``img_path``, ...).
 
     Args:

@@ -37,12 +37,11 @@ def dataset_depth_kinds(dataset) -> Dict[str, Tuple[str, str]]:
         dataset.full_init()
     items = getattr(dataset, 'data_list', None)
     if not items:  # e.g. rendered on the fly: the dataset's own kind
-        return {K.DEPRECATED_DEPTH_KINDS.get(default, default): (name, '')}
+        return {default: (name, '')}
     for item in items:
         if K.DEPTH_PATH in item and item[K.DEPTH_PATH] is None:
             continue  # no depth: trained as PixPro
         kind = item.get(K.DEPTH_KIND) or default
-        kind = K.DEPRECATED_DEPTH_KINDS.get(kind, kind)
         found.setdefault(kind, (name, str(item.get(K.IMG_PATH, ''))))
     return found
 

@@ -1,4 +1,4 @@
 """algorithms"""
-from .depth_pixpro import DepthPixPro
+from .depth_pixpro import VIEW_ORDERS, DepthPixPro, pixel_losses
 
-__all__ = ['DepthPixPro']
+__all__ = ['DepthPixPro', 'VIEW_ORDERS', 'pixel_losses']

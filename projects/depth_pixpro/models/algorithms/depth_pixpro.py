@@ -9,9 +9,40 @@ from mmpretrain.models.selfsup import BaseSelfSupervisor
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 from ..utils.collapse import projection_spread
-from ..utils.depth_meta import stack_depth
+from ... import structures as K
+from ..utils.depth_meta import stack_depth, stack_field
 from ..utils.multi_tensor_ema import MultiTensorCosineEMA
 from ..utils.validation import check_number
+
+#: Both view orders (query view, key view): PixPro, like BYOL, sums the
+#: losses of both, for the pixel head and the instance branch alike.
+VIEW_ORDERS = ((0, 1), (1, 0))
+
+
+def pixel_losses(head, proj_online: Sequence[Sequence[Tensor]],
+                 proj_target: Sequence[Sequence[Tensor]],
+                 pairs) -> Dict[str, Tensor]:
+    """The pixel head's losses summed over :data:`VIEW_ORDERS`, and its
+    pair statistics.
+
+    Args:
+        head (MultiScalePixelHead): The pixel head.
+        proj_online (Sequence[Sequence[Tensor]]): Per view, per level,
+            online projections [N, C, H_l, W_l].
+        proj_target (Sequence[Sequence[Tensor]]): Same for the target.
+        pairs (PositivePairs): The batch's pairs,
+            ``head.positive_pairs(coord, depth, depth_meta)``.
+
+    Returns:
+        dict[str, Tensor]: ``loss_s{i}`` and the head's statistics.
+    """
+    losses = {}
+    for q, k in VIEW_ORDERS:
+        for name, value in head.loss(proj_online[q], proj_target[k], pairs,
+                                     (q, k)).items():
+            losses[name] = losses[name] + value if name in losses else value
+    losses.update(head.pair_statistics(pairs))
+    return losses
 
 
 @MODELS.register_module()
@@ -135,23 +166,6 @@ class DepthPixPro(BaseSelfSupervisor):
             modules.append(self.instance_neck)
         return nn.Sequential(*modules)
 
-    @staticmethod
-    def _stack_field(data_samples: Sequence[DataSample], name: str,
-                     device: torch.device) -> Optional[Tensor]:
-        """Stack a per-sample Tensor field, None if no sample has it."""
-        present = [name in sample for sample in data_samples]
-        if not any(present):
-            return None
-        if not all(present):
-            raise ValueError(
-                f'{sum(present)} of {len(present)} data samples carry '
-                f'"{name}"; give it to all of them (use zeros for samples '
-                'without depth: 0 = invalid)')
-        return torch.stack([
-            torch.as_tensor(sample.get(name)).float()
-            for sample in data_samples
-        ]).to(device)
-
     def loss(self, inputs: List[Tensor], data_samples: List[DataSample],
              **kwargs) -> Dict[str, Tensor]:
         """Losses and pair statistics of a batch.
@@ -172,7 +186,7 @@ class DepthPixPro(BaseSelfSupervisor):
         if not isinstance(inputs, (list, tuple)) or len(inputs) != 2:
             raise ValueError('DepthPixPro needs inputs = [view1, view2]')
         device = inputs[0].device
-        coord = self._stack_field(data_samples, 'coord', device)
+        coord = stack_field(data_samples, K.COORD, device)
         if coord is None:
             raise ValueError('data samples carry no "coord" (crop boxes); '
                              'use RGBDMultiView + PackRGBDInputs')
@@ -186,8 +200,9 @@ class DepthPixPro(BaseSelfSupervisor):
             target_feats = [target_backbone(view) for view in inputs]
             proj_target = [target_neck(feat) for feat in target_feats]
 
-        losses = self.head.loss(proj_online, proj_target, coord, depth,
-                                depth_meta)
+        losses = pixel_losses(
+            self.head, proj_online, proj_target,
+            self.head.positive_pairs(coord, depth, depth_meta))
         # collapse monitor: spread of the last level's online projections
         losses.update(projection_spread([p[-1] for p in proj_online]))
         if self.instance_neck is not None:
@@ -212,8 +227,8 @@ class DepthPixPro(BaseSelfSupervisor):
                 _average_pool(target_neck([feat[-1]])[0])
                 for feat in target_feats
             ]
-        return (self.instance_head.loss(online[0], target[1]) +
-                self.instance_head.loss(online[1], target[0]))
+        return sum(self.instance_head.loss(online[q], target[k])
+                   for q, k in VIEW_ORDERS)
 
 
 def _average_pool(feat: Tensor) -> Tensor:

@@ -6,6 +6,7 @@ from typing import Any, Optional, Sequence
 from mmengine.model import BaseModule
 from torch import Tensor
 
+from ...depth_kinds import DEPTH_KINDS
 from ..utils import INVALID_POLICIES, DepthMeta, threshold_pair_statistic
 from ..utils.validation import check_number, check_positive
 
@@ -13,11 +14,13 @@ from ..utils.validation import check_number, check_positive
 class BasePairFilter(BaseModule, metaclass=ABCMeta):
     """A test on (query bin, key bin) pairs from a per-view exogenous map.
 
-    The positive masks (:class:`PairTests`) call :meth:`per_view` once per
-    view (level-independent work, e.g. normals at depth resolution), then
-    per feature grid :meth:`on_grid` once per view, :meth:`pair_statistic`
-    once per view order and :meth:`keep` once per scale -- so the expensive
-    parts are shared by all levels and scales.
+    A batch's positive pairs (:class:`PositivePairs`) call :meth:`per_view`
+    once per view (level-independent work, e.g. normals at depth
+    resolution), then per feature grid :meth:`on_grid` once per view,
+    :meth:`pair_statistic` once per view order (once per pair of views for
+    a :attr:`symmetric` filter) and :meth:`keep` once per scale -- so the
+    expensive parts are shared by all levels and scales. A filter keeps no
+    state between these calls.
 
     Args:
         thresh (float): Default threshold in the filter's own unit; ``inf``
@@ -33,6 +36,14 @@ class BasePairFilter(BaseModule, metaclass=ABCMeta):
     invalid_policies: tuple = INVALID_POLICIES
     #: Name of the threshold argument in the filter's config.
     thresh_arg: str = 'thresh'
+    #: The depth kinds (``depth_kinds.DEPTH_KINDS``) the test means
+    #: something for, and why (for the message refusing another kind).
+    depth_kinds: tuple = DEPTH_KINDS
+    kinds_reason: str = ''
+    #: ``pair_statistic(k, q)`` is ``pair_statistic(q, k)`` transposed
+    #: (dims 1 and 2): the positive pairs then compute it once per pair of
+    #: views.
+    symmetric: bool = False
 
     def __init__(self,
                  thresh: float,
@@ -73,9 +84,17 @@ class BasePairFilter(BaseModule, metaclass=ABCMeta):
         return thresh
 
     def check_depth_kinds(self, meta: DepthMeta, config_key: str) -> None:
-        """Refuse depth kinds this test is meaningless for (ValueError
-        naming the sample, its kind and ``config_key``, the config line to
-        change). Every kind is accepted by default."""
+        """Refuse a sample whose depth kind is not one of
+        :attr:`depth_kinds` (ValueError naming the sample, its kind and
+        ``config_key``, the config line to change)."""
+        for index, kind in enumerate(meta.kinds):
+            if kind not in self.depth_kinds and meta.has_depth[index]:
+                raise ValueError(
+                    f'{config_key} ({type(self).__name__}) cannot use the '
+                    f'{kind!r} depth of {meta.sample_name(index)}: '
+                    f'{self.kinds_reason} {self.depth_kinds}. Remove '
+                    f'{config_key} from the config or give depth of another '
+                    'kind.')
 
     def per_view(self, depth: Tensor, coord: Tensor,
                  meta: Optional[DepthMeta] = None) -> Any:

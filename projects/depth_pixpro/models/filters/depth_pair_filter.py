@@ -5,9 +5,8 @@ import torch
 from torch import Tensor
 
 from mmpretrain.registry import MODELS
-from ..utils import (AUTO_MODES, DEPTH_INVALID_POLICIES, DEPTH_MODES,
-                     KIND_MODES, DepthMeta, depth_pair_difference,
-                     invalid_as_far, threshold_pair_statistic)
+from ...depth_kinds import AUTO_MODES, DEPTH_MODES, KIND_MODES
+from ..utils import DEPTH_INVALID_POLICIES, DepthMeta, depth_pair_statistic
 from ..utils.depth_stats import CELL_STATS, cell_depth
 from .base_pair_filter import BasePairFilter
 
@@ -21,7 +20,7 @@ class DepthPairFilter(BasePairFilter):
     scale dict overrides it.
 
     Which test each depth kind (``depth_kind`` of the sample) gets
-    (``KIND_MODES`` in ``models/utils/depth.py``): ``metric`` (and stereo
+    (``KIND_MODES`` in ``depth_kinds.py``): ``metric`` (and stereo
     disparity, converted to metres on load): relative, absolute,
     normalized; ``inverse``: relative (|1/a - 1/b| / max(1/a, 1/b) =
     |a - b| / max(a, b), exactly the metric test) or normalized;
@@ -121,15 +120,10 @@ class DepthPairFilter(BasePairFilter):
 
     def pair_statistic(self, grid_q: tuple,
                        grid_k: tuple) -> Tuple[Tensor, Tensor]:
-        """Depth difference and validity of every pair (every pair has
-        one under ``invalid='far'``)."""
+        """:func:`depth_pair_statistic`: depth difference and validity of
+        every pair (every pair has one under ``invalid='far'``); the
+        inherited :meth:`keep` thresholds it, so pair_statistic + keep is
+        :func:`depth_positive_mask`."""
         (depth_q, modes, ranges), (depth_k, _, _) = grid_q, grid_k
-        stat, valid = depth_pair_difference(depth_q, depth_k, modes, ranges)
-        if self.invalid == 'far':
-            stat, valid = invalid_as_far(stat, depth_q, depth_k)
-        return stat, valid
-
-    def keep(self, stat: Tensor, valid: Tensor, thresh: float) -> Tensor:
-        """bool [N, HW, HW]: pairs that pass at this threshold."""
-        invalid = 'reject' if self.invalid == 'far' else self.invalid
-        return threshold_pair_statistic(stat, valid, thresh, invalid)
+        return depth_pair_statistic(depth_q, depth_k, modes, self.invalid,
+                                    ranges)

@@ -6,6 +6,7 @@ import torch
 from torch import Tensor
 
 from mmpretrain.registry import MODELS
+from ...depth_kinds import SCALED_KINDS
 from ..utils import (DepthMeta, depth_to_normals, normal_pair_difference,
                      pool_normals)
 from ..utils.validation import check_number, check_positive
@@ -40,6 +41,9 @@ class NormalPairFilter(BasePairFilter):
 
     scale_key = 'normal_max_angle'
     thresh_arg = 'max_angle_deg'
+    # an unknown shift (affine depth) bends every surface
+    depth_kinds = SCALED_KINDS
+    kinds_reason = 'normals need depth known up to a scale:'
 
     def __init__(self,
                  max_angle_deg: float = 30.,
@@ -68,18 +72,6 @@ class NormalPairFilter(BasePairFilter):
         if self.is_disabled(thresh):
             return thresh
         return 1. - math.cos(math.radians(thresh))
-
-    def check_depth_kinds(self, meta: DepthMeta, config_key: str) -> None:
-        """Normals need depth up to a scale: not ``'affine'`` depth (an
-        unknown shift bends every surface)."""
-        for index, kind in enumerate(meta.kinds):
-            if kind == 'affine' and meta.has_depth[index]:
-                raise ValueError(
-                    f'{config_key} (NormalPairFilter) cannot use the '
-                    f'{kind!r} depth of {meta.sample_name(index)}: normals '
-                    'need depth known up to a scale (metric, inverse or '
-                    f'scale_free). Remove {config_key} from the config or '
-                    'give depth of another kind.')
 
     def per_view(self, depth: Tensor, coord: Tensor,
                  meta: Optional[DepthMeta] = None) -> Tuple[Tensor, Tensor]:

@@ -5,6 +5,7 @@ from typing import Optional, Sequence, Tuple
 from torch import Tensor
 
 from mmpretrain.registry import MODELS
+from ...depth_kinds import SCALED_KINDS
 from ..utils.surface import segment_depth_jump
 from .base_pair_filter import BasePairFilter
 
@@ -37,6 +38,11 @@ class SurfacePairFilter(BasePairFilter):
     """
 
     scale_key = 'surface_thresh'
+    # the jump between two centres does not depend on which is the query
+    symmetric = True
+    # an unknown shift (affine depth) changes every ratio of two depths
+    depth_kinds = SCALED_KINDS
+    kinds_reason = 'a relative jump needs depth known up to a scale:'
 
     def __init__(self,
                  thresh: float = 0.1,
@@ -55,19 +61,6 @@ class SurfacePairFilter(BasePairFilter):
     def check_thresh(self, value, key: str) -> float:
         """tau > 0, or ``inf`` (filter off)."""
         return self.check_difference(value, key)
-
-    def check_depth_kinds(self, meta, config_key: str) -> None:
-        """A relative jump needs depth up to a scale (metric, inverse: the
-        same relative jump, scale_free); refuse ``'affine'`` depth, whose
-        unknown shift changes every ratio."""
-        for index, kind in enumerate(meta.kinds):
-            if kind == 'affine' and meta.has_depth[index]:
-                raise ValueError(
-                    f'{config_key} (SurfacePairFilter) cannot use the '
-                    f'{kind!r} depth of {meta.sample_name(index)}: a '
-                    'relative jump needs depth known up to a scale. Remove '
-                    f'{config_key} from the config or give depth of another '
-                    'kind.')
 
     def per_view(self,
                  depth: Tensor,
@@ -88,18 +81,8 @@ class SurfacePairFilter(BasePairFilter):
     def pair_statistic(
             self, grid_q: Tuple[Tensor, Tensor, tuple],
             grid_k: Tuple[Tensor, Tensor, tuple]) -> Tuple[Tensor, Tensor]:
-        """Largest relative jump on each pair's segment and its validity.
-
-        The test is symmetric, so it is computed once per pair of views:
-        called right after ``(grid_k, grid_q)`` (the head's second view
-        order), it returns that result transposed.
-        """
-        last, self._last_pair = getattr(self, '_last_pair', None), None
-        if last is not None and last[0] is grid_k and last[1] is grid_q:
-            jump, valid = last[2]
-            return jump.transpose(1, 2), valid.transpose(1, 2)
+        """Largest relative jump on each pair's segment and its validity
+        (symmetric: the other view order is this one transposed)."""
         (depth_q, coord_q, size), (depth_k, coord_k, _) = grid_q, grid_k
-        result = segment_depth_jump(depth_q, coord_q, depth_k, coord_k, size,
-                                    self.num_samples, self.canvas_size)
-        self._last_pair = (grid_q, grid_k, result)
-        return result
+        return segment_depth_jump(depth_q, coord_q, depth_k, coord_k, size,
+                                  self.num_samples, self.canvas_size)

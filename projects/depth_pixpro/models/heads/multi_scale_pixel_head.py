@@ -10,13 +10,10 @@ from torch import Tensor
 from mmpretrain.registry import MODELS
 from ..utils import DepthMeta, masked_cosine_loss, pixel_cosine_similarity
 from ..utils.validation import check_channels, check_number, check_positive
-from .positive_pairs import (PairMasks, PairTests, active_filters,
-                             check_depth_kinds)
+from .positive_pairs import PairMasks, PositivePairs
 
 #: PixPro's single scale: spatial threshold 0.7 on the last level, weight 1.
 PIXPRO_SCALES = (dict(level=-1, spatial_thresh=0.7, weight=1.0), )
-#: Both view orders, (query view, key view), summed as PixPro.
-VIEW_ORDERS = ((0, 1), (1, 0))
 
 
 @MODELS.register_module()
@@ -24,10 +21,13 @@ class MultiScalePixelHead(BaseModule):
     """Pixel propagation + masked pixel consistency loss over several scales.
 
     A scale is a spatial threshold (plus optional per-filter thresholds) on
-    one feature level; its loss is PixPro's loss summed over both view
-    orders, with positives = spatial test AND every filter. Per level there
-    is one propagation module, and per view order ONE centre-distance matrix,
-    ONE cosine matrix and one statistic per filter, shared by all scales.
+    one feature level; its loss is PixPro's loss of a view order, with
+    positives = spatial test AND every filter. The algorithm owns the view
+    orders: it builds the batch's :meth:`positive_pairs` once, calls
+    :meth:`loss` once per (query view, key view) and sums (PixPro, like
+    mmpretrain's BYOL, sums both orders). Per level there is one propagation
+    module, and per view order ONE centre-distance matrix, ONE cosine matrix
+    and one statistic per filter, shared by all scales.
 
     Without depth in the batch, or with every filter threshold infinite,
     this is exactly PixPro.
@@ -35,11 +35,11 @@ class MultiScalePixelHead(BaseModule):
     Default scales and filter thresholds are ours: the paper does not
     publish them. Logged outputs: ``loss_s{i}`` = w_i * L_i (mmengine sums
     them into the logged ``loss``), and detached statistics at the first
-    scale: ``pos_spatial`` / ``pos_final`` (positive pairs per image before
-    / after the filters, mean over images and view orders),
-    ``removed_by_filters`` (fraction of spatial positives removed) and
-    ``imgs_no_pos`` (images with no positive pair in either view order).
-    :attr:`grid_sizes` records each level's grid of the last call.
+    scale (:meth:`pair_statistics`): ``pos_spatial`` / ``pos_final``
+    (positive pairs per image before / after the filters, mean over images
+    and view orders), ``removed_by_filters`` (fraction of spatial positives
+    removed) and ``imgs_no_pos`` (images with no positive pair in any view
+    order). :attr:`grid_sizes` records each level's grid of the last call.
 
     Args:
         in_channels (int | Sequence[int]): Channels of each level's projected
@@ -121,81 +121,79 @@ class MultiScalePixelHead(BaseModule):
             parsed.append(scale)
         return parsed
 
-    def loss(self,
-             proj_online: Sequence[Sequence[Tensor]],
-             proj_target: Sequence[Sequence[Tensor]],
-             coord: Tensor,
-             depth: Optional[Tensor] = None,
-             depth_meta: Optional[DepthMeta] = None) -> Dict[str, Tensor]:
-        """Multi-scale loss over both view orders.
-
-        Positives come from :class:`PairTests` (the owner of the masks that
-        :func:`positive_pair_masks` also serves): per level and view order
-        one distance matrix, one cosine matrix and one statistic per filter,
-        shared by all scales of the level.
+    def positive_pairs(self,
+                       coord: Tensor,
+                       depth: Optional[Tensor] = None,
+                       depth_meta: Optional[DepthMeta] = None
+                       ) -> PositivePairs:
+        """The positive pairs of a batch under this head's filters: build
+        them once per batch and pass them to :meth:`loss` of each view order
+        and to :meth:`pair_statistics`.
 
         Args:
-            proj_online (Sequence[Sequence[Tensor]]): Per view (2), per
-                level, online projections [N, C, H_l, W_l].
-            proj_target (Sequence[Sequence[Tensor]]): Same for the target
-                network (detached here).
-            coord (Tensor): [N, 2, 4] crop boxes of the views.
-            depth (Tensor, optional): [N, 2, h, w] view depths, 0 = invalid.
+            coord (Tensor): [N, V, 4] crop boxes of the views.
+            depth (Tensor, optional): [N, V, h, w] view depths, 0 = invalid.
                 None: no filter applies (PixPro).
             depth_meta (DepthMeta, optional): Per sample: has depth, kind,
                 whole-image range (:func:`stack_depth`). None: every sample
                 has metric depth.
+        """
+        return PositivePairs(coord, depth, self.filters, depth_meta)
+
+    def loss(self, proj_online: Sequence[Tensor],
+             proj_target: Sequence[Tensor], pairs: PositivePairs,
+             views: Tuple[int, int]) -> Dict[str, Tensor]:
+        """Multi-scale loss of one view order.
+
+        The positives of each scale are ``pairs.tests(views, grid)`` (the
+        owner of the masks, :mod:`.positive_pairs`); per level one cosine
+        matrix serves every scale of the level, so the loss of a scale is
+        ``pixel_consistency_loss(ppm(online), target, mask)`` computed with
+        the level's shared matrices.
+
+        Args:
+            proj_online (Sequence[Tensor]): Per level, the query view's
+                online projections [N, C, H_l, W_l].
+            proj_target (Sequence[Tensor]): Per level, the key view's target
+                projections (detached here).
+            pairs (PositivePairs): The batch's pairs (:meth:`positive_pairs`).
+            views (tuple[int, int]): (query view, key view) of ``pairs``.
 
         Returns:
-            dict[str, Tensor]: ``loss_s{i}`` and the statistics.
+            dict[str, Tensor]: ``loss_s{i}`` = w_i * L_i of this order.
         """
-        self._check_inputs(proj_online, proj_target, coord, depth)
-        if depth_meta is not None and not depth_meta.any_depth:
-            depth = None  # no sample has depth: PixPro, at no filter cost
-        if depth is not None:
-            check_depth_kinds(self.filters, depth_meta)
-        scale_losses = [0.] * len(self.scales)
-        first_scale_masks = []
-        cache = {}  # filters' per-view work, shared by levels and orders
+        self._check_levels(proj_online, proj_target)
+        losses = {}
         for level in self.used_levels:
-            preds = [self.propagations[str(level)](proj_online[v][level])
-                     for v in range(2)]
-            size = tuple(preds[0].shape[-2:])
+            pred = self.propagations[str(level)](proj_online[level])
+            size = tuple(pred.shape[-2:])
             self.grid_sizes[level] = size
-            scales = {i: s for i, s in enumerate(self.scales)
-                      if s['level'] == level}
-            filters = active_filters(self.filters, scales.values(), depth)
-            for q, k in VIEW_ORDERS:
-                tests = PairTests(coord, size, (q, k), filters, depth, cache,
-                                  depth_meta)
-                cos = pixel_cosine_similarity(
-                    preds[q], proj_target[k][level].detach())
-                for index, scale in scales.items():
-                    masks = tests.masks(scale)
-                    scale_losses[index] += masked_cosine_loss(cos,
-                                                              masks.final)
-                    if index == 0:
-                        first_scale_masks.append(masks)
+            tests = pairs.tests(views, size)
+            cos = pixel_cosine_similarity(pred, proj_target[level].detach())
+            for index, scale in enumerate(self.scales):
+                if scale['level'] == level:
+                    losses[index] = scale['weight'] * masked_cosine_loss(
+                        cos, tests.masks(scale).final)
+        return {f'loss_s{i}': losses[i] for i in range(len(self.scales))}
 
-        losses = {
-            f'loss_s{i}': scale['weight'] * scale_losses[i]
-            for i, scale in enumerate(self.scales)
-        }
-        losses.update(self._pair_statistics(first_scale_masks))
-        return losses
+    def pair_statistics(self, pairs: PositivePairs) -> Dict[str, Tensor]:
+        """Positive-pair counts of the first scale over the view orders
+        :meth:`loss` ran on ``pairs``, detached float32 (see the class
+        doc)."""
+        scale = self.scales[0]
+        size = self.grid_sizes[scale['level']]
+        return self._pair_statistics(
+            [pairs.tests(views, size).masks(scale)
+             for views in pairs.view_orders])
 
-    @staticmethod
-    def _check_inputs(proj_online, proj_target, coord: Tensor,
-                      depth: Optional[Tensor]) -> None:
-        if len(proj_online) != 2 or len(proj_target) != 2:
-            raise ValueError('MultiScalePixelHead needs exactly 2 views, got '
-                             f'{len(proj_online)} and {len(proj_target)}')
-        if coord.dim() != 3 or coord.shape[1:] != (2, 4):
+    def _check_levels(self, proj_online: Sequence[Tensor],
+                      proj_target: Sequence[Tensor]) -> None:
+        if len(proj_online) != self.levels or \
+                len(proj_target) != self.levels:
             raise ValueError(
-                f'coord must be [N, 2, 4], got {tuple(coord.shape)}')
-        if depth is not None and (depth.dim() != 4 or depth.size(1) != 2):
-            raise ValueError(
-                f'depth must be [N, 2, h, w], got {tuple(depth.shape)}')
+                'MultiScalePixelHead needs one projection per level '
+                f'({self.levels}) of the query view and of the key view, '
+                f'got {len(proj_online)} and {len(proj_target)}')
 
     @staticmethod
     def _pair_statistics(masks: List[PairMasks]) -> Dict[str, Tensor]:

@@ -14,6 +14,11 @@ its whole-image range; None means metric depth in every sample.
 "No depth" has one meaning: a sample without depth (``has_depth`` False, or
 ``depth`` None for the whole batch) keeps every spatial positive, whatever
 the filters and their ``invalid`` policy -- it is trained exactly as PixPro.
+
+The view orders are the caller's (the algorithm trains on (0, 1) and
+(1, 0)); the filters are stateless: :class:`PositivePairs` keeps each
+filter's work of a batch, and computes the statistic of a symmetric filter
+once per pair of views.
 """
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -76,51 +81,33 @@ def check_depth_kinds(filters: Sequence, meta: Optional[DepthMeta],
         filt.check_depth_kinds(meta, f'{config_key}[{index}]')
 
 
-def active_filters(filters: Sequence, scales: Sequence[dict],
-                   depth: Optional[Tensor]) -> list:
-    """Filters with a finite threshold at one of ``scales``.
+class PositivePairs:
+    """The positive pairs of one batch of views under some pair filters.
 
-    Without depth no filter applies (PixPro).
-    """
-    if depth is None:
-        return []
-    return [
-        f for f in filters
-        if any(not f.is_disabled(f.scale_thresh(s)) for s in scales)
-    ]
-
-
-class PairTests:
-    """The pair tests of one feature grid and view order, for every scale.
-
-    Holds ONE normalised centre-distance matrix and one statistic per
-    filter; :meth:`masks` thresholds them for a scale, so all scales of a
-    level share them. Each filter's level-independent work
-    (:meth:`BasePairFilter.per_view`) and its per-grid work
-    (:meth:`BasePairFilter.on_grid`) are cached in ``cache``: pass the same
-    dict to every grid and view order of a batch to do them once per view
-    (and once per view and grid).
+    Holds the batch's crop boxes, depth and depth facts, and each filter's
+    work on them, so that it is done once: :meth:`BasePairFilter.per_view`
+    once per view, :meth:`BasePairFilter.on_grid` once per view and feature
+    grid, :meth:`BasePairFilter.pair_statistic` once per view order and grid
+    -- or, for a symmetric filter, once per pair of views (the other order
+    reads it transposed). :meth:`tests` gives the :class:`PairTests` of one
+    view order and grid; a filter is evaluated only when a scale needs it.
 
     Args:
         coord (Tensor): [N, V, 4] crop boxes.
-        size (Sequence[int]): Feature grid (H, W).
-        views (tuple[int, int]): (query view, key view).
-        filters (Sequence): Filters to evaluate (e.g. from
-            :func:`active_filters`); ignored when ``depth`` is None.
-        depth (Tensor, optional): [N, V, h, w] depths, 0 = invalid.
-        cache (dict, optional): Per-batch cache shared across grids and
-            view orders.
+        depth (Tensor, optional): [N, V, h, w] depths, 0 = invalid. None:
+            no filter applies (PixPro).
+        filters (Sequence): Pair filters (:class:`BasePairFilter`).
         depth_meta (DepthMeta, optional): Per-sample depth facts; None:
             every sample has metric depth.
+
+    Raises:
+        ValueError: Bad shapes, or a depth kind a filter cannot test.
     """
 
     def __init__(self,
                  coord: Tensor,
-                 size: Sequence[int],
-                 views: Tuple[int, int] = (0, 1),
-                 filters: Sequence = (),
                  depth: Optional[Tensor] = None,
-                 cache: Optional[dict] = None,
+                 filters: Sequence = (),
                  depth_meta: Optional[DepthMeta] = None) -> None:
         if coord.dim() != 3 or coord.size(-1) != 4:
             raise ValueError(
@@ -130,32 +117,100 @@ class PairTests:
             raise ValueError(f'depth must be [N, V, h, w] with N, V = '
                              f'{tuple(coord.shape[:2])}, got '
                              f'{tuple(depth.shape)}')
-        self.size = (int(size[0]), int(size[1]))
-        q, k = views
-        self.distance = normalized_center_distance(coord[:, q], coord[:, k],
-                                                   self.size)
+        if depth_meta is not None and not depth_meta.any_depth:
+            depth = None  # no sample has depth: PixPro, at no filter cost
+        if depth is not None:
+            check_depth_kinds(filters, depth_meta)
+        self.coord = coord
+        self.depth = depth
+        self.depth_meta = depth_meta
         self.filters = list(filters) if depth is not None else []
-        cache = {} if cache is None else cache
-
-        def on_grid(filt, view):
-            key = (id(filt), view, self.size)
-            if key not in cache:
-                per_view_key = (id(filt), view)
-                if per_view_key not in cache:
-                    cache[per_view_key] = filt.per_view(
-                        depth[:, view], coord[:, view], depth_meta)
-                cache[key] = filt.on_grid(cache[per_view_key], self.size)
-            return cache[key]
-
-        self.statistics = [
-            filt.pair_statistic(on_grid(filt, q), on_grid(filt, k))
-            for filt in self.filters
-        ]
         # samples without depth pass every filter (PixPro)
         self.no_depth = None
-        if depth_meta is not None and not depth_meta.all_depth:
+        if depth is not None and depth_meta is not None and \
+                not depth_meta.all_depth:
             self.no_depth = ~depth_meta.has_depth.to(
-                self.distance.device)[:, None, None]
+                coord.device)[:, None, None]
+        self._per_view = {}  # (filter index, view)
+        self._on_grid = {}  # (filter index, view, size)
+        self._statistics = {}  # (filter index, views, size)
+        self._tests = {}  # (views, size)
+        #: The view orders asked for, in the order they were.
+        self.view_orders: List[Tuple[int, int]] = []
+
+    def tests(self, views: Tuple[int, int],
+              size: Sequence[int]) -> 'PairTests':
+        """The pair tests of one view order on one feature grid.
+
+        Args:
+            views (tuple[int, int]): (query view, key view).
+            size (Sequence[int]): Feature grid (H, W).
+        """
+        key = (tuple(views), (int(size[0]), int(size[1])))
+        if key not in self._tests:
+            self._tests[key] = PairTests(self, *key)
+            if key[0] not in self.view_orders:
+                self.view_orders.append(key[0])
+        return self._tests[key]
+
+    def statistic(self, index: int, views: Tuple[int, int],
+                  size: Tuple[int, int]) -> Tuple[Tensor, Tensor]:
+        """``(stat, valid)`` [N, HW, HW] of filter ``index`` for one view
+        order and grid."""
+        key = (index, views, size)
+        if key not in self._statistics:
+            filt = self.filters[index]
+            reverse = (index, views[::-1], size)
+            if filt.symmetric and reverse in self._statistics:
+                stat, valid = self._statistics[reverse]
+                self._statistics[key] = (stat.transpose(1, 2),
+                                         valid.transpose(1, 2))
+            else:
+                self._statistics[key] = filt.pair_statistic(
+                    self._grid(index, views[0], size),
+                    self._grid(index, views[1], size))
+        return self._statistics[key]
+
+    def _grid(self, index: int, view: int, size: Tuple[int, int]):
+        """Filter ``index``'s quantity of one view on one grid."""
+        key = (index, view, size)
+        if key not in self._on_grid:
+            if (index, view) not in self._per_view:
+                self._per_view[index, view] = self.filters[index].per_view(
+                    self.depth[:, view], self.coord[:, view],
+                    self.depth_meta)
+            self._on_grid[key] = self.filters[index].on_grid(
+                self._per_view[index, view], size)
+        return self._on_grid[key]
+
+
+class PairTests:
+    """The pair tests of one feature grid and view order, for every scale.
+
+    Holds ONE normalised centre-distance matrix; each filter's statistic
+    comes from the batch's :class:`PositivePairs` the first time a scale
+    needs the filter. :meth:`masks` thresholds them for a scale, so all
+    scales of a grid share them. Build it with :meth:`PositivePairs.tests`.
+
+    Args:
+        pairs (PositivePairs): The batch's pairs.
+        views (tuple[int, int]): (query view, key view).
+        size (tuple[int, int]): Feature grid (H, W).
+    """
+
+    def __init__(self, pairs: PositivePairs, views: Tuple[int, int],
+                 size: Tuple[int, int]) -> None:
+        num_views = pairs.coord.size(1)
+        if not all(0 <= v < num_views for v in views):
+            raise ValueError(f'views {views} are not views of a batch of '
+                             f'{num_views} view(s)')
+        self.pairs = pairs
+        self.views = views
+        self.size = size
+        q, k = views
+        self.distance = normalized_center_distance(pairs.coord[:, q],
+                                                   pairs.coord[:, k], size)
+        self._masks = {}
 
     def masks(self, scale: dict) -> PairMasks:
         """Masks of one scale (see :class:`PairMasks`).
@@ -164,19 +219,25 @@ class PairTests:
             scale (dict): ``spatial_thresh`` (T) and optional per-filter
                 thresholds (e.g. ``depth_thresh``), as the head's scales.
         """
+        key = tuple(sorted(scale.items()))
+        if key not in self._masks:
+            self._masks[key] = self._threshold(scale)
+        return self._masks[key]
+
+    def _threshold(self, scale: dict) -> PairMasks:
         thresh = scale['spatial_thresh']
         spatial = self.distance < thresh
         masks = OrderedDict(spatial=spatial)
         labels = {'spatial': f'spatial (T={thresh:g})'}
         final = spatial
-        for index, (filt, (stat, valid)) in enumerate(
-                zip(self.filters, self.statistics)):
+        for index, filt in enumerate(self.pairs.filters):
             filt_thresh = filt.scale_thresh(scale)
             if filt.is_disabled(filt_thresh):
                 continue
+            stat, valid = self.pairs.statistic(index, self.views, self.size)
             keep = filt.keep(stat, valid, filt_thresh)
-            if self.no_depth is not None:
-                keep = keep | self.no_depth
+            if self.pairs.no_depth is not None:
+                keep = keep | self.pairs.no_depth
             short = FILTER_NAMES.get(type(filt).__name__,
                                      type(filt).__name__)
             name = f'spatial+{short}'
@@ -223,10 +284,5 @@ def positive_pair_masks(coord: Tensor,
     Returns:
         PairMasks: The masks of this view order.
     """
-    if depth_meta is not None and not depth_meta.any_depth:
-        depth = None
-    check_depth_kinds(filters, depth_meta if depth is not None else None)
-    tests = PairTests(coord, size, views,
-                      active_filters(filters, [scale], depth), depth,
-                      depth_meta=depth_meta)
-    return tests.masks(scale)
+    pairs = PositivePairs(coord, depth, filters, depth_meta)
+    return pairs.tests(views, size).masks(scale)

@@ -11,38 +11,12 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-# What a sample's depth values are (``depth_kind``): ``'metric'`` metres
-# (also stereo disparity, converted on load), ``'inverse'`` inverse depth up
-# to a scale, ``'scale_free'`` depth up to a scale, ``'affine'`` up to a
-# scale and a shift (MiDaS / Depth Anything). One owner: the data side.
-from ...structures import DEPTH_KINDS  # noqa: F401  (re-exported)
+from ...depth_kinds import DEPTH_MODES
 
-#: Depth tests on a pair of cell depths (see :func:`depth_pair_difference`).
-DEPTH_MODES = ('relative', 'absolute', 'normalized')
 #: What a filter does with a pair that has no statistic (missing depth).
 INVALID_POLICIES = ('pass', 'reject')
 #: The depth test also offers ``'far'``: invalid depth is infinitely far.
 DEPTH_INVALID_POLICIES = INVALID_POLICIES + ('far', )
-
-#: The depth tests that mean something for each kind, and why:
-#: ``relative`` |a - b| / max(a, b) is scale-free, and for inverse depth
-#: |1/a - 1/b| / max(1/a, 1/b) = |a - b| / max(a, b), exactly the metric
-#: test; ``absolute`` needs a known unit (metric only); ``normalized`` (min-max
-#: over the whole image) removes scale and shift, the only test an affine
-#: depth allows.
-KIND_MODES = {
-    'metric': ('relative', 'absolute', 'normalized'),
-    'inverse': ('relative', 'normalized'),
-    'scale_free': ('relative', 'normalized'),
-    'affine': ('normalized', ),
-}
-#: ``mode='auto'`` of the depth filter: the test each kind gets.
-AUTO_MODES = {
-    'metric': 'relative',
-    'inverse': 'relative',
-    'scale_free': 'relative',
-    'affine': 'normalized'
-}
 
 
 def pool_depth(depth: Tensor, size: Sequence[int]) -> Tensor:
@@ -222,23 +196,63 @@ def threshold_pair_statistic(stat: Tensor, valid: Tensor, thresh: float,
                              invalid: str = 'pass') -> Tensor:
     """Keep pairs whose statistic is below ``thresh``.
 
+    The last step of every pair filter (``BasePairFilter.keep``) and of
+    :func:`depth_positive_mask`.
+
     Args:
         stat (Tensor): Pair statistic [N, HW, HW] (smaller = more alike).
         valid (Tensor): bool [N, HW, HW], pairs where the statistic exists.
         thresh (float): Threshold; ``inf`` keeps every pair (filter off).
         invalid (str): ``'pass'``: an invalid pair is kept (falls back on
-            the other tests); ``'reject'``: it is dropped.
+            the other tests); ``'reject'``: it is dropped; ``'far'`` (the
+            depth test's, see :func:`depth_pair_statistic`): every pair has
+            a statistic, an invalid one would be dropped.
 
     Returns:
         Tensor: bool [N, HW, HW].
     """
-    if invalid not in INVALID_POLICIES:
+    if invalid not in DEPTH_INVALID_POLICIES:
         raise ValueError(
-            f'invalid must be one of {INVALID_POLICIES}, got {invalid!r}')
+            f'invalid must be one of {DEPTH_INVALID_POLICIES}, got '
+            f'{invalid!r}')
     if math.isinf(thresh) and thresh > 0:
         return torch.ones_like(valid)
     keep = stat < thresh
     return keep | ~valid if invalid == 'pass' else keep & valid
+
+
+def depth_pair_statistic(depth_q: Tensor,
+                         depth_k: Tensor,
+                         mode: Union[str, Sequence[str]] = 'relative',
+                         invalid: str = 'pass',
+                         depth_range: Optional[Tensor] = None
+                         ) -> Tuple[Tensor, Tensor]:
+    """The depth test's statistic of every pair: what ``DepthPairFilter``
+    computes once per view order and grid, and :func:`depth_positive_mask`
+    thresholds.
+
+    Args:
+        depth_q (Tensor): Pooled query depth [N, H, W] or [N, H*W], 0 =
+            invalid.
+        depth_k (Tensor): Pooled key depth, same shape.
+        mode (str | Sequence[str]): See :func:`depth_pair_difference`.
+        invalid (str): ``'pass'``, ``'reject'`` or ``'far'`` (invalid =
+            infinitely far: every pair gets a statistic, see
+            :func:`invalid_as_far`).
+        depth_range (Tensor, optional): [N, 2] whole-image depth ranges,
+            required by ``'normalized'``.
+
+    Returns:
+        tuple[Tensor, Tensor]: ``diff`` float32 [N, HW, HW] and ``valid``
+        bool [N, HW, HW].
+    """
+    if invalid not in DEPTH_INVALID_POLICIES:
+        raise ValueError(f'invalid must be one of {DEPTH_INVALID_POLICIES}, '
+                         f'got {invalid!r}')
+    diff, valid = depth_pair_difference(depth_q, depth_k, mode, depth_range)
+    if invalid == 'far':
+        diff, valid = invalid_as_far(diff, depth_q, depth_k)
+    return diff, valid
 
 
 def depth_positive_mask(depth_q: Tensor,
@@ -248,6 +262,10 @@ def depth_positive_mask(depth_q: Tensor,
                         invalid: str = 'pass',
                         depth_range: Optional[Tensor] = None) -> Tensor:
     """Depth test on every (query bin, key bin) pair.
+
+    :func:`threshold_pair_statistic` of :func:`depth_pair_statistic`: the
+    two steps ``DepthPairFilter`` trains with (``pair_statistic``, then
+    ``keep`` per scale).
 
     Args:
         depth_q (Tensor): Pooled query depth [N, H, W] or [N, H*W], 0 =
@@ -266,11 +284,6 @@ def depth_positive_mask(depth_q: Tensor,
     Returns:
         Tensor: bool [N, H*W, H*W].
     """
-    if invalid not in DEPTH_INVALID_POLICIES:
-        raise ValueError(f'invalid must be one of {DEPTH_INVALID_POLICIES}, '
-                         f'got {invalid!r}')
-    diff, valid = depth_pair_difference(depth_q, depth_k, mode, depth_range)
-    if invalid == 'far':
-        diff, valid = invalid_as_far(diff, depth_q, depth_k)
-        invalid = 'reject'  # no invalid pair is left
+    diff, valid = depth_pair_statistic(depth_q, depth_k, mode, invalid,
+                                       depth_range)
     return threshold_pair_statistic(diff, valid, thresh, invalid)

@@ -1,10 +1,13 @@
-"""What each sample's depth is: present or not, its kind, its image range.
+"""The per-sample fields of a batch, stacked for the model, and what each
+sample's depth is: present or not, its kind, its image range.
 
-The data pipeline packs, per sample, ``depth`` [V, H, W] (0 = invalid),
-``has_depth`` (False: no depth at all, zeros), ``depth_kind`` (one of
-:data:`DEPTH_KINDS`) and ``depth_range`` [2] (min, max of the valid depth of
-the whole image before cropping). :func:`stack_depth` turns a batch of them
-into the depth tensor and a :class:`DepthMeta` that the pair filters read.
+The data pipeline packs, per sample, ``coord`` [V, 4], ``depth`` [V, H, W]
+(0 = invalid), ``has_depth`` (False: no depth at all, zeros),
+``depth_kind`` (one of ``depth_kinds.DEPTH_KINDS``) and ``depth_range`` [2]
+(min, max of the valid depth of the whole image before cropping).
+:func:`stack_field` stacks one field of a batch; :func:`stack_depth` turns
+the depth fields into the depth tensor and a :class:`DepthMeta` that the
+pair filters read.
 """
 from dataclasses import dataclass
 from typing import Optional, Sequence, Tuple
@@ -13,7 +16,7 @@ import torch
 from torch import Tensor
 
 from ... import structures as K
-from .depth import DEPTH_KINDS
+from ...depth_kinds import check_depth_kind
 
 
 @dataclass
@@ -27,7 +30,8 @@ class DepthMeta:
     Attributes:
         has_depth (Tensor): bool [N]. False: the sample has no depth; it is
             trained exactly as PixPro (no filter touches its pairs).
-        kinds (tuple[str]): The N depth kinds (:data:`DEPTH_KINDS`).
+        kinds (tuple[str]): The N depth kinds
+            (``depth_kinds.DEPTH_KINDS``).
         ranges (Tensor): float32 [N, 2] (min, max) of each whole image's
             valid depth before cropping; NaN where unknown.
         paths (tuple[str | None]): The N image paths, for messages.
@@ -49,10 +53,7 @@ class DepthMeta:
                              f'{len(self.kinds)}, ranges {len(self.ranges)}, '
                              f'paths {len(self.paths)}')
         for index, kind in enumerate(self.kinds):
-            if kind not in DEPTH_KINDS:
-                raise ValueError(
-                    f'depth_kind {kind!r} of {self.sample_name(index)} is '
-                    f'not one of {DEPTH_KINDS}')
+            check_depth_kind(kind, f'depth_kind of {self.sample_name(index)}')
 
     @classmethod
     def metric(cls, num: int) -> 'DepthMeta':
@@ -77,6 +78,32 @@ def _field(sample, name: str, default=None):
     return default if value is None else value
 
 
+def stack_field(data_samples: Sequence, name: str, device=None,
+                absent: str = '') -> Optional[Tensor]:
+    """One Tensor field of every data sample, stacked as float32.
+
+    Args:
+        data_samples (Sequence[DataSample]): The batch's data samples.
+        name (str): The field, e.g. ``'coord'`` or ``'depth'``.
+        device: Device of the result.
+        absent (str): How a sample without the field should carry it, for
+            the message when only some samples have it.
+
+    Returns:
+        Tensor | None: [N, ...], or None when no sample has the field.
+    """
+    present = [name in sample for sample in data_samples]
+    if not any(present):
+        return None
+    if not all(present):
+        raise ValueError(
+            f'{sum(present)} of {len(present)} data samples carry "{name}"; '
+            f'give it to all of them{absent}')
+    return torch.stack([
+        torch.as_tensor(sample.get(name)).float() for sample in data_samples
+    ]).to(device)
+
+
 def stack_depth(data_samples: Sequence,
                 device=None) -> Tuple[Optional[Tensor], Optional[DepthMeta]]:
     """Depth [N, V, h, w] and its :class:`DepthMeta` from packed samples.
@@ -93,26 +120,17 @@ def stack_depth(data_samples: Sequence,
         tuple: ``(depth, meta)``, or ``(None, None)`` when no sample has
         depth (the batch is trained as PixPro).
     """
-    present = [K.DEPTH in sample for sample in data_samples]
-    if not any(present):
+    depth = stack_field(
+        data_samples, K.DEPTH, device,
+        ' (zeros and has_depth=False for samples without depth)')
+    if depth is None:
         return None, None
-    if not all(present):
-        raise ValueError(
-            f'{sum(present)} of {len(present)} data samples carry "depth"; '
-            'give it to all of them (zeros and has_depth=False for samples '
-            'without depth)')
-    depth = torch.stack([
-        torch.as_tensor(sample.get(K.DEPTH)).float()
-        for sample in data_samples
-    ]).to(device)
     flags = [bool(_field(s, K.HAS_DEPTH, True)) for s in data_samples]
     if not any(flags):
         return None, None
     has_depth = torch.tensor(flags, dtype=torch.bool)
     kinds = tuple(
-        K.DEPRECATED_DEPTH_KINDS.get(k, k)
-        for k in (str(_field(s, K.DEPTH_KIND, 'metric'))
-                  for s in data_samples))
+        str(_field(s, K.DEPTH_KIND, 'metric')) for s in data_samples)
     ranges = torch.stack([
         torch.as_tensor(_field(s, K.DEPTH_RANGE, [float('nan')] * 2),
                         dtype=torch.float32).reshape(2)

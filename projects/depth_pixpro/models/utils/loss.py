@@ -64,6 +64,10 @@ def pixel_consistency_loss(pred_q: Tensor, target_k: Tensor,
                            mask: Tensor) -> Tensor:
     """PixPro's pixel-to-propagation consistency loss for one view order.
 
+    The loss of training: the head computes :func:`pixel_cosine_similarity`
+    once per level and view order and :func:`masked_cosine_loss` of it per
+    scale, which is this function of each scale's mask.
+
     Args:
         pred_q (Tensor): Online predictions [N, C, H, W] or [N, C, H*W].
         target_k (Tensor): Target features of the other view, same shape

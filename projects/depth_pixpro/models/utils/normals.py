@@ -15,6 +15,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from ...coord import pixel_centers
+
 
 def view_rays(coord: Tensor, view_size: Sequence[int], fov_deg: float = 60.,
               aspect: float = 4. / 3.) -> Tensor:
@@ -31,10 +33,10 @@ def view_rays(coord: Tensor, view_size: Sequence[int], fov_deg: float = 60.,
     """
     height, width = view_size
     coord = coord.float()
-    us = (torch.arange(width, device=coord.device) + 0.5) / width
-    vs = (torch.arange(height, device=coord.device) + 0.5) / height
-    x = coord[:, 0:1] + us[None] * (coord[:, 2:3] - coord[:, 0:1])  # [N, w]
-    y = coord[:, 1:2] + vs[None] * (coord[:, 3:4] - coord[:, 1:2])  # [N, h]
+    x = pixel_centers(coord[:, 0:1], coord[:, 2:3] - coord[:, 0:1],
+                      width)  # [N, w]
+    y = pixel_centers(coord[:, 1:2], coord[:, 3:4] - coord[:, 1:2],
+                      height)  # [N, h]
     tan_x = math.tan(math.radians(fov_deg) / 2.)
     tan_y = tan_x / aspect
     rx = ((x - 0.5) * 2. * tan_x)[:, None, :].expand(-1, height, -1)

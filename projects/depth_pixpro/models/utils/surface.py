@@ -32,7 +32,7 @@ from typing import Sequence, Tuple
 import torch
 from torch import Tensor
 
-from .grids import grid_centers
+from ...coord import grid_centers, pixel_centers, pixel_index
 
 
 def log_depth(depth: Tensor) -> Tensor:
@@ -99,16 +99,6 @@ def _axis_samples(centre_q: Tensor, centre_k: Tensor, t: Tensor) -> Tensor:
                                              centre_q[:, :, None, None])
 
 
-def _axis_pixels(pos: Tensor, low: Tensor, high: Tensor,
-                 length: int) -> Tuple[Tensor, Tensor]:
-    """Pixel index (clamped into the view) and in-crop flag along one axis
-    of a view whose crop spans ``low`` -> ``high`` (per image)."""
-    shape = (-1, ) + (1, ) * (pos.dim() - 1)
-    u = (pos - low.view(shape)) / (high - low).view(shape)
-    inside = (u >= 0) & (u <= 1)
-    return (u * length).floor().clamp(0, length - 1).long(), inside
-
-
 def _union_canvas(depth_q: Tensor, coord_q: Tensor, depth_k: Tensor,
                   coord_k: Tensor,
                   canvas_size: int) -> Tuple[Tensor, Tensor, Tensor]:
@@ -128,16 +118,14 @@ def _union_canvas(depth_q: Tensor, coord_q: Tensor, depth_k: Tensor,
     xs, ys = corners[..., 0::2].flatten(1), corners[..., 1::2].flatten(1)
     low = torch.stack([xs.amin(1), ys.amin(1)], dim=1)
     span = torch.stack([xs.amax(1), ys.amax(1)], dim=1) - low
-    centres = (torch.arange(canvas_size, dtype=dtype, device=depth_q.device) +
-               0.5) / canvas_size
-    cx = low[:, :1] + centres * span[:, :1]  # [N, R]
-    cy = low[:, 1:] + centres * span[:, 1:]
+    cx = pixel_centers(low[:, :1], span[:, :1], canvas_size)  # [N, R]
+    cy = pixel_centers(low[:, 1:], span[:, 1:], canvas_size)
     values, inside_q = [], None
     for depth, coord in ((depth_q, coord_q), (depth_k, coord_k)):
         h, w = depth.shape[1:]
         coord = coord.to(dtype)
-        col, in_x = _axis_pixels(cx, coord[:, 0], coord[:, 2], w)
-        row, in_y = _axis_pixels(cy, coord[:, 1], coord[:, 3], h)
+        col, in_x = pixel_index(cx, coord[:, 0], coord[:, 2], w)
+        row, in_y = pixel_index(cy, coord[:, 1], coord[:, 3], h)
         pixel = row[:, :, None] * w + col[:, None, :]  # [N, R, R]
         values.append(depth.to(dtype).flatten(1).gather(1, pixel.flatten(1)))
         if inside_q is None:
@@ -185,8 +173,8 @@ def segment_depth_jump(depth_q: Tensor,
                                             *grid_centers(coord_k, size)))
     xs = _axis_samples(qx[:, :width], kx[:, :width], t)  # [N, W, W, S]
     ys = _axis_samples(qy[:, ::width], ky[:, ::width], t)  # [N, H, H, S]
-    col, _ = _axis_pixels(xs, low[:, 0], low[:, 0] + span[:, 0], canvas_size)
-    row, _ = _axis_pixels(ys, low[:, 1], low[:, 1] + span[:, 1], canvas_size)
+    col, _ = pixel_index(xs, low[:, 0], low[:, 0] + span[:, 0], canvas_size)
+    row, _ = pixel_index(ys, low[:, 1], low[:, 1] + span[:, 1], canvas_size)
     # the one full-size index tensor, [N, S, Hq * Hk, Wq * Wk]: rows and
     # columns broadcast against each other, samples leading so that the
     # jumps run over contiguous slices
