@@ -110,7 +110,7 @@ def test_gpu_check_recipe_and_cpu_smoke_options():
     assert cfg.param_scheduler[-1]['end'] == 200
     assert cfg.model.backbone.depth == 50
     assert cfg.model.backbone.norm_cfg.type == 'SyncBN'
-    assert cfg.optim_wrapper.optimizer.type == 'LARS'
+    assert cfg.optim_wrapper.optimizer.type == 'PixProLARS'
     assert cfg.auto_scale_lr.enable and cfg.auto_scale_lr.base_batch_size \
         == 1024
     views = loader.dataset.pipeline[0]
