@@ -28,6 +28,7 @@ deleted once scored (``--keep-checkpoints`` keeps them).
 """
 import argparse
 import csv
+import hashlib
 import io
 import json
 import math
@@ -213,14 +214,17 @@ class Scorer:
         from projects.depth_pixpro.synthetic import render_scene
         size, difficulty = self.protocol['seg_size'], \
             self.protocol['difficulty']
-        path = osp.join(cache_dir,
-                        f'scenes_{first}_{num}_{size}_{difficulty:g}.npz')
+        options = self.protocol.get('render_options', {})
+        key = json.dumps([first, num, size, difficulty, options],
+                         sort_keys=True)
+        path = osp.join(cache_dir, 'scenes_' + hashlib.sha1(
+            key.encode()).hexdigest()[:12] + '.npz')
         if osp.isfile(path):
             with np.load(path) as data:
                 return (torch.from_numpy(data['img']),
                         torch.from_numpy(data['label']).long())
-        scenes = [render_scene(first + i, (size, size), difficulty)
-                  for i in range(num)]
+        scenes = [render_scene(first + i, (size, size), difficulty,
+                               **options) for i in range(num)]
         img = np.stack([s['img'][..., ::-1] for s in scenes])  # BGR -> RGB
         label = np.stack([s['label'] for s in scenes])
         os.makedirs(cache_dir, exist_ok=True)

@@ -257,3 +257,20 @@ def test_quick_run_pretrains_scores_and_resumes(tmp_path, capsys):
                                    device='cpu')
     assert len(again) == len(rows)
     assert not osp.exists(str(tmp_path / 'wd' / 'pixpro_s0'))
+
+
+def test_gpu_script_without_cuda_runs_the_quick_protocol(tmp_path):
+    import subprocess
+    import sys
+    out = subprocess.run(
+        ['bash', osp.join(REPO_ROOT, 'benchmarks', 'quality_gpu.sh'),
+         '--dry'], capture_output=True, text=True, timeout=300,
+        env=dict(__import__('os').environ, PYTHON=sys.executable,
+                 TMPDIR=str(tmp_path)))
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert 'no CUDA device: smoke run' in out.stdout
+    # the quick protocol's runs of seed 0: random init and every arm
+    runs = [line for line in out.stdout.splitlines()
+            if line.endswith(' seed 0')]
+    assert runs == [f'{arm} seed 0' for arm in ['random', *quality.ARMS]]
+    assert list(tmp_path.iterdir()) == []  # the temporary folder is gone
