@@ -41,7 +41,7 @@ def test_pretraining_config_builds(path):
         assert _scales(cfg) == [0.7]
     if '_synthetic' not in name:  # the real recipes
         assert cfg.model.backbone.depth == 50
-        assert cfg.optim_wrapper.optimizer.type == 'LARS'
+        assert cfg.optim_wrapper.optimizer.type == 'PixProLARS'
         assert cfg.optim_wrapper.optimizer.weight_decay == 1e-5
         assert cfg.auto_scale_lr.base_batch_size == 1024
         crop = cfg.train_dataloader.dataset.pipeline[2].transforms[0][0]
@@ -86,7 +86,7 @@ def test_long_names_say_backbone_batch_and_schedule():
         assert batch.split('xb')[1] == str(cfg.train_dataloader.batch_size)
         if recipe.endswith('100e'):
             assert cfg.train_cfg.max_epochs == 100
-            assert cfg.optim_wrapper.optimizer.type == 'LARS'
+            assert cfg.optim_wrapper.optimizer.type == 'PixProLARS'
         else:
             assert recipe.endswith('300iter')
             assert cfg.train_cfg.max_iters == 300

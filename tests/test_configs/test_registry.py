@@ -2,6 +2,7 @@
 import mmengine.registry as engine_registry
 import mmseg.registry as seg_registry
 import pytest
+import torch
 from mmengine.registry import DefaultScope, Registry
 
 import mmpretrain.registry as pretrain_registry
@@ -62,6 +63,8 @@ def _configs(tmp_path, nyu_root):
             type='RGBDMultiView', num_views=[1, 1], transforms=[view, view]),
         ('mmpretrain', 'TRANSFORMS', 'PackRGBDInputs'): dict(
             type='PackRGBDInputs'),
+        ('mmpretrain', 'TRANSFORMS', 'RGBDColorJitter'): dict(
+            type='RGBDColorJitter', brightness=0.4, hue=0.1),
         ('mmpretrain', 'DATASETS', 'SyntheticRGBDDataset'): dict(
             type='SyntheticRGBDDataset', num_samples=2, img_size=32),
         ('mmpretrain', 'DATASETS', 'ScanNetRGBDDataset'): dict(
@@ -92,6 +95,9 @@ def _configs(tmp_path, nyu_root):
          'Exclude1DParamsOptimWrapperConstructor'): dict(
             type='Exclude1DParamsOptimWrapperConstructor',
             optim_wrapper_cfg=dict(optimizer=dict(type='SGD', lr=0.1))),
+        ('mmpretrain', 'OPTIMIZERS', 'PixProLARS'): dict(
+            type='PixProLARS', params=[torch.nn.Parameter(torch.ones(2))],
+            lr=0.1),
         ('mmengine', 'HOOKS', 'SafeCheckpointHook'): dict(
             type='SafeCheckpointHook'),
         ('mmengine', 'HOOKS', 'AtomicCheckpointHook'): dict(
@@ -107,9 +113,6 @@ def _configs(tmp_path, nyu_root):
             type='DepthKindCheckHook'),
         ('mmengine', 'HOOKS', 'DenseProbeHook'): dict(
             type='DenseProbeHook', interval=10),
-        ('mmseg', 'MODELS', 'LinearProbeHead'): dict(
-            type='LinearProbeHead', in_channels=8, channels=8,
-            num_classes=3),
     }
 
 

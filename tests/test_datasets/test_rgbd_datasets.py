@@ -13,6 +13,8 @@ from projects.depth_pixpro.datasets import (CityscapesRGBDDataset,
                                             RGBDFolderDataset,
                                             ScanNetRGBDDataset)
 
+pytestmark = pytest.mark.numpy_compat  # CI: numpy 2.x and 1.26
+
 PIPELINE = [dict(type='LoadImageFromFile'), dict(type='LoadDepth')]
 
 
