@@ -1,54 +1,29 @@
 """Resuming a checkpoint with the config of another method (the weights
 fit, e.g. DepthPixPro's resumed as PixPro) is refused."""
-import importlib.util
-import os.path as osp
-
 import pytest
 from mmengine.config import Config
 
+from helpers import load_script, write_tiny_config
 from projects.depth_pixpro.checkpoint import ResumeError, check_resume_model
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-TINY = """
-_base_ = [r'{base}']
-train_dataloader = dict(
-    batch_size=2, num_workers=0, persistent_workers=False,
-    dataset=dict(num_samples=4, img_size=64))
-model = dict(backbone=dict(base_channels=16, stem_channels=16),
-             neck=dict(in_channels=[128], hid_channels=16, out_channels=8),
-             head=dict(in_channels=8))
-train_cfg = dict(max_iters={iters})
-param_scheduler = []
-custom_hooks = []
-default_hooks = dict(checkpoint=dict(interval=1))
-"""
+def _train(argv):
+    return load_script('tools/train.py', 'train_tool').main(argv)
 
 
 def _config(tmp_path, name, base, iters):
-    path = tmp_path / f'{name}.py'
-    path.write_text(TINY.format(base=osp.join(REPO, 'configs', base),
-                                iters=iters))
-    return str(path)
-
-
-def _train_main():
-    spec = importlib.util.spec_from_file_location(
-        'train_tool', osp.join(REPO, 'tools', 'train.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.main
+    return write_tiny_config(tmp_path / f'{name}.py', base, max_iters=iters)
 
 
 @pytest.mark.slow
 def test_depth_pixpro_checkpoint_is_not_resumed_as_pixpro(tmp_path):
     work = tmp_path / 'work'
     depth = _config(tmp_path, 'depth', 'depth_pixpro_synthetic.py', 1)
-    _train_main()([depth, '--work-dir', str(work)])
+    _train([depth, '--work-dir', str(work)])
     assert (work / 'iter_1.pth').exists()
     assert not (work / '.train.lock').exists()  # released at the end
     pixpro = _config(tmp_path, 'pixpro', 'pixpro_synthetic.py', 2)
     with pytest.raises(SystemExit) as err:
-        _train_main()([pixpro, '--work-dir', str(work), '--resume'])
+        _train([pixpro, '--work-dir', str(work), '--resume'])
     message = str(err.value)
     assert message.startswith(f'error: cannot resume from {work}/iter_1.pth: '
                               'it was trained as another model (model.head.'
@@ -58,7 +33,7 @@ def test_depth_pixpro_checkpoint_is_not_resumed_as_pixpro(tmp_path):
     assert not (work / 'iter_2.pth').exists()
     # the same method resumes (a longer schedule is not another model)
     depth2 = _config(tmp_path, 'depth2', 'depth_pixpro_synthetic.py', 2)
-    _train_main()([depth2, '--work-dir', str(work), '--resume'])
+    _train([depth2, '--work-dir', str(work), '--resume'])
     assert (work / 'iter_2.pth').exists()
 
 

@@ -1,18 +1,15 @@
 """DenseProbeHook's class count: the train set's classes, shared by the val
 set, and covering every label."""
-import os.path as osp
 
 import pytest
 import torch
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
 
+from helpers import SYNTHETIC_CFG
 from mmpretrain.registry import MODELS
 from projects.depth_pixpro.engine.hooks import DenseProbeHook
 from projects.depth_pixpro.synthetic import CLASSES
-
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-SYNTHETIC_CFG = osp.join(REPO, 'configs', 'depth_pixpro_synthetic.py')
 
 
 @pytest.fixture(scope='module')

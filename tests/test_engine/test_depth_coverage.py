@@ -9,12 +9,10 @@ import pytest
 from mmengine.config import Config
 from mmengine.runner import Runner
 
+from helpers import SYNTHETIC_CFG
 from projects.depth_pixpro.datasets.depth_io import write_depth_png
 from projects.depth_pixpro.engine.hooks.run_summary_hook import (
     RunSummaryHook, run_summary)
-
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-SYNTHETIC_CFG = osp.join(REPO, 'configs', 'depth_pixpro_synthetic.py')
 
 
 def test_summary_line_counts_images_without_depth():

@@ -1,9 +1,7 @@
 """DivergenceGuardHook: a non-finite loss or exploding weights stop the run
 with a clear message, before a checkpoint of them is written."""
-import importlib.util
 import math
 import os
-import os.path as osp
 from types import SimpleNamespace
 
 import pytest
@@ -11,26 +9,11 @@ import torch
 from mmengine.logging import MessageHub
 from mmengine.optim import AmpOptimWrapper, OptimWrapper
 
+from helpers import load_script, write_tiny_config
 from projects.depth_pixpro.engine.hooks import (DivergenceGuardHook,
                                                 TrainingDivergedError,
                                                 ensure_divergence_guard)
 from projects.depth_pixpro.checkpoint.values import largest_weight
-
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-TINY = """
-_base_ = [r'{base}']
-train_dataloader = dict(
-    batch_size=4, num_workers=0, persistent_workers=False,
-    dataset=dict(num_samples=8, img_size=64))
-model = dict(backbone=dict(base_channels=16, stem_channels=16),
-             neck=dict(in_channels=[128], hid_channels=16, out_channels=8),
-             head=dict(in_channels=8))
-optim_wrapper = dict(optimizer=dict(lr={lr}))
-param_scheduler = []
-train_cfg = dict(max_iters=4)
-custom_hooks = []
-default_hooks = dict(logger=dict(interval=1), checkpoint=dict(interval=1))
-"""
 
 
 def test_largest_weight_hand_case():
@@ -135,12 +118,14 @@ def test_ensure_divergence_guard_adds_it_once():
                                      max_abs_weight=5.)]
 
 
-def _train_main():
-    spec = importlib.util.spec_from_file_location(
-        'train_tool', osp.join(REPO, 'tools', 'train.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.main
+def _train_tiny(tmp_path, lr, extra=''):
+    """train.py on a tiny DepthPixPro at ``lr`` for 4 iterations, a
+    checkpoint after each, in ``tmp_path / 'work'``."""
+    config = write_tiny_config(
+        tmp_path / 'tiny.py', max_iters=4, batch_size=4, num_samples=8,
+        extra=f'optim_wrapper = dict(optimizer=dict(lr={lr}))\n' + extra)
+    load_script('tools/train.py', 'train_tool').main(
+        [config, '--work-dir', str(tmp_path / 'work')])
 
 
 @pytest.mark.slow
@@ -155,12 +140,9 @@ def _train_main():
 ])
 def test_train_py_stops_a_diverged_run_without_saving_it(tmp_path, lr,
                                                          message, saved):
-    config = tmp_path / 'tiny.py'
-    config.write_text(TINY.format(
-        base=osp.join(REPO, 'configs', 'depth_pixpro_synthetic.py'), lr=lr))
-    work = tmp_path / 'work'
     with pytest.raises(SystemExit) as err:
-        _train_main()([str(config), '--work-dir', str(work)])
+        _train_tiny(tmp_path, lr)
+    work = tmp_path / 'work'
     assert str(err.value).startswith('error: ')
     assert message in str(err.value) and 'lr' in str(err.value)
     assert sorted(n for n in os.listdir(work) if n.endswith('.pth')) == saved
@@ -173,14 +155,11 @@ def test_train_py_stops_a_diverged_run_without_saving_it(tmp_path, lr,
 def test_train_py_stops_on_a_nan_loss(tmp_path):
     # weights allowed to be huge: the nan loss of iteration 2 stops it,
     # after iteration 1's checkpoint
-    config = tmp_path / 'tiny.py'
-    config.write_text(TINY.format(
-        base=osp.join(REPO, 'configs', 'depth_pixpro_synthetic.py'),
-        lr='1e30') + "custom_hooks = [dict(type='DivergenceGuardHook', "
-        'max_abs_weight=float("inf"))]\n')
-    work = tmp_path / 'work'
     with pytest.raises(SystemExit, match='iteration 2: the loss is not a '
                        'finite number'):
-        _train_main()([str(config), '--work-dir', str(work)])
+        _train_tiny(tmp_path, '1e30',
+                    "custom_hooks = [dict(type='DivergenceGuardHook', "
+                    'max_abs_weight=float("inf"))]\n')
+    work = tmp_path / 'work'
     assert sorted(n for n in os.listdir(work) if n.endswith('.pth')) == [
         'iter_1.pth']

@@ -1,28 +1,22 @@
 """--cfg-options values mmengine misreads, config-file variables that change
 nothing, and schedules that do not fit the training length."""
-import importlib.util
 import os.path as osp
 import warnings
 
 import pytest
 from mmengine.config import Config
 
+from helpers import REPO_ROOT, SYNTHETIC_CFG, load_script
 from projects.depth_pixpro.cfg_options import (check_schedule,
                                                merge_cfg_options)
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-SYNTHETIC_CFG = osp.join(REPO, 'configs', 'depth_pixpro_synthetic.py')
 R50_SCANNET = osp.join(
-    REPO, 'configs',
+    REPO_ROOT, 'configs',
     'depth_pixpro_resnet50_8xb128-lars-coslr-100e_scannet.py')
 
 
 def _tool(name):
-    spec = importlib.util.spec_from_file_location(
-        f'{name}_tool', osp.join(REPO, 'tools', f'{name}.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(f'tools/{name}.py', f'{name}_tool')
 
 
 @pytest.mark.parametrize('tool', ['train', 'test'])

@@ -1,8 +1,6 @@
 """generate_depth.py and EXIF-rotated JPEGs: batched by the size they are
 read at, depth written in that (displayed) orientation, and said so."""
-import importlib.util
 import json
-import os.path as osp
 
 import cv2
 import numpy as np
@@ -11,40 +9,22 @@ import pytest
 transformers = pytest.importorskip('transformers')
 from PIL import Image  # noqa: E402
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+from helpers import load_script, tiny_depth_anything  # noqa: E402
+
 EXIF_ORIENTATION = 0x0112
 
 
 @pytest.fixture(scope='module')
 def tool():
-    path = osp.join(REPO, 'tools', 'generate_depth.py')
-    spec = importlib.util.spec_from_file_location('generate_depth', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script('tools/generate_depth.py')
 
 
 @pytest.fixture(scope='module')
 def model_dir(tmp_path_factory):
     """A tiny random Depth Anything whose processor keeps the aspect ratio
     (as the published ones): images of two shapes cannot share a batch."""
-    import torch
-    torch.manual_seed(0)
-    folder = tmp_path_factory.mktemp('model')
-    backbone = transformers.Dinov2Config(
-        hidden_size=16, num_hidden_layers=4, num_attention_heads=2,
-        intermediate_size=32, patch_size=14, image_size=56,
-        out_features=['stage1', 'stage2', 'stage3', 'stage4'],
-        reshape_hidden_states=False)
-    config = transformers.DepthAnythingConfig(
-        backbone_config=backbone, reassemble_hidden_size=16,
-        neck_hidden_sizes=[8] * 4, fusion_hidden_size=8, head_hidden_size=8)
-    transformers.DepthAnythingForDepthEstimation(config).save_pretrained(
-        folder)
-    transformers.DPTImageProcessor(
-        size={'height': 56, 'width': 56}, ensure_multiple_of=14,
-        keep_aspect_ratio=True).save_pretrained(folder)
-    return str(folder)
+    return tiny_depth_anything(tmp_path_factory.mktemp('model'),
+                               keep_aspect_ratio=True)
 
 
 def _write(path, shape, orientation=None):

@@ -1,23 +1,12 @@
 """tools/dev/mutation_score.py: a worker's tests, and the tools they start
 in subprocesses, import the mutated copy, never the editable checkout."""
-import importlib.util
 import os
-import os.path as osp
 import subprocess
 import sys
 
 import pytest
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-
-
-def _tool():
-    path = osp.join(REPO, 'tools', 'dev', 'mutation_score.py')
-    spec = importlib.util.spec_from_file_location('mutation_score', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
+from helpers import load_script
 
 PROBE = ('import numpy, projects.depth_pixpro as p; '
          'print(p.__file__); print(p.MARK)')
@@ -33,7 +22,8 @@ def test_private_python_imports_the_copy_whatever_the_environment(
         "MARK = 'mutated copy'\n")
     (copy / 'tools').mkdir()
     (copy / 'tools' / 'probe.py').write_text(PROBE.replace('; ', '\n'))
-    python = _tool().private_python(str(copy), str(tmp_path / 'venv'))
+    python = load_script('tools/dev/mutation_score.py').private_python(
+        str(copy), str(tmp_path / 'venv'))
     expected = str(copy / 'projects' / 'depth_pixpro' / '__init__.py')
     # a test that overwrites PYTHONPATH, and a script whose first import
     # folder is its own (python tools/x.py), as the tool tests do

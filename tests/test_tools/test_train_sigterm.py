@@ -1,7 +1,6 @@
 """SIGTERM (scancel, docker stop, timeout) stops tools/train.py cleanly:
 its DataLoader workers exit with it and the work-dir lock is released."""
 import os
-import os.path as osp
 import signal
 import subprocess
 import sys
@@ -9,22 +8,10 @@ import time
 
 import pytest
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-pytestmark = pytest.mark.slow
+from helpers import (REPO_ROOT, process_running, repo_env,
+                     write_tiny_config)
 
-TINY = """
-_base_ = [r'{base}']
-train_dataloader = dict(
-    batch_size=4, num_workers=2, persistent_workers=True,
-    dataset=dict(num_samples=64, img_size=64))
-model = dict(backbone=dict(base_channels=16, stem_channels=16),
-             neck=dict(in_channels=[128], hid_channels=16, out_channels=8),
-             head=dict(in_channels=8))
-train_cfg = dict(max_iters=1000)
-custom_hooks = []
-default_hooks = dict(logger=dict(interval=1),
-                     checkpoint=dict(interval=2, max_keep_ckpts=1))
-"""
+pytestmark = pytest.mark.slow
 
 
 def _children(pid):
@@ -43,14 +30,6 @@ def _children(pid):
     return found
 
 
-def _running(pid):
-    try:
-        with open(f'/proc/{pid}/stat') as f:
-            return f.read().rsplit(')', 1)[1].split()[0] != 'Z'
-    except OSError:
-        return False
-
-
 def _wait_for(predicate, timeout, step=0.1):
     end = time.time() + timeout
     while time.time() < end:
@@ -63,18 +42,16 @@ def _wait_for(predicate, timeout, step=0.1):
 @pytest.mark.skipif(not sys.platform.startswith('linux'),
                     reason='reads /proc to find the DataLoader workers')
 def test_sigterm_ends_the_workers_and_releases_the_lock(tmp_path):
-    config = tmp_path / 'tiny.py'
-    config.write_text(TINY.format(
-        base=osp.join(REPO, 'configs', 'depth_pixpro_synthetic.py')))
+    # long enough to be stopped, with two DataLoader workers
+    config = write_tiny_config(
+        tmp_path / 'tiny.py', max_iters=1000, batch_size=4, num_samples=64,
+        num_workers=2, checkpoint=dict(interval=2, max_keep_ckpts=1))
     work_dir = tmp_path / 'work'
     log_path = tmp_path / 'log.txt'
-    path = os.pathsep.join(
-        p for p in (REPO, os.environ.get('PYTHONPATH')) if p)
-    env = dict(os.environ, OMP_NUM_THREADS='1', PYTHONPATH=path)
     with open(log_path, 'w') as log:
         proc = subprocess.Popen(
-            [sys.executable, 'tools/train.py', str(config), '--work-dir',
-             str(work_dir)], cwd=REPO, env=env, stdout=log,
+            [sys.executable, 'tools/train.py', config, '--work-dir',
+             str(work_dir)], cwd=REPO_ROOT, env=repo_env(), stdout=log,
             stderr=subprocess.STDOUT)
     workers = []
     try:
@@ -89,7 +66,8 @@ def test_sigterm_ends_the_workers_and_releases_the_lock(tmp_path):
         # mmengine's torch DataLoader workers notice a dead parent only
         # every 5 s and then hang at exit on a full result pipe: this waits
         # 10 s for them
-        assert _wait_for(lambda: not any(map(_running, workers)), 10), \
+        assert _wait_for(
+            lambda: not any(map(process_running, workers)), 10), \
             f'DataLoader workers {workers} outlive the main process'
         output = log_path.read_text()
         assert 'stopping: received SIGTERM' in output
@@ -100,7 +78,7 @@ def test_sigterm_ends_the_workers_and_releases_the_lock(tmp_path):
         if proc.poll() is None:
             proc.kill()
         for pid in workers:  # never leave a hung worker behind
-            if _running(pid):
+            if process_running(pid):
                 os.kill(pid, signal.SIGKILL)
 
 
@@ -133,11 +111,8 @@ def test_workers_die_with_a_killed_main_process(tmp_path):
     WorkerSafeRunner's workers at once (parent-death signal)."""
     script = tmp_path / 'killed_main.py'
     script.write_text(KILLED_MAIN)
-    path = os.pathsep.join(
-        p for p in (REPO, os.environ.get('PYTHONPATH')) if p)
     proc = subprocess.Popen(
-        [sys.executable, str(script)], cwd=str(tmp_path),
-        env=dict(os.environ, OMP_NUM_THREADS='1', PYTHONPATH=path),
+        [sys.executable, str(script)], cwd=str(tmp_path), env=repo_env(),
         stdout=subprocess.PIPE, text=True)
     workers = []
     try:
@@ -146,11 +121,12 @@ def test_workers_die_with_a_killed_main_process(tmp_path):
         assert len(workers) == 2, workers
         proc.kill()
         proc.wait(timeout=30)
-        assert _wait_for(lambda: not any(map(_running, workers)), 3), \
+        assert _wait_for(
+            lambda: not any(map(process_running, workers)), 3), \
             f'DataLoader workers {workers} outlive the killed main process'
     finally:
         if proc.poll() is None:
             proc.kill()
         for pid in workers:
-            if _running(pid):
+            if process_running(pid):
                 os.kill(pid, signal.SIGKILL)

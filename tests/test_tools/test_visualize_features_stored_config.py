@@ -1,7 +1,6 @@
 """visualize_features.py builds a model from the config text a checkpoint
 carries: only registered component names, never an import path; a wrong
 ``--level`` is an error naming the option."""
-import importlib.util
 import os.path as osp
 
 import cv2
@@ -12,16 +11,9 @@ from mmengine.config import Config
 from mmengine.registry import DefaultScope
 from mmpretrain.registry import MODELS
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-SYNTHETIC_CFG = osp.join(REPO, 'configs', 'depth_pixpro_synthetic.py')
+from helpers import SYNTHETIC_CFG, load_script
 
-
-def load_tool():
-    path = osp.join(REPO, 'tools', 'analysis_tools', 'visualize_features.py')
-    spec = importlib.util.spec_from_file_location('visualize_features', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+TOOL = 'tools/analysis_tools/visualize_features.py'
 
 
 @pytest.fixture(scope='module')
@@ -57,7 +49,7 @@ def _checkpoint(tmp_path, state, cfg_text, name='ckpt.pth'):
 
 def test_stored_config_with_registered_names_builds(tmp_path, small_cfg,
                                                     state, image):
-    tool = load_tool()
+    tool = load_script(TOOL)
     ckpt = _checkpoint(tmp_path, state, small_cfg.pretty_text)
     written = tool.main([ckpt, image, '--img-size', '64', '--out',
                          str(tmp_path / 'out')])
@@ -92,7 +84,7 @@ def test_stored_config_with_registered_names_builds(tmp_path, small_cfg,
 ])
 def test_stored_config_never_imports_or_calls(tmp_path, state, image, text,
                                               key):
-    tool = load_tool()
+    tool = load_script(TOOL)
     marker = tmp_path / 'executed'
     ckpt = _checkpoint(tmp_path, state, text.format(marker=marker))
     with pytest.raises(ValueError) as err:
@@ -104,7 +96,7 @@ def test_stored_config_never_imports_or_calls(tmp_path, state, image, text,
 
 def test_level_out_of_range_names_the_option(tmp_path, small_cfg, state,
                                              image):
-    tool = load_tool()
+    tool = load_script(TOOL)
     ckpt = _checkpoint(tmp_path, state, small_cfg.pretty_text)
     # the synthetic config's backbone gives one level (out_indices (3, ))
     with pytest.raises(ValueError, match=r'--level 7: the backbone gives 1 '

@@ -8,25 +8,12 @@ import sys
 
 import pytest
 
+from helpers import REPO_ROOT, repo_env, write_tiny_config
 from projects.depth_pixpro.utils.work_dir_lock import (LOCK_NAME,
                                                        WorkDirLock,
                                                        WorkDirLockedError,
                                                        launch_rank,
                                                        process_start_time)
-
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-TINY = """
-_base_ = [r'{base}']
-train_dataloader = dict(
-    batch_size=2, num_workers=0, persistent_workers=False,
-    dataset=dict(num_samples=4, img_size=64))
-model = dict(backbone=dict(base_channels=16, stem_channels=16),
-             neck=dict(in_channels=[128], hid_channels=16, out_channels=8),
-             head=dict(in_channels=8))
-train_cfg = dict(max_iters=1)
-custom_hooks = []
-default_hooks = dict(checkpoint=dict(interval=1))
-"""
 
 
 def _dead_pid():
@@ -132,20 +119,15 @@ def test_launch_rank(monkeypatch):
 
 
 def _train(config, work_dir):
-    path = os.pathsep.join(
-        p for p in (REPO, os.environ.get('PYTHONPATH')) if p)
-    env = dict(os.environ, OMP_NUM_THREADS='1', PYTHONPATH=path)
     return subprocess.run(
-        [sys.executable, 'tools/train.py', str(config), '--work-dir',
-         str(work_dir)], cwd=REPO, env=env, capture_output=True, text=True,
-        timeout=600)
+        [sys.executable, 'tools/train.py', config, '--work-dir',
+         str(work_dir)], cwd=REPO_ROOT, env=repo_env(), capture_output=True,
+        text=True, timeout=600)
 
 
 @pytest.mark.slow
 def test_second_run_in_a_held_work_dir_stops(tmp_path):
-    config = tmp_path / 'tiny.py'
-    config.write_text(TINY.format(
-        base=osp.join(REPO, 'configs', 'depth_pixpro_synthetic.py')))
+    config = write_tiny_config(tmp_path / 'tiny.py')
     work = tmp_path / 'work'
     # a live run (this test process) holds the work dir
     with WorkDirLock(str(work)):
