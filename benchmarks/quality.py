@@ -78,12 +78,17 @@ PRIMARY = ('ridge', 'mIoU')
 PROTOCOL = dict(
     name='quality-v2',
     arms=list(ARMS),
-    seeds=list(range(10)),
+    seeds=list(range(14)),
     difficulty=0.9,
-    pretrain_iters=2000,
+    render_options=dict(num_objects=[8, 16], object_size=[0.25, 0.8]),
+    pretrain_iters=4000,
     seg_size=128,
     seg_train=256,
     seg_val=256,
+    # labelled scenes never seen while the design was explored (which
+    # scored on the scenes at 0 and 100,000)
+    seg_train_first=200_000,
+    seg_val_first=300_000,
     levels=[1, 2, 3],
     ridge=1e-2,
     pixels_per_image=512,
@@ -197,8 +202,9 @@ class Scorer:
         from projects.depth_pixpro.synthetic import CLASSES
         self.protocol = protocol
         self.device = device
-        splits = dict(train=(0, protocol['seg_train']),
-                      val=(100_000, protocol['seg_val']))
+        splits = dict(
+            train=(protocol['seg_train_first'], protocol['seg_train']),
+            val=(protocol['seg_val_first'], protocol['seg_val']))
         self.scenes = {
             split: self._render(cache_dir, SEG_SEED_OFFSET + first, num)
             for split, (first, num) in splits.items()}
@@ -401,21 +407,24 @@ def check_protocol(results: str, protocol: dict) -> dict:
     return protocol
 
 
-def todo(protocol: dict, seeds: List[int], rows: List[dict]) -> List[tuple]:
-    """(arm, seed) runs of ``seeds`` without rows yet, seed-major (a stopped
-    experiment keeps every arm at the same seeds); arm ``'random'`` is the
-    random initialisation."""
+def todo(protocol: dict, seeds: List[int], rows: List[dict],
+         arms: Optional[List[str]] = None) -> List[tuple]:
+    """(arm, seed) runs of ``seeds`` (and of ``arms``, default all) without
+    rows yet, seed-major (a stopped experiment keeps every arm at the same
+    seeds); arm ``'random'`` is the random initialisation."""
     done = {(r['arm'], r['seed']) for r in rows}
-    return [(arm, seed) for seed in seeds
-            for arm in ['random'] + protocol['arms']
-            if (arm, seed) not in done]
+    wanted = ['random'] + protocol['arms']
+    return [(arm, seed) for seed in seeds for arm in wanted
+            if (arm, seed) not in done and (arms is None or arm in arms)]
 
 
 def run_experiment(protocol: dict, seeds: List[int], results: str,
                    work_dir: str, jobs: int, threads: int, device: str,
-                   keep_checkpoints: bool = False) -> List[dict]:
-    """Pretrain and score every missing (arm, seed); rows are written to
-    ``results/results.csv`` as each run finishes.
+                   keep_checkpoints: bool = False,
+                   arms: Optional[List[str]] = None) -> List[dict]:
+    """Pretrain and score every missing (arm, seed) (of ``arms`` only, if
+    given); rows are written to ``results/results.csv`` as each run
+    finishes.
 
     Returns:
         list[dict]: Every row of the results file.
@@ -455,7 +464,7 @@ def run_experiment(protocol: dict, seeds: List[int], results: str,
         if checkpoint is not None and not keep_checkpoints:
             shutil.rmtree(run_dir)
 
-    tasks = todo(protocol, seeds, rows)
+    tasks = todo(protocol, seeds, rows, arms)
     with ThreadPoolExecutor(jobs) as pool:
         futures = [pool.submit(run, task) for task in tasks]
     errors = [f.exception() for f in futures if f.exception()]
@@ -779,6 +788,10 @@ def parse_args(argv=None):
                         help='smoke run of the same code paths')
     parser.add_argument('--seeds', type=int, nargs='+',
                         help='seeds to run now (default: the protocol\'s)')
+    parser.add_argument('--arms', nargs='+',
+                        choices=['random'] + list(ARMS),
+                        help='arms to run now (default: all; the report '
+                        'still covers every arm of the protocol)')
     parser.add_argument('--jobs', type=int, default=1,
                         help='runs at a time (CPU: one per core)')
     parser.add_argument('--threads', type=int, default=1,
@@ -808,13 +821,14 @@ def main(argv=None):
         seeds = args.seeds or protocol['seeds']
         if args.dry:
             rows = read_rows(osp.join(results, 'results.csv'))
-            for arm, seed in todo(protocol, seeds, rows):
+            for arm, seed in todo(protocol, seeds, rows, args.arms):
                 print(f'{arm} seed {seed}')
             return None
         work_dir = osp.abspath(args.work_dir or osp.join(
             REPO_ROOT, 'work_dirs', protocol['name']))
         run_experiment(protocol, seeds, results, work_dir, args.jobs,
-                       args.threads, args.device, args.keep_checkpoints)
+                       args.threads, args.device, args.keep_checkpoints,
+                       args.arms)
     text = report(results, protocol)
     block = generated_block(results)
     for doc in DOC_FILES:

@@ -66,7 +66,7 @@ def test_pretraining_options_merge_into_every_arm():
         assert cfg.train_dataloader.dataset.difficulty == 0.7
         # narrow ResNet-18 at output stride 8: 8x8 grids of 64-px views
         backbone = cfg.model.backbone
-        assert backbone.depth == 18 and backbone.base_channels == 32
+        assert backbone.depth == 18 and backbone.base_channels == 16
         assert backbone.strides == (1, 2, 1, 1)
         assert cfg.model.neck.in_channels == [8 * backbone.base_channels]
     with pytest.raises(ValueError, match='seed'):
@@ -124,6 +124,20 @@ def test_todo_is_seed_major_and_skips_finished_runs():
     rows = [dict(arm='pixpro', seed=1), dict(arm='random', seed=0)]
     assert quality.todo(protocol, [0, 1], rows) == [
         ('pixpro', 0), ('surface', 0), ('random', 1), ('surface', 1)]
+    # --arms: a subset now, in the same order
+    assert quality.todo(protocol, [0, 1], rows, ['surface']) == [
+        ('surface', 0), ('surface', 1)]
+
+
+def test_pretraining_renders_the_labelled_scenes_options():
+    # position alone must not tell the classes in the pretraining rooms
+    # either: the arms' rooms are rendered with the protocol's options
+    from mmengine.config import Config
+    for arm, (_, config) in quality.ARMS.items():
+        cfg = Config.fromfile(osp.join(quality.CONFIG_DIR, config))
+        options = cfg.train_dataloader.dataset.render_options
+        assert {k: list(v) for k, v in options.items()} == \
+            quality.PROTOCOL['render_options'], arm
 
 
 def test_a_results_folder_holds_one_protocol(tmp_path):
