@@ -180,7 +180,11 @@ def stop_on_sigterm() -> Iterator[None]:
     never told to stop. Raised as ``SystemExit`` in the main thread instead,
     the run unwinds: the lock is released, the DataLoader shuts its workers
     down, and a checkpoint being written is abandoned (its temporary file
-    removed; the complete ones stay). A second SIGTERM kills at once. A
+    removed; the complete ones stay). Code it interrupts may turn the
+    ``SystemExit`` into another exception (mmengine's
+    ``Config.pretty_text``, run by every checkpoint save, re-raises anything
+    as ``SyntaxError``): after a SIGTERM any exception leaving the block
+    becomes ``SystemExit(143)`` again. A second SIGTERM kills at once. A
     process forked from this one (a DataLoader worker) that inherited the
     handler takes the default action. Outside the main thread this does
     nothing (Python handles signals there only).
@@ -189,12 +193,14 @@ def stop_on_sigterm() -> Iterator[None]:
         yield
         return
     main_pid = os.getpid()
+    received = []  # the signal, once it has arrived
 
     def handler(signum, frame):
         signal.signal(signum, signal.SIG_DFL)
         if os.getpid() != main_pid:
             os.kill(os.getpid(), signum)
             return
+        received.append(signum)
         print(f'stopping: received {signal.Signals(signum).name} (the last '
               'complete checkpoint is kept)', file=sys.stderr, flush=True)
         # the workers are stopped on the way out: not a worker failure for
@@ -205,6 +211,12 @@ def stop_on_sigterm() -> Iterator[None]:
     previous = signal.signal(signal.SIGTERM, handler)
     try:
         yield
+    except BaseException as error:
+        code = 128 + received[0] if received else None
+        if code is None or isinstance(error, SystemExit) and \
+                error.code == code:
+            raise
+        raise SystemExit(code) from None
     finally:
         signal.signal(signal.SIGTERM, previous)
 

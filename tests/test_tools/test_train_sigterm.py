@@ -10,6 +10,7 @@ import pytest
 
 from helpers import (REPO_ROOT, process_running, repo_env,
                      write_tiny_config)
+from projects.depth_pixpro.device import stop_on_sigterm
 
 pytestmark = pytest.mark.slow
 
@@ -80,6 +81,28 @@ def test_sigterm_ends_the_workers_and_releases_the_lock(tmp_path):
         for pid in workers:  # never leave a hung worker behind
             if process_running(pid):
                 os.kill(pid, signal.SIGKILL)
+
+
+def test_sigterm_stops_with_143_whatever_the_code_it_interrupts():
+    """The handler's SystemExit can land in code that turns every exception
+    into another one (mmengine's Config.pretty_text, run by each checkpoint
+    save, re-raises anything as SyntaxError): the process still stops with
+    143, and the previous handler is back."""
+    previous = signal.getsignal(signal.SIGTERM)
+    with pytest.raises(SystemExit) as err:
+        with stop_on_sigterm():
+            try:
+                os.kill(os.getpid(), signal.SIGTERM)
+                time.sleep(10)  # the handler raises in here
+            except:  # noqa: E722  (as Config.pretty_text)
+                raise SyntaxError('Failed to format the config file')
+    assert err.value.code == 128 + signal.SIGTERM
+    assert err.value.__suppress_context__  # no SyntaxError traceback
+    assert signal.getsignal(signal.SIGTERM) is previous
+    # no signal: exceptions pass through unchanged
+    with pytest.raises(SyntaxError):
+        with stop_on_sigterm():
+            raise SyntaxError('not a stop')
 
 
 KILLED_MAIN = r"""
