@@ -492,12 +492,43 @@ def reference_value(rows: List[dict], arm: str, metric: str) -> float:
 
 
 def _fmt_ci(s: dict) -> str:
+    if not s['n'] > 1:  # no interval from one seed
+        return '-'
     return f"[{s['ci_low']:+.2f}, {s['ci_high']:+.2f}]"
 
 
-def verdict(s: dict, p_adjusted: float, alpha: float) -> str:
+def _fmt(value: float, spec: str = '.3f') -> str:
+    return '-' if value != value else format(value, spec)
+
+
+def seeds_done(rows: List[dict], protocol: dict) -> List[int]:
+    """The protocol's seeds at which every arm and random init are scored
+    (primary metric)."""
+    values = values_by_arm_seed(rows, *PRIMARY)
+    arms = ['random'] + protocol['arms']
+    return [seed for seed in protocol['seeds']
+            if all((arm, seed) in values for arm in arms)]
+
+
+def status_line(rows: List[dict], protocol: dict) -> str:
+    """How much of the protocol the rows cover; interim numbers say so."""
+    done, planned = len(seeds_done(rows, protocol)), len(protocol['seeds'])
+    if done >= planned:
+        return (f'Complete: every arm at all {planned} seeds of the '
+                'protocol.')
+    return (f'**Interim: {done} of the {planned} preregistered seeds have '
+            'every arm.** These are not the experiment\'s result: the '
+            'comparisons are read when all seeds are in (the run resumes '
+            'from these rows).')
+
+
+def verdict(s: dict, p_adjusted: float, alpha: float,
+            planned: Optional[int] = None) -> str:
     """Plain words for one comparison: detected (and which way) or not
-    detected, with the interval."""
+    detected, with the interval; ``interim`` while fewer than the
+    ``planned`` seeds are in."""
+    if planned is not None and s['n'] < planned:
+        return f"interim ({s['n']} of {planned} seeds)"
     if p_adjusted == p_adjusted and p_adjusted <= alpha:
         way = 'better' if s['mean'] > 0 else 'worse'
         return f"detected: A {way} (95 % CI {_fmt_ci(s)})"
@@ -561,24 +592,28 @@ def headroom_lines(rows: List[dict], protocol: dict) -> str:
     over_prior = paired_summary([v - prior for v in pixpro])
     lines = [
         f"- PixPro - random init (same seed): {over_random['mean']:+.2f} "
-        f"+- {over_random['std']:.2f}, 95 % CI {_fmt_ci(over_random)} "
-        f"(n={over_random['n']}; goal >= +10)",
+        f"+- {_fmt(over_random['std'], '.2f')}, 95 % CI "
+        f"{_fmt_ci(over_random)} (n={over_random['n']}; bar >= +10: "
+        f"{'met' if over_random['mean'] >= 10 else 'not met'})",
         f"- PixPro - position-only prior: {over_prior['mean']:+.2f}, "
-        f"95 % CI {_fmt_ci(over_prior)} (goal >= +8)",
+        f"95 % CI {_fmt_ci(over_prior)} (bar >= +8: "
+        f"{'met' if over_prior['mean'] >= 8 else 'not met'})",
     ]
     return '\n'.join(lines)
 
 
 def comparisons_table(stats: List[dict], protocol: dict) -> str:
     """The preregistered family: paired differences, CI, p, Holm p."""
+    planned = len(protocol['seeds'])
     lines = ['| question | A - B | mean +- std | 95 % CI | p | Holm p | '
              'A better | verdict |', '|---|---|---:|---:|---:|---:|---:|---|']
     for s in stats:
         lines.append(
             f"| {s['question']} | {s['arm_a']} - {s['arm_b']} | "
-            f"{s['mean']:+.2f} +- {s['std']:.2f} | {_fmt_ci(s)} | "
-            f"{s['p']:.3f} | {s['p_holm']:.3f} | {s['positive']}/{s['n']} | "
-            f"{verdict(s, s['p_holm'], protocol['alpha'])} |")
+            f"{s['mean']:+.2f} +- {_fmt(s['std'], '.2f')} | {_fmt_ci(s)} | "
+            f"{_fmt(s['p'])} | {_fmt(s['p_holm'])} | "
+            f"{s['positive']}/{s['n']} | "
+            f"{verdict(s, s['p_holm'], protocol['alpha'], planned)} |")
     return '\n'.join(lines)
 
 
@@ -591,7 +626,7 @@ def secondary_table(rows: List[dict]) -> str:
             for s in comparison_stats(rows, 'ridge', 'boundary_mIoU')}
     for arm_a, arm_b, _ in COMPARISONS:
         cells = [f"{d[(arm_a, arm_b)]['mean']:+.2f} {_fmt_ci(d[(arm_a, arm_b)])}"
-                 f" (p {d[(arm_a, arm_b)]['p']:.3f})"
+                 f" (p {_fmt(d[(arm_a, arm_b)]['p'])})"
                  if (arm_a, arm_b) in d else '-' for d in (knn, band)]
         lines.append(f'| {arm_a} - {arm_b} | ' + ' | '.join(cells) + ' |')
     return '\n'.join(lines)
@@ -610,7 +645,7 @@ def power_lines(stats: List[dict], protocol: dict) -> str:
         out.append(f"- {s['arm_a']} - {s['arm_b']}: observed std "
                    f"{s['std']:.2f} over {s['n']} seeds; power to detect "
                    f"+{effect:g} at alpha {alpha:.4f}: {power:.2f}")
-    return '\n'.join(out)
+    return '\n'.join(out) or '(fewer than 2 paired seeds)'
 
 
 def per_seed_table(rows: List[dict]) -> str:
@@ -648,7 +683,8 @@ def summary_block(rows: List[dict], protocol: dict) -> str:
     """The short report (README / docs): scores, headroom, the family."""
     stats = comparison_stats(rows)
     return '\n\n'.join([
-        scores_table(rows), headroom_lines(rows, protocol),
+        status_line(rows, protocol), scores_table(rows),
+        headroom_lines(rows, protocol),
         comparisons_table(stats, protocol)])
 
 
@@ -669,6 +705,7 @@ def report(results: str, protocol: dict) -> str:
         f"{protocol['seg_val']} validation scenes; comparisons paired per "
         'seed, two-sided paired t-test, Holm-corrected over the family of '
         f"{len(COMPARISONS)} at alpha {protocol['alpha']}.",
+        status_line(rows, protocol),
         '## Scores (mean +- std over seeds)', scores_table(rows),
         '## Headroom', headroom_lines(rows, protocol),
         '## Preregistered comparisons (ridge mIoU)',
@@ -816,8 +853,9 @@ def main(argv=None):
         with open(osp.join(results, 'settings.json')) as f:
             protocol = json.load(f)
     else:
-        protocol = check_protocol(results, dict(
-            protocol, seeds=args.seeds or protocol['seeds']))
+        # the planned seeds stay in settings.json when a part runs now
+        protocol = check_protocol(results, dict(protocol, seeds=sorted(
+            set(protocol['seeds']) | set(args.seeds or []))))
         seeds = args.seeds or protocol['seeds']
         if args.dry:
             rows = read_rows(osp.join(results, 'results.csv'))

@@ -177,7 +177,9 @@ def test_comparisons_are_paired_and_holm_corrected():
 def test_report_wording_and_tables():
     rows = _rows()
     stats = quality.comparison_stats(rows)
-    table = quality.comparisons_table(stats, quality.PROTOCOL)
+    complete = dict(quality.PROTOCOL, seeds=[0, 1, 2, 3])
+    assert quality.status_line(rows, complete).startswith('Complete')
+    table = quality.comparisons_table(stats, complete)
     depth_line = [line for line in table.splitlines()
                   if 'depth_pixpro - multiscale' in line][0]
     assert 'not detected (95 % CI [' in depth_line
@@ -191,10 +193,44 @@ def test_report_wording_and_tables():
         '| 4 |' in scores
     headroom = quality.headroom_lines(rows, quality.PROTOCOL)
     assert 'PixPro - random init (same seed): +10.00 +- 0.00' in headroom
+    assert 'bar >= +10: met' in headroom
     assert 'PixPro - position-only prior: +5.75' in headroom
+    assert 'bar >= +8: not met' in headroom
     per_seed = quality.per_seed_table(rows)
     assert per_seed.splitlines()[2] == \
         '| 0 | 10.00 | 20.00 | 24.00 | 24.00 | 25.00 |'
+
+
+def test_interim_results_say_so_and_give_no_verdict():
+    # 4 of the protocol's 14 seeds: interim, whatever the p-values
+    rows = _rows()
+    assert len(quality.PROTOCOL['seeds']) == 14
+    status = quality.status_line(rows, quality.PROTOCOL)
+    assert status.startswith('**Interim: 4 of the 14 preregistered seeds')
+    table = quality.comparisons_table(quality.comparison_stats(rows),
+                                      quality.PROTOCOL)
+    assert table.count('interim (4 of 14 seeds)') == 3
+    assert 'detected' not in table
+    # one seed: no interval, no p (not "nan")
+    one = [r for r in rows if r['seed'] in (None, 0)]
+    text = quality.summary_block(one, quality.PROTOCOL)
+    assert 'nan' not in text
+    assert '+- - | - | - | - | 1/1 | interim (1 of 14 seeds)' in text
+    assert quality.power_lines(quality.comparison_stats(one),
+                               quality.PROTOCOL) == \
+        '(fewer than 2 paired seeds)'
+
+
+def test_running_some_seeds_keeps_the_planned_ones(tmp_path, capsys):
+    results = str(tmp_path / 'r')
+    quality.main(['--results', results, '--seeds', '0', '--dry'])
+    assert capsys.readouterr().out.splitlines()[0] == 'random seed 0'
+    with open(osp.join(results, 'settings.json')) as f:
+        assert json.load(f)['seeds'] == quality.PROTOCOL['seeds']
+    # a seed beyond the plan joins it
+    quality.main(['--results', results, '--seeds', '20', '--dry'])
+    with open(osp.join(results, 'settings.json')) as f:
+        assert json.load(f)['seeds'] == quality.PROTOCOL['seeds'] + [20]
 
 
 def test_report_writes_markdown_plot_and_the_generated_block(tmp_path):
