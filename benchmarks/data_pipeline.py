@@ -6,7 +6,7 @@ Measures images/s on ONE core (BLAS/OpenMP threads pinned to 1):
 
 1. ``render_scene`` at 128x128 (one scene per image);
 2. a PixPro-like 2-view pipeline (RGBDRandomResizedCrop 224, flip,
-   ColorJitter p=0.8, grayscale p=0.2, blur, solarize on view 2, pack) on a
+   RGBDColorJitter p=0.8, grayscale p=0.2, blur, solarize on view 2, pack) on a
    640x480 input, with depth and without depth, and mmpretrain's RGB-only
    ``MultiView`` with the same photometric transforms as a reference.
 
@@ -37,7 +37,7 @@ def photometric(second_view: bool) -> list:
     """BYOL/PixPro asymmetric photometric transforms (view 1 or 2)."""
     return [
         dict(type='RandomApply', prob=0.8, transforms=[
-            dict(type='ColorJitter', brightness=0.4, contrast=0.4,
+            dict(type='RGBDColorJitter', brightness=0.4, contrast=0.4,
                  saturation=0.2, hue=0.1)]),
         dict(type='RandomGrayscale', prob=0.2, keep_channels=True,
              channel_weights=(0.114, 0.587, 0.2989)),

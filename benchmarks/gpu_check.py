@@ -2,14 +2,20 @@
 
     bash benchmarks/gpu_check.sh [--out DIR]      # or python benchmarks/gpu_check.py
 
-On CUDA (about 5 minutes on one modern GPU, <= 8 planned):
+On CUDA (about 8 minutes on one modern GPU, <= 10 planned):
 
-1. train-step images/s of PixPro (1 and 3 scales) vs DepthPixPro (depth
-   filter + 3 scales) with each cell statistic (mean, median, center) and
-   with the same-surface test: ResNet-50 @ 224, batch 64, AMP fp16, their
-   ratio to PixPro, the head's loss + backward time and the peak GPU memory
-   of each (``benchmarks/train_step.py --variants aicfgh``);
-2. a 200-iteration ``tools/dist_train.sh`` run (1 GPU, NCCL, SyncBN) of the
+1. train-step pairs/s of the plain PixPro step (``plain_pixpro.py``: the
+   official model code written out, torch + torchvision only), PixPro (1
+   and 3 scales), DepthPixPro (depth filter + 3 scales) eager and compiled
+   (``compile_step``, with its warm-up time), each cell statistic (mean,
+   median, center) and the same-surface test: ResNet-50 @ 224, batch 64,
+   AMP fp16, their speed ratio to the plain step, the head's loss +
+   backward time and the peak GPU memory of each
+   (``benchmarks/train_step.py --variants paCcifgh``);
+2. host work per step of the plain step, PixPro and DepthPixPro eager and
+   compiled: host syncs, kernel launches, aten ops, Python calls
+   (``benchmarks/step_profile.py --variants pacC``);
+3. a 200-iteration ``tools/dist_train.sh`` run (1 GPU, NCCL, SyncBN) of the
    ResNet-50 recipe on the synthetic rooms at 224
    (``benchmarks/configs/depth_pixpro_r50_synthetic_224.py``), printing the
    loss, ``feat_std`` / ``feat_cos`` (collapse monitor), s/iter and peak
@@ -34,15 +40,19 @@ from projects.depth_pixpro.utils.scripts import (free_port, read_scalars,
 
 REPO_ROOT = repo_root()
 RECIPE = osp.join('benchmarks', 'configs', 'depth_pixpro_r50_synthetic_224.py')
-#: train_step.py: PixPro (a; i: 3 scales) vs DepthPixPro, depth filter + 3
-#: scales (c: mean, f: median, g: center; h: the same-surface test).
-GPU_TRAIN_STEP = ['--arch', 'resnet50', '--size', '224', '--batch', '64',
-                  '--amp', '--variants', 'aicfgh', '--iters', '10',
-                  '--repeats', '3']
-CPU_TRAIN_STEP = ['--arch', 'resnet50', '--size', '64', '--batch', '2',
-                  '--variants', 'ac', '--iters', '1', '--repeats', '1',
-                  '--hid-channels', '64', '--out-channels', '32',
-                  '--no-memory']
+#: train_step.py: the plain PixPro step (p) vs PixPro (a; i: 3 scales) vs
+#: DepthPixPro, depth filter + 3 scales (c: mean, C: compiled, f: median,
+#: g: center; h: the same-surface test).
+GPU_MODEL = ['--arch', 'resnet50', '--size', '224', '--batch', '64', '--amp']
+GPU_TRAIN_STEP = GPU_MODEL + ['--variants', 'paCcifgh', '--iters', '10',
+                              '--repeats', '3']
+GPU_STEP_PROFILE = GPU_MODEL + ['--variants', 'pacC', '--steps', '3']
+CPU_MODEL = ['--arch', 'resnet50', '--size', '64', '--batch', '2',
+             '--hid-channels', '64', '--out-channels', '32']
+CPU_TRAIN_STEP = CPU_MODEL + ['--variants', 'pac', '--iters', '1',
+                              '--repeats', '1', '--warmup', '1', '--no-memory']
+CPU_STEP_PROFILE = CPU_MODEL + ['--variants', 'pac', '--steps', '1',
+                                '--warmup', '1']
 CPU_RUN_OPTIONS = [
     'train_dataloader.batch_size=2', 'train_dataloader.num_workers=0',
     'train_dataloader.persistent_workers=False',
@@ -118,21 +128,30 @@ def main(argv=None) -> str:
     lines = []
     if cuda:
         lines.append(f'# GPU check on {torch.cuda.get_device_name(0)}')
-        step_args, run_options = GPU_TRAIN_STEP, []
+        step_args, profile_args, run_options = (GPU_TRAIN_STEP,
+                                                GPU_STEP_PROFILE, [])
     else:
         print('no CUDA device: running a tiny CPU smoke of the same code '
               'paths (no measurement)', flush=True)
         lines.append('# GPU check: no CUDA device, CPU smoke only')
-        step_args, run_options = CPU_TRAIN_STEP, CPU_RUN_OPTIONS
+        step_args, profile_args, run_options = (CPU_TRAIN_STEP,
+                                                CPU_STEP_PROFILE,
+                                                CPU_RUN_OPTIONS)
 
     start = time.perf_counter()
     table = _run([sys.executable,
                   osp.join(REPO_ROOT, 'benchmarks', 'train_step.py'),
                   *step_args], env)
     lines += ['',
-              '## Train step: PixPro (a, i) vs the depth tests (c, f, g, h)',
+              '## Train step: the plain PixPro step (p) vs PixPro (a, i) vs '
+              'the depth tests (c, C compiled, f, g, h)',
               '',
               table.strip()]
+    profile = _run([sys.executable,
+                    osp.join(REPO_ROOT, 'benchmarks', 'step_profile.py'),
+                    *profile_args], env)
+    lines += ['', '## Host work per step (step_profile.py)', '',
+              profile.strip()]
     train_cmd = ['bash', osp.join(REPO_ROOT, 'tools', 'dist_train.sh'),
                  RECIPE, '1', '--work-dir', work_dir]
     if run_options:

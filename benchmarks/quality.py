@@ -1,127 +1,132 @@
-"""Downstream quality: PixPro, its depth variants and random init (synthetic
-scenes), with paired statistics.
+"""Does depth help PixPro's dense features? The preregistered quality
+benchmark on the synthetic rooms (protocol: ``benchmarks/README.md``,
+"quality.py").
 
-For every renderer difficulty and seed:
+Per seed, every arm of :data:`ARMS` pretrains the same narrow ResNet-18
+(same init, scenes, crops and optimiser; only the positive pairs of the loss
+differ), then its frozen backbone is read out on labelled held-out scenes by
+two converged, deterministic readouts of its C3+C4+C5 features upsampled to
+the labels (``evaluation/dense_readouts.py``): a closed-form ridge probe
+(the primary metric) and a k-NN label transfer. A random initialisation of
+the same seed, a position-only prior and a cell-majority oracle are scored
+beside them. The preregistered comparisons (:data:`COMPARISONS`) are paired
+per seed and tested with a paired t-test, Holm-corrected over the family.
 
-1. pretrain ResNet-18 with each variant (:data:`VARIANTS`: PixPro; + three
-   scales only; + the depth filter only; + both, the paper's DepthPixPro;
-   DepthPixPro with the same-surface test) under the same budget, data,
-   optimiser, seed and crops (``benchmarks/configs/*_r18_synthetic.py``:
-   the CPU demo configs), keeping a checkpoint every ``--eval-every``
-   iterations;
-2. evaluate, on held-out labeled scenes of the same difficulty
-   (segmentation seeds from 10,000,000, disjoint from the pretraining
-   ones), a random initialisation and:
+Per-seed rows go to ``<results>/results.csv`` as soon as a run is scored,
+so a stopped experiment resumes from the rows already there (commit them:
+a later session's machine may be new); ``--report`` writes
+``results.md`` and ``quality.png`` from the csv alone.
 
-   * ``probe``: frozen backbone + linear pixel classifier
-     (``benchmarks/configs/linear_probe_r18_synthetic.py``), every kept
-     checkpoint (the curve),
-   * ``finetune``: short FCN-R18-D8 fine-tune
-     (``benchmarks/configs/fcn_r18_synthetic_short.py``, from
-     ``configs/segmentation/fcn_r18_synthetic_cpu.py``), the last one;
+    python benchmarks/quality.py --results benchmarks/results/2026-12-04-quality-v2
+    python benchmarks/quality.py --quick --results /tmp/q   # smoke run
+    python benchmarks/quality.py --results DIR --report     # tables from the csv
+    python benchmarks/quality.py --results DIR --dry        # what is left
 
-   mIoU and boundary mIoU (``BoundaryIoUMetric``: pixels within 3 of a
-   class boundary) on the validation scenes, evaluated once at the end.
-3. paired analysis: every variant and PixPro share seed, init, scenes and
-   crops, so per seed the difference variant - PixPro is taken; its mean
-   +- std, a paired t-test and the count of positive differences are
-   reported beside the per-method means.
-
-Every run is a ``tools/train.py`` process writing to its own work dir under
-``--out``; a finished run leaves ``result.json`` (evaluations) or its final
-checkpoint (pretraining) and is skipped when the script runs again, an
-interrupted pretraining resumes from its last checkpoint. The script then
-writes ``results.csv`` (one row per evaluation), ``results.md`` (mIoU mean
-+- std over seeds at the last pretraining iteration, the paired
-differences, the per-iteration curve, wall times and an estimate of the full
-run's wall time) and ``quality.png`` (mIoU against pretraining iterations;
-0 = random init).
-
-    python benchmarks/quality.py             # 5 seeds x difficulty 0.3, 0.9
-    python benchmarks/quality.py --quick         # smoke run (minutes)
-    python benchmarks/quality.py --methods pixpro depth_pixpro  # a subset
-    python benchmarks/quality.py --jobs 2        # two runs at a time
-    python benchmarks/quality.py --dry           # print the commands only
-    python benchmarks/quality.py --report-only   # tables + plot from results
-
-Subprocesses get ``OMP_NUM_THREADS=--threads`` (default 1); ``--jobs`` is at
-most 2 on purpose (CPU machines of this project have 2 cores).
+Pretraining runs are ``tools/train.py`` processes (``--jobs`` at a time,
+``OMP_NUM_THREADS=--threads``) in ``--work-dir``; their checkpoints are
+deleted once scored (``--keep-checkpoints`` keeps them).
 """
 import argparse
 import csv
-import glob
+import hashlib
+import io
 import json
 import math
 import os
 import os.path as osp
-import statistics
+import shutil
 import subprocess
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from typing import Optional
+from typing import Dict, List, Optional
 
+import numpy as np
+import torch
+
+from projects.depth_pixpro.utils.atomic import atomic_write_bytes
+from projects.depth_pixpro.evaluation.paired_stats import (
+    holm_adjust, paired_differences, paired_summary, paired_t_power)
 from projects.depth_pixpro.utils.scripts import (read_scalars, repo_root,
                                                  thread_env, tool_command)
 
 REPO_ROOT = repo_root()
 CONFIG_DIR = osp.join(REPO_ROOT, 'benchmarks', 'configs')
-#: Pretraining variants: (label, config). Only the loss's positive pairs
-#: differ between them; ``pixpro`` is the reference of the paired analysis.
-VARIANTS = dict(
-    pixpro=('PixPro', 'pixpro_r18_synthetic.py'),
-    multiscale=('PixPro + 3 scales', 'pixpro_multiscale_r18_synthetic.py'),
-    depth_filter=('PixPro + depth filter',
-                  'depth_filter_r18_synthetic.py'),
-    depth_pixpro=('DepthPixPro (filter + 3 scales)',
-                  'depth_pixpro_r18_synthetic.py'),
-    surface=('DepthPixPro, surface test 0.05',
-             'depth_pixpro_surface_r18_synthetic.py'))
-REFERENCE = 'pixpro'
-PRETRAIN_CONFIGS = {m: osp.join(CONFIG_DIR, c) for m, (_, c) in
-                    VARIANTS.items()}
-EVAL_CONFIGS = dict(
-    probe=osp.join(CONFIG_DIR, 'linear_probe_r18_synthetic.py'),
-    finetune=osp.join(CONFIG_DIR, 'fcn_r18_synthetic_short.py'))
-#: Evaluations run on every kept checkpoint (the curve); the others only on
-#: the last one.
-CURVE_EVALS = ('probe', )
-METHODS = ('random', ) + tuple(VARIANTS)
-LABELS = dict(random='random init', **{m: v[0] for m, v in VARIANTS.items()})
-#: Metrics read from the validation (``BoundaryIoUMetric``'s keys).
-METRICS = ('mIoU', 'boundary_mIoU')
-METRIC_LABELS = dict(mIoU='mIoU', boundary_mIoU='boundary mIoU')
-CSV_FIELDS = ('difficulty', 'eval', 'method', 'seed', 'pretrain_iter',
-              'mIoU', 'boundary_mIoU', 'mAcc', 'aAcc', 'boundary_frac',
-              'eval_s_per_iter', 'val_s_per_img', 'seg_val', 'wall_s',
-              'work_dir')
+#: Pretraining arms: label and config. Only the loss's positive pairs differ.
+ARMS = dict(
+    pixpro=('PixPro (T 0.7)', 'quality_pixpro.py'),
+    multiscale=('PixPro + 3 scales', 'quality_multiscale.py'),
+    depth_pixpro=('DepthPixPro: relative depth filter + 3 scales (paper)',
+                  'quality_depth_pixpro.py'),
+    surface=('same-surface test + 3 scales', 'quality_surface.py'))
+#: The preregistered family: (arm A, arm B, question), tested on A - B.
+COMPARISONS = (
+    ('surface', 'multiscale', 'the same-surface test, scales held equal'),
+    ('depth_pixpro', 'multiscale',
+     "the paper's relative depth filter, scales held equal"),
+    ('multiscale', 'pixpro', 'the three scales alone'),
+)
+#: Feature-free references: (arm, readout) rows without a seed.
+REFERENCES = dict(position_prior='position-only prior',
+                  oracle='cell-majority oracle (stride 8)')
+LABELS = dict(random='random init', **{a: v[0] for a, v in ARMS.items()},
+              **REFERENCES)
+READOUTS = ('ridge', 'knn')
+PRIMARY = ('ridge', 'mIoU')
 
-#: Full experiment and --quick smoke run. ``seg_train``/``seg_val``: labeled
-#: held-out scenes for the probe / fine-tune and for their mIoU.
-FULL = dict(seeds=[0, 1, 2, 3, 4], difficulties=[0.3, 0.9],
-            methods=list(VARIANTS), pretrain_iters=300, eval_every=100,
-            probe_iters=200, finetune_iters=100, seg_train=256, seg_val=256)
-QUICK = dict(seeds=[0, 1], difficulties=[0.9], methods=list(VARIANTS),
-             pretrain_iters=20, eval_every=10, probe_iters=30,
-             finetune_iters=10, seg_train=32, seg_val=16)
-#: Scenes per pretraining seed (``SyntheticRGBDDataset`` seeds
-#: ``seed * SCENE_SEED_STRIDE`` upwards), below the segmentation offset.
+#: The preregistered protocol (benchmarks/README.md); ``seeds`` may grow.
+PROTOCOL = dict(
+    name='quality-v2',
+    arms=list(ARMS),
+    seeds=list(range(14)),
+    difficulty=0.9,
+    render_options=dict(num_objects=[8, 16], object_size=[0.25, 0.8]),
+    pretrain_iters=4000,
+    seg_size=128,
+    seg_train=256,
+    seg_val=256,
+    # labelled scenes never seen while the design was explored (which
+    # scored on the scenes at 0 and 100,000)
+    seg_train_first=200_000,
+    seg_val_first=300_000,
+    levels=[1, 2, 3],
+    ridge=1e-2,
+    pixels_per_image=512,
+    knn_k=20,
+    knn_bank_per_image=64,
+    knn_stride=8,
+    band=3,
+    oracle_stride=8,
+    alpha=0.05,
+    effect_of_interest=1.0,
+)
+#: Smoke run: the same code paths in minutes.
+QUICK = dict(PROTOCOL, name='quality-quick', seeds=[0, 1], pretrain_iters=6,
+             seg_size=64, seg_train=8, seg_val=8, pixels_per_image=64,
+             knn_bank_per_image=16)
+#: Scenes per pretraining seed (``SyntheticRGBDDataset`` seeds from
+#: ``seed * SCENE_SEED_STRIDE``), below the segmentation seeds (10,000,000+).
 SCENE_SEED_STRIDE = 100_000
+CSV_FIELDS = ('protocol', 'arm', 'seed', 'readout', 'mIoU', 'boundary_mIoU',
+              'IoU', 'pretrain_iters', 's_per_iter', 'final_loss',
+              'pretrain_wall_s', 'eval_wall_s', 'device')
 
 
 # --------------------------------------------------------------------------
-# Run plan
+# Pretraining runs
 # --------------------------------------------------------------------------
 def warmup_iters(iters: int) -> int:
     """Linear warm-up length of a pretraining schedule of ``iters``."""
     return min(20, max(1, iters // 5))
 
 
-def pretrain_options(iters: int, eval_every: int, seed: int,
-                     difficulty: float) -> list:
-    """``--cfg-options`` of one pretraining run (schedule, checkpoints,
-    seeds, difficulty)."""
+def pretrain_options(protocol: dict, seed: int) -> List[str]:
+    """``--cfg-options`` of one pretraining run: its own cosine schedule
+    ending at ``pretrain_iters``, the seed, its scenes and difficulty, a
+    resumable checkpoint every quarter of the run (one kept)."""
     if not 0 <= seed < SCENE_SEED_STRIDE // 1000:
         raise ValueError(f'seed must be in [0, 100), got {seed}')
+    iters = protocol['pretrain_iters']
     warm = warmup_iters(iters)
     return [
         f'train_cfg.max_iters={iters}',
@@ -129,608 +134,680 @@ def pretrain_options(iters: int, eval_every: int, seed: int,
         f'param_scheduler.1.begin={warm}',
         f'param_scheduler.1.end={iters}',
         f'param_scheduler.1.T_max={iters - warm}',
-        f'default_hooks.checkpoint.interval={eval_every}',
+        f'default_hooks.checkpoint.interval={max(1, iters // 4)}',
+        f'default_hooks.logger.interval={min(50, max(1, iters // 2))}',
+        'default_hooks.checkpoint.max_keep_ckpts=1',
         f'randomness.seed={seed}',
         f'train_dataloader.dataset.seed={seed * SCENE_SEED_STRIDE}',
-        f'train_dataloader.dataset.difficulty={difficulty}',
+        f"train_dataloader.dataset.difficulty={protocol['difficulty']}",
     ]
 
 
-def eval_options(iters: int, checkpoint: str, seed: int, difficulty: float,
-                 seg_train: int, seg_val: int, cache_dir: str) -> list:
-    """``--cfg-options`` of one probe / fine-tune run. ``checkpoint`` is a
-    raw pretraining checkpoint (backbone under ``backbone.``) or None for a
-    random initialisation."""
-    options = [
-        f'train_cfg.max_iters={iters}',
-        f'train_cfg.val_interval={iters}',
-        f'param_scheduler.0.end={iters}',
-        # no checkpoint: the result is the validation in the log (and the
-        # fine-tuned weights would take ~6 GB over the full experiment)
-        f'default_hooks.checkpoint.interval={iters + 1}',
-        'default_hooks.checkpoint.save_last=False',
-        f'randomness.seed={seed}',
-    ]
-    for loader, num in (('train_dataloader', seg_train),
-                        ('val_dataloader', seg_val),
-                        ('test_dataloader', seg_val)):
-        options += [f'{loader}.dataset.difficulty={difficulty}',
-                    f'{loader}.dataset.num_images={num}',
-                    f'{loader}.dataset.cache_dir={cache_dir}']
-    if checkpoint is None:
-        options.append('model.backbone.init_cfg=None')
-    else:
-        options += ['model.backbone.init_cfg.type=Pretrained',
-                    f'model.backbone.init_cfg.checkpoint={checkpoint}',
-                    'model.backbone.init_cfg.prefix=backbone.']
-    return options
-
-
-def train_command(config: str, work_dir: str, options: list,
-                  resume: bool = False) -> list:
-    """``tools/train.py`` command line."""
-    cmd = tool_command('train.py') + [config, '--work-dir', work_dir]
-    if resume:
-        cmd.append('--resume')
-    return cmd + ['--cfg-options', *options]
-
-
-def checkpoint_iters(settings: dict) -> list:
-    """Pretraining iterations whose checkpoints are evaluated."""
-    step, last = settings['eval_every'], settings['pretrain_iters']
-    iters = list(range(step, last + 1, step))
-    return iters if iters and iters[-1] == last else iters + [last]
-
-
-def plan(settings: dict, out: str) -> tuple:
-    """Pretraining and evaluation runs of the experiment: per difficulty
-    and seed, a pretraining run per variant of ``settings['methods']``, the
-    evaluations of :data:`CURVE_EVALS` on each kept checkpoint, the others
-    on the last one, and every evaluation of a random initialisation.
-
-    Returns:
-        tuple[list[dict], list[dict]]: Pretraining runs (``difficulty``,
-        ``seed``, ``method``, ``work_dir``, ``config``, ``options``,
-        ``final``: the last checkpoint) and
-        evaluation runs (``difficulty``, ``eval``, ``method``, ``seed``,
-        ``pretrain_iter``, ``work_dir``, ``config``, ``options``,
-        ``checkpoint``: None for random init).
-    """
-    pretrains, evals = [], []
-    cache_dir = osp.join(out, 'scene_cache')
-    ckpt_iters = checkpoint_iters(settings)
-    methods = ['random'] + [m for m in VARIANTS
-                            if m in settings.get('methods', VARIANTS)]
-    for difficulty in settings['difficulties']:
-        root = osp.join(out, f'difficulty_{difficulty:g}')
-        for seed in settings['seeds']:
-            for method in methods:
-                if method == 'random':
-                    points = [(0, None)]
-                else:
-                    pre_dir = osp.join(root, 'pretrain', f'{method}_s{seed}')
-                    options = pretrain_options(
-                        settings['pretrain_iters'], settings['eval_every'],
-                        seed, difficulty)
-                    final = osp.join(
-                        pre_dir, f"iter_{settings['pretrain_iters']}.pth")
-                    pretrains.append(dict(
-                        difficulty=difficulty, seed=seed, method=method,
-                        work_dir=pre_dir, config=PRETRAIN_CONFIGS[method],
-                        options=options, final=final))
-                    points = [(it, osp.join(pre_dir, f'iter_{it}.pth'))
-                              for it in ckpt_iters]
-                for kind in EVAL_CONFIGS:
-                    iters = settings[f'{kind}_iters']
-                    for pretrain_iter, ckpt in (
-                            points if kind in CURVE_EVALS else points[-1:]):
-                        evals.append(dict(
-                            difficulty=difficulty, eval=kind, method=method,
-                            seed=seed, pretrain_iter=pretrain_iter,
-                            work_dir=osp.join(
-                                root, kind,
-                                f'{method}_s{seed}_it{pretrain_iter}'),
-                            config=EVAL_CONFIGS[kind],
-                            iters=iters, seg_val=settings['seg_val'],
-                            checkpoint=ckpt,
-                            options=eval_options(
-                                iters, ckpt, seed, difficulty,
-                                settings['seg_train'], settings['seg_val'],
-                                cache_dir)))
-    return pretrains, evals
-
-
-# --------------------------------------------------------------------------
-# Logs (read with read_scalars: every session of a run, oldest first)
-# --------------------------------------------------------------------------
-def median_iter_time(records: list) -> float:
-    """Median logged training ``time`` (s/iter), NaN if none."""
-    times = [r['time'] for r in records if 'iter' in r and 'time' in r]
-    return statistics.median(times) if times else float('nan')
-
-
-def val_metrics(records: list) -> dict:
-    """The last validation record (the one with ``mIoU``).
+def run_pretraining(arm: str, seed: int, protocol: dict, work_dir: str,
+                    env: dict) -> dict:
+    """Pretrain one arm (resuming an interrupted run) and return its final
+    checkpoint and timing.
 
     Raises:
-        ValueError: No validation record.
+        RuntimeError: The run failed (names its log).
     """
-    for record in reversed(records):
-        if 'mIoU' in record:
-            return record
-    raise ValueError('no validation record with mIoU')
+    iters = protocol['pretrain_iters']
+    final = osp.join(work_dir, f'iter_{iters}.pth')
+    if not osp.isfile(final):
+        cmd = tool_command('train.py') + [
+            osp.join(CONFIG_DIR, ARMS[arm][1]), '--work-dir', work_dir]
+        if osp.isfile(osp.join(work_dir, 'last_checkpoint')):
+            cmd.append('--resume')
+        cmd += ['--cfg-options', *pretrain_options(protocol, seed)]
+        os.makedirs(work_dir, exist_ok=True)
+        log_path = osp.join(work_dir, 'run.log')
+        start = time.perf_counter()
+        with open(log_path, 'a') as log:
+            log.write('+ ' + ' '.join(cmd) + '\n')
+            log.flush()
+            code = subprocess.run(cmd, cwd=REPO_ROOT, env=env, stdout=log,
+                                  stderr=subprocess.STDOUT).returncode
+        if code != 0:
+            raise RuntimeError(f'pretraining {arm} seed {seed} failed (exit '
+                               f'{code}, see {log_path})')
+        with open(osp.join(work_dir, 'wall_s.txt'), 'a') as f:
+            f.write(f'{time.perf_counter() - start:.1f}\n')
+    records = [r for r in read_scalars(work_dir) if 'loss' in r]
+    times = sorted(r['time'] for r in records if 'time' in r)
+    walls = osp.join(work_dir, 'wall_s.txt')
+    wall = (sum(float(x) for x in open(walls).read().split())
+            if osp.isfile(walls) else float('nan'))
+    return dict(checkpoint=final, pretrain_wall_s=wall,
+                s_per_iter=times[len(times) // 2] if times else float('nan'),
+                final_loss=records[-1]['loss'] if records else float('nan'))
 
 
 # --------------------------------------------------------------------------
-# Execution
+# Scoring (in process)
 # --------------------------------------------------------------------------
-def write_json(path: str, obj) -> None:
-    """Write ``obj`` atomically (a finished run is marked by its file)."""
-    tmp = path + '.tmp'
-    with open(tmp, 'w') as f:
-        json.dump(obj, f, indent=1)
-    os.replace(tmp, path)
+class Scorer:
+    """Renders the labelled scenes once and scores backbones on them.
+
+    Args:
+        protocol (dict): The experiment's protocol.
+        cache_dir (str): Where the rendered scenes are kept (``.npz``).
+        device (str): Where the features are computed.
+    """
+
+    def __init__(self, protocol: dict, cache_dir: str, device: str) -> None:
+        from mmengine.config import Config
+
+        from projects.depth_pixpro.datasets.segmentation import \
+            SEG_SEED_OFFSET
+        from projects.depth_pixpro.synthetic import CLASSES
+        self.protocol = protocol
+        self.device = device
+        splits = dict(
+            train=(protocol['seg_train_first'], protocol['seg_train']),
+            val=(protocol['seg_val_first'], protocol['seg_val']))
+        self.scenes = {
+            split: self._render(cache_dir, SEG_SEED_OFFSET + first, num)
+            for split, (first, num) in splits.items()}
+        self.num_classes = len(CLASSES)
+        # every arm normalises its inputs alike (the arms' configs share it)
+        preprocessor = Config.fromfile(osp.join(
+            CONFIG_DIR, ARMS[protocol['arms'][0]][1])).data_preprocessor
+        self.mean = torch.tensor(preprocessor.mean).view(1, 3, 1, 1)
+        self.std = torch.tensor(preprocessor.std).view(1, 3, 1, 1)
+        self._lock = threading.Lock()
+
+    def _render(self, cache_dir: str, first: int, num: int) -> tuple:
+        from projects.depth_pixpro.synthetic import render_scene
+        size, difficulty = self.protocol['seg_size'], \
+            self.protocol['difficulty']
+        options = self.protocol.get('render_options', {})
+        key = json.dumps([first, num, size, difficulty, options],
+                         sort_keys=True)
+        path = osp.join(cache_dir, 'scenes_' + hashlib.sha1(
+            key.encode()).hexdigest()[:12] + '.npz')
+        if osp.isfile(path):
+            with np.load(path) as data:
+                return (torch.from_numpy(data['img']),
+                        torch.from_numpy(data['label']).long())
+        scenes = [render_scene(first + i, (size, size), difficulty,
+                               **options) for i in range(num)]
+        img = np.stack([s['img'][..., ::-1] for s in scenes])  # BGR -> RGB
+        label = np.stack([s['label'] for s in scenes])
+        os.makedirs(cache_dir, exist_ok=True)
+        buffer = io.BytesIO()
+        np.savez(buffer, img=img, label=label)
+        atomic_write_bytes(buffer.getvalue(), path)
+        return torch.from_numpy(img), torch.from_numpy(label).long()
+
+    def backbone(self, arm: str, seed: int,
+                 checkpoint: Optional[str]) -> torch.nn.Module:
+        """The arm's backbone (levels 0-3 out), from ``checkpoint`` or,
+        when None (``arm`` 'random'), randomly initialised from ``seed``
+        (the backbone every arm shares)."""
+        import logging
+
+        from mmengine.config import Config
+        from mmengine.logging import MMLogger
+        from mmpretrain.registry import MODELS
+
+        from projects.depth_pixpro.checkpoint.layout import \
+            backbone_state_dict
+        from projects.depth_pixpro.checkpoint.loading import \
+            load_checkpoint_file
+        config = ARMS[self.protocol['arms'][0] if arm == 'random' else arm][1]
+        cfg = Config.fromfile(osp.join(CONFIG_DIR, config))
+        backbone_cfg = dict(cfg.model.backbone.to_dict(),
+                            out_indices=(0, 1, 2, 3))
+        logger = MMLogger.get_current_instance()
+        with self._lock:  # the global torch seed is shared by threads
+            level = logger.level
+            logger.setLevel(logging.WARNING)  # no per-layer init report
+            try:
+                torch.manual_seed(seed)
+                backbone = MODELS.build(backbone_cfg)
+                backbone.init_weights()
+            finally:
+                logger.setLevel(level)
+        if checkpoint is not None:
+            state = backbone_state_dict(
+                load_checkpoint_file(checkpoint, map_location='cpu'),
+                checkpoint, pretraining_only=True)
+            backbone.load_state_dict(state, strict=True)
+        return backbone.to(self.device)
+
+    @torch.no_grad()
+    def levels(self, backbone: torch.nn.Module, images: torch.Tensor,
+               batch_size: int = 32) -> List[torch.Tensor]:
+        """The protocol's levels of ``images`` (uint8 RGB [N, H, W, 3])."""
+        backbone.eval()
+        out = []
+        for start in range(0, len(images), batch_size):
+            x = images[start:start + batch_size].permute(0, 3, 1, 2).float()
+            x = ((x - self.mean) / self.std).to(self.device)
+            feats = backbone(x)
+            out.append([feats[i].float().cpu()
+                        for i in self.protocol['levels']])
+        return [torch.cat(level) for level in zip(*out)]
+
+    def score(self, arm: str, seed: int,
+              checkpoint: Optional[str]) -> Dict[str, dict]:
+        """Ridge and k-NN metrics of one backbone (see
+        :func:`score_dense_readouts`)."""
+        from projects.depth_pixpro.evaluation.dense_readouts import \
+            score_dense_readouts
+        backbone = self.backbone(arm, seed, checkpoint)
+        (train_img, train_label), (val_img, val_label) = (
+            self.scenes['train'], self.scenes['val'])
+        p = self.protocol
+        return score_dense_readouts(
+            self.levels(backbone, train_img), train_label,
+            self.levels(backbone, val_img), val_label, self.num_classes,
+            ridge=p['ridge'], pixels_per_image=p['pixels_per_image'],
+            knn_k=p['knn_k'], knn_bank_per_image=p['knn_bank_per_image'],
+            knn_stride=p['knn_stride'], band=p['band'], seed=seed)
+
+    def reference_scores(self) -> Dict[str, dict]:
+        """Metrics of the position-only prior and the cell-majority
+        oracle on the validation scenes."""
+        from projects.depth_pixpro.evaluation.dense_readouts import \
+            readout_metrics
+        from projects.depth_pixpro.evaluation.label_references import (
+            cell_majority_oracle, position_prior)
+        train_label, val_label = self.scenes['train'][1], \
+            self.scenes['val'][1]
+        prior = position_prior(train_label, self.num_classes)
+        oracle = cell_majority_oracle(val_label,
+                                      self.protocol['oracle_stride'],
+                                      self.num_classes)
+        band = self.protocol['band']
+        return dict(
+            position_prior=readout_metrics(
+                prior.expand_as(val_label), val_label, self.num_classes,
+                band),
+            oracle=readout_metrics(oracle, val_label, self.num_classes,
+                                   band))
 
 
-def run_logged(cmd: list, log_path: str, env: dict) -> float:
-    """Run ``cmd`` with its output in ``log_path``; wall seconds.
+# --------------------------------------------------------------------------
+# Results file
+# --------------------------------------------------------------------------
+def read_rows(path: str) -> List[dict]:
+    """Rows of a results.csv (numbers parsed; IoU as a list)."""
+    if not osp.isfile(path):
+        return []
+    rows = []
+    with open(path, newline='') as f:
+        for row in csv.DictReader(f):
+            for key in ('mIoU', 'boundary_mIoU', 's_per_iter', 'final_loss',
+                        'pretrain_wall_s', 'eval_wall_s'):
+                row[key] = float(row[key]) if row[key] != '' else math.nan
+            row['seed'] = int(row['seed']) if row['seed'] != '' else None
+            row['pretrain_iters'] = int(row['pretrain_iters'] or 0)
+            row['IoU'] = [float(v) for v in row['IoU'].split()]
+            rows.append(row)
+    return rows
+
+
+def write_rows(path: str, rows: List[dict]) -> None:
+    """Write ``rows`` atomically, sorted (arm order, seed, readout)."""
+    order = list(REFERENCES) + ['random'] + list(ARMS)
+    rows = sorted(rows, key=lambda r: (
+        order.index(r['arm']), -1 if r['seed'] is None else r['seed'],
+        r['readout']))
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=CSV_FIELDS,
+                            lineterminator='\n')
+    writer.writeheader()
+    for row in rows:
+        out = dict(row)
+        out['seed'] = '' if row['seed'] is None else row['seed']
+        out['IoU'] = ' '.join(f'{v:.2f}' for v in row['IoU'])
+        for key in ('mIoU', 'boundary_mIoU'):
+            out[key] = f'{row[key]:.3f}'
+        for key in ('s_per_iter', 'final_loss', 'pretrain_wall_s',
+                    'eval_wall_s'):
+            value = row.get(key, math.nan)
+            out[key] = '' if value != value else f'{value:.4g}'
+        writer.writerow({k: out.get(k, '') for k in CSV_FIELDS})
+    atomic_write_bytes(buffer.getvalue(), path)
+
+
+def metric_rows(protocol: dict, arm: str, seed: Optional[int],
+                scores: Dict[str, dict], **extra) -> List[dict]:
+    """One row per readout of ``scores``."""
+    return [dict(protocol=protocol['name'], arm=arm, seed=seed,
+                 readout=readout, mIoU=m['mIoU'],
+                 boundary_mIoU=m['boundary_mIoU'], IoU=m['IoU'], **extra)
+            for readout, m in scores.items()]
+
+
+# --------------------------------------------------------------------------
+# The experiment
+# --------------------------------------------------------------------------
+def check_protocol(results: str, protocol: dict) -> dict:
+    """Keep one protocol per results folder; only ``seeds`` may change
+    (the union is kept).
 
     Raises:
-        RuntimeError: The command failed (names the log).
+        SystemExit: The folder holds another protocol.
     """
-    os.makedirs(osp.dirname(log_path), exist_ok=True)
-    start = time.perf_counter()
-    with open(log_path, 'w') as log:
-        log.write('+ ' + ' '.join(cmd) + '\n')
-        log.flush()
-        code = subprocess.run(cmd, cwd=REPO_ROOT, env=env, stdout=log,
-                              stderr=subprocess.STDOUT).returncode
-    if code != 0:
-        raise RuntimeError(f'exit {code}: {" ".join(cmd[:3])} ... (see '
-                           f'{log_path})')
-    return time.perf_counter() - start
+    path = osp.join(results, 'settings.json')
+    if osp.isfile(path):
+        with open(path) as f:
+            old = json.load(f)
+        strip = lambda p: {k: v for k, v in p.items() if k != 'seeds'}  # noqa
+        if strip(old) != strip(protocol):
+            raise SystemExit(
+                f'{results} holds another protocol ({old}); pass another '
+                '--results.')
+        protocol = dict(protocol,
+                        seeds=sorted(set(old['seeds']) | set(protocol['seeds'])))
+    os.makedirs(results, exist_ok=True)
+    atomic_write_bytes(json.dumps(protocol, indent=1) + '\n', path)
+    return protocol
 
 
-def run_pretrain(run: dict, env: dict, dry: bool) -> None:
-    """One pretraining run; skipped if its final checkpoint exists, resumed
-    if it has an earlier one."""
-    if osp.isfile(run['final']):
-        return
-    resume = osp.isfile(osp.join(run['work_dir'], 'last_checkpoint'))
-    cmd = train_command(run['config'], run['work_dir'], run['options'],
-                        resume)
-    if dry:
-        print(' '.join(cmd))
-        return
-    print(f'pretrain {osp.relpath(run["work_dir"], REPO_ROOT)}'
-          f'{" (resume)" if resume else ""}', flush=True)
-    wall = run_logged(cmd, osp.join(run['work_dir'], 'run.log'), env)
-    write_json(osp.join(run['work_dir'], 'timing.json'),
-               dict(wall_s=wall, s_per_iter=median_iter_time(
-                   read_scalars(run['work_dir']))))
+def todo(protocol: dict, seeds: List[int], rows: List[dict],
+         arms: Optional[List[str]] = None) -> List[tuple]:
+    """(arm, seed) runs of ``seeds`` (and of ``arms``, default all) without
+    rows yet, seed-major (a stopped experiment keeps every arm at the same
+    seeds); arm ``'random'`` is the random initialisation."""
+    done = {(r['arm'], r['seed']) for r in rows}
+    wanted = ['random'] + protocol['arms']
+    return [(arm, seed) for seed in seeds for arm in wanted
+            if (arm, seed) not in done and (arms is None or arm in arms)]
 
 
-def run_eval(run: dict, env: dict, dry: bool) -> None:
-    """One probe / fine-tune run; skipped if ``result.json`` exists."""
-    result_path = osp.join(run['work_dir'], 'result.json')
-    if osp.isfile(result_path):
-        return
-    cmd = train_command(run['config'], run['work_dir'], run['options'])
-    if dry:
-        print(' '.join(cmd))
-        return
-    if run['checkpoint'] and not osp.isfile(run['checkpoint']):
-        raise FileNotFoundError(
-            f'{run["checkpoint"]} missing: its pretraining run failed or '
-            'was deleted; run the script again to redo it.')
-    print(f'{run["eval"]} {osp.relpath(run["work_dir"], REPO_ROOT)}',
-          flush=True)
-    wall = run_logged(cmd, osp.join(run['work_dir'], 'run.log'), env)
-    records = read_scalars(run['work_dir'])
-    metrics = val_metrics(records)
-    result = {k: run[k] for k in ('difficulty', 'eval', 'method', 'seed',
-                                  'pretrain_iter')}
-    result.update(mIoU=metrics['mIoU'], mAcc=metrics.get('mAcc'),
-                  aAcc=metrics.get('aAcc'),
-                  boundary_mIoU=metrics.get('boundary_mIoU'),
-                  boundary_frac=metrics.get('boundary_frac'),
-                  eval_s_per_iter=median_iter_time(records),
-                  # validation: seconds per image (batch 1) and images
-                  val_s_per_img=metrics.get('time'),
-                  seg_val=run.get('seg_val'), wall_s=wall,
-                  work_dir=osp.relpath(run['work_dir'], REPO_ROOT))
-    write_json(result_path, result)
-
-
-def clean_checkpoints(pretrains: list, evals: list) -> list:
-    """Delete the intermediate pretraining checkpoints whose evaluations
-    all finished (the final one stays: it marks the run as done).
+def run_experiment(protocol: dict, seeds: List[int], results: str,
+                   work_dir: str, jobs: int, threads: int, device: str,
+                   keep_checkpoints: bool = False,
+                   arms: Optional[List[str]] = None) -> List[dict]:
+    """Pretrain and score every missing (arm, seed) (of ``arms`` only, if
+    given); rows are written to ``results/results.csv`` as each run
+    finishes.
 
     Returns:
-        list[str]: The deleted files.
+        list[dict]: Every row of the results file.
     """
-    finals = {run['final'] for run in pretrains}
-    users = {}
-    for run in evals:
-        if run['checkpoint']:
-            users.setdefault(run['checkpoint'], []).append(run)
-    deleted = []
-    for ckpt, runs in users.items():
-        done = all(osp.isfile(osp.join(r['work_dir'], 'result.json'))
-                   for r in runs)
-        if ckpt not in finals and done and osp.isfile(ckpt):
-            os.remove(ckpt)
-            deleted.append(ckpt)
-    return deleted
+    csv_path = osp.join(results, 'results.csv')
+    rows = read_rows(csv_path)
+    lock = threading.Lock()
+    torch.set_num_threads(threads)
+    scorer = Scorer(protocol, osp.join(work_dir, 'scene_cache'), device)
+    env = thread_env(threads)
 
+    def add(new_rows):
+        with lock:
+            rows.extend(new_rows)
+            write_rows(csv_path, rows)
 
-def run_all(fn, runs: list, jobs: int, env: dict, dry: bool) -> None:
-    """``fn(run)`` for every run, ``jobs`` at a time; raises the first
-    failure after the others finished (their results stay usable)."""
-    if dry or jobs == 1:
-        for run in runs:
-            fn(run, env, dry)
-        return
+    if not any(r['arm'] in REFERENCES for r in rows):
+        add([row for arm, m in scorer.reference_scores().items()
+             for row in metric_rows(protocol, arm, None, {arm: m},
+                                    pretrain_iters=0)])
+
+    def run(task):
+        arm, seed = task
+        run_dir = osp.join(work_dir, f'{arm}_s{seed}')
+        timing = dict(pretrain_iters=0)
+        checkpoint = None
+        if arm != 'random':
+            timing = run_pretraining(arm, seed, protocol, run_dir, env)
+            checkpoint = timing.pop('checkpoint')
+            timing['pretrain_iters'] = protocol['pretrain_iters']
+        start = time.perf_counter()
+        scores = scorer.score(arm, seed, checkpoint)
+        add(metric_rows(protocol, arm, seed, scores, device=device,
+                        eval_wall_s=time.perf_counter() - start, **timing))
+        print(f'{arm} seed {seed}: ridge mIoU {scores["ridge"]["mIoU"]:.2f}, '
+              f'k-NN {scores["knn"]["mIoU"]:.2f}', flush=True)
+        if checkpoint is not None and not keep_checkpoints:
+            shutil.rmtree(run_dir)
+
+    tasks = todo(protocol, seeds, rows, arms)
     with ThreadPoolExecutor(jobs) as pool:
-        futures = [pool.submit(fn, run, env, dry) for run in runs]
+        futures = [pool.submit(run, task) for task in tasks]
     errors = [f.exception() for f in futures if f.exception()]
     if errors:
         raise errors[0]
+    return rows
 
 
 # --------------------------------------------------------------------------
-# Report
+# Report (from the csv alone)
 # --------------------------------------------------------------------------
-def collect(out: str) -> list:
-    """Every ``result.json`` under ``out``, sorted."""
-    rows = []
-    for path in glob.glob(osp.join(out, '**', 'result.json'),
-                          recursive=True):
-        with open(path) as f:
-            rows.append(json.load(f))
-    return sorted(rows, key=lambda r: (r['difficulty'], r['eval'],
-                                       METHODS.index(r['method']),
-                                       r['pretrain_iter'], r['seed']))
+def values_by_arm_seed(rows: List[dict], readout: str,
+                       metric: str) -> Dict[tuple, float]:
+    """``(arm, seed) -> value`` of one readout's metric (seeded rows)."""
+    return {(r['arm'], r['seed']): r[metric] for r in rows
+            if r['readout'] == readout and r['seed'] is not None}
 
 
-def mean_std(values: list) -> tuple:
-    """Mean and sample standard deviation (0 for one value)."""
-    mean = statistics.fmean(values)
-    std = statistics.stdev(values) if len(values) > 1 else 0.
-    return mean, std
-
-
-def metric_value(row: dict, metric: str) -> Optional[float]:
-    """``row[metric]`` as a float, None if missing or NaN."""
-    value = row.get(metric)
-    if value is None or value != value:
-        return None
-    return float(value)
-
-
-def summarize(rows: list, metric: str = 'mIoU') -> dict:
-    """``metric`` mean/std/n per (difficulty, eval, method, pretrain_iter)
-    (rows without it are left out)."""
-    groups = {}
+def reference_value(rows: List[dict], arm: str, metric: str) -> float:
+    """A feature-free reference's metric (NaN if absent)."""
     for row in rows:
-        value = metric_value(row, metric)
-        if value is None:
+        if row['arm'] == arm:
+            return row[metric]
+    return math.nan
+
+
+def _fmt_ci(s: dict) -> str:
+    if not s['n'] > 1:  # no interval from one seed
+        return '-'
+    return f"[{s['ci_low']:+.2f}, {s['ci_high']:+.2f}]"
+
+
+def _fmt(value: float, spec: str = '.3f') -> str:
+    return '-' if value != value else format(value, spec)
+
+
+def seeds_done(rows: List[dict], protocol: dict) -> List[int]:
+    """The protocol's seeds at which every arm and random init are scored
+    (primary metric)."""
+    values = values_by_arm_seed(rows, *PRIMARY)
+    arms = ['random'] + protocol['arms']
+    return [seed for seed in protocol['seeds']
+            if all((arm, seed) in values for arm in arms)]
+
+
+def status_line(rows: List[dict], protocol: dict) -> str:
+    """How much of the protocol the rows cover; interim numbers say so."""
+    done, planned = len(seeds_done(rows, protocol)), len(protocol['seeds'])
+    if done >= planned:
+        return (f'Complete: every arm at all {planned} seeds of the '
+                'protocol.')
+    return (f'**Interim: {done} of the {planned} preregistered seeds have '
+            'every arm.** These are not the experiment\'s result: the '
+            'comparisons are read when all seeds are in (the run resumes '
+            'from these rows).')
+
+
+def verdict(s: dict, p_adjusted: float, alpha: float,
+            planned: Optional[int] = None) -> str:
+    """Plain words for one comparison: detected (and which way) or not
+    detected, with the interval; ``interim`` while fewer than the
+    ``planned`` seeds are in."""
+    if planned is not None and s['n'] < planned:
+        return f"interim ({s['n']} of {planned} seeds)"
+    if p_adjusted == p_adjusted and p_adjusted <= alpha:
+        way = 'better' if s['mean'] > 0 else 'worse'
+        return f"detected: A {way} (95 % CI {_fmt_ci(s)})"
+    return f"not detected (95 % CI {_fmt_ci(s)})"
+
+
+def comparison_stats(rows: List[dict], readout: str = PRIMARY[0],
+                     metric: str = PRIMARY[1]) -> List[dict]:
+    """Paired summary of every :data:`COMPARISONS` entry with its Holm
+    adjusted p-value over the family."""
+    values = values_by_arm_seed(rows, readout, metric)
+    out = []
+    for arm_a, arm_b, question in COMPARISONS:
+        pairs = paired_differences(values, arm_a, arm_b)
+        if not pairs:
             continue
-        key = (row['difficulty'], row['eval'], row['method'],
-               row['pretrain_iter'])
-        groups.setdefault(key, []).append(value)
-    return {key: (*mean_std(v), len(v)) for key, v in groups.items()}
-
-
-def paired_stats(diffs: list) -> dict:
-    """Paired analysis of per-seed differences (variant - reference).
-
-    Args:
-        diffs (list[float]): One difference per seed.
-
-    Returns:
-        dict: ``mean``, ``std`` (sample), ``n``, ``t`` = mean / (std /
-        sqrt(n)) (NaN for n < 2, +-inf for std 0 and mean != 0), ``p``:
-        two-sided p-value of the paired t-test with n - 1 degrees of freedom
-        (scipy's t distribution; NaN without scipy or for n < 2),
-        ``positive``: differences > 0.
-    """
-    n = len(diffs)
-    mean, std = mean_std(diffs)
-    t = p = float('nan')
-    if n > 1:
-        if std > 0:
-            t = mean / (std / math.sqrt(n))
-        elif mean != 0:
-            t = math.copysign(math.inf, mean)
-        if t == t:
-            try:
-                from scipy import stats
-                p = float(2 * stats.t.sf(abs(t), n - 1))
-            except ImportError:  # the t value stays exact
-                pass
-    return dict(mean=mean, std=std, n=n, t=t, p=p,
-                positive=sum(d > 0 for d in diffs))
-
-
-def paired_differences(rows: list, metric: str = 'mIoU',
-                       reference: str = REFERENCE) -> dict:
-    """Per-seed differences of every variant to ``reference`` at the same
-    (difficulty, evaluation, pretraining iteration), seeds both have.
-
-    Returns:
-        dict: (difficulty, eval, method, pretrain_iter) -> (list[int] seeds,
-        list[float] differences), in seed order.
-    """
-    values = {}
-    for row in rows:
-        value = metric_value(row, metric)
-        if value is not None:
-            values[(row['difficulty'], row['eval'], row['method'],
-                    row['pretrain_iter'], row['seed'])] = value
-    out = {}
-    for (difficulty, kind, method, it, seed) in sorted(values):
-        if method in ('random', reference):
-            continue
-        ref = values.get((difficulty, kind, reference, it, seed))
-        if ref is None:
-            continue
-        seeds, diffs = out.setdefault((difficulty, kind, method, it),
-                                      ([], []))
-        seeds.append(seed)
-        diffs.append(values[(difficulty, kind, method, it, seed)] - ref)
+        s = paired_summary([d for _, d in pairs])
+        out.append(dict(s, arm_a=arm_a, arm_b=arm_b, question=question,
+                        seeds=[seed for seed, _ in pairs],
+                        diffs=[d for _, d in pairs]))
+    adjusted = holm_adjust({i: s['p'] for i, s in enumerate(out)})
+    for i, s in enumerate(out):
+        s['p_holm'] = adjusted[i]
     return out
 
 
-def _last_iters(rows: list) -> dict:
-    """(difficulty, eval, method) -> last pretraining iteration with a
-    result."""
-    last = {}
-    for row in rows:
-        key = (row['difficulty'], row['eval'], row['method'])
-        last[key] = max(last.get(key, -1), row['pretrain_iter'])
-    return last
-
-
-def _evals_of(rows: list) -> list:
-    return sorted({r['eval'] for r in rows}, key=list(EVAL_CONFIGS).index)
-
-
-def final_table(rows: list) -> str:
-    """mIoU and boundary mIoU mean +- std (n seeds) at the last pretraining
-    iteration of each method, one row per (difficulty, method), one column
-    per (evaluation, metric)."""
-    evals = _evals_of(rows)
-    last = _last_iters(rows)
-    summaries = {m: summarize(rows, m) for m in METRICS}
-    header = [f'{kind} {METRIC_LABELS[m]}' for kind in evals
-              for m in METRICS]
-    lines = ['| difficulty | method | pretrain iters | ' +
-             ' | '.join(header) + ' |',
-             '|---:|---|---:|' + '---:|' * len(header)]
-    for difficulty in sorted({r['difficulty'] for r in rows}):
-        for method in METHODS:
-            iters = {last[k] for k in last if k[0] == difficulty
-                     and k[2] == method}
-            if not iters:
-                continue
-            cells = []
-            for kind in evals:
-                it = last.get((difficulty, kind, method))
-                for metric in METRICS:
-                    stat = summaries[metric].get(
-                        (difficulty, kind, method, it))
-                    cells.append('-' if stat is None else
-                                 f'{stat[0]:.2f} +- {stat[1]:.2f} '
-                                 f'(n={stat[2]})')
-            its = '/'.join(str(i) for i in sorted(iters))
-            lines.append(f'| {difficulty:g} | {LABELS[method]} | {its} | ' +
-                         ' | '.join(cells) + ' |')
+def scores_table(rows: List[dict]) -> str:
+    """Mean +- std over seeds of every arm and readout, with the
+    references."""
+    lines = ['| backbone | ridge mIoU | ridge boundary mIoU | k-NN mIoU | '
+             'seeds |', '|---|---:|---:|---:|---:|']
+    for arm in REFERENCES:
+        lines.append(
+            f'| {LABELS[arm]} | {reference_value(rows, arm, "mIoU"):.2f} | '
+            f'{reference_value(rows, arm, "boundary_mIoU"):.2f} | - | - |')
+    for arm in ['random'] + list(ARMS):
+        cells, n = [], 0
+        for readout, metric in (('ridge', 'mIoU'), ('ridge', 'boundary_mIoU'),
+                                ('knn', 'mIoU')):
+            values = [v for (a, _), v in values_by_arm_seed(
+                rows, readout, metric).items() if a == arm]
+            n = max(n, len(values))
+            cells.append(f'{np.mean(values):.2f} +- {np.std(values, ddof=1):.2f}'
+                         if len(values) > 1 else
+                         (f'{values[0]:.2f}' if values else '-'))
+        if n:
+            lines.append(f'| {LABELS[arm]} | ' + ' | '.join(cells) +
+                         f' | {n} |')
     return '\n'.join(lines)
 
 
-def paired_table(rows: list, reference: str = REFERENCE) -> str:
-    """Per-seed differences variant - ``reference`` at the last pretraining
-    iteration: mean +- std, t, p, positive / n and the differences."""
-    last = _last_iters(rows)
-    lines = [f'| difficulty | eval | metric | variant - {LABELS[reference]} '
-             '| mean +- std | t | p | positive | per seed |',
-             '|---:|---|---|---|---:|---:|---:|---:|---|']
-    evals = _evals_of(rows)
-    for difficulty in sorted({r['difficulty'] for r in rows}):
-        for kind in evals:
-            for metric in METRICS:
-                diffs = paired_differences(rows, metric, reference)
-                for method in METHODS:
-                    key = (difficulty, kind, method,
-                           last.get((difficulty, kind, method)))
-                    if key not in diffs:
-                        continue
-                    seeds, values = diffs[key]
-                    s = paired_stats(values)
-                    per_seed = ', '.join(f'{v:+.2f}' for v in values)
-                    lines.append(
-                        f'| {difficulty:g} | {kind} | {METRIC_LABELS[metric]}'
-                        f' | {LABELS[method]} | {s["mean"]:+.2f} +- '
-                        f'{s["std"]:.2f} | {s["t"]:.2f} | {s["p"]:.3f} | '
-                        f'{s["positive"]}/{s["n"]} | {per_seed} |')
+def headroom_lines(rows: List[dict], protocol: dict) -> str:
+    """PixPro's margin over random init (paired) and the position prior."""
+    values = values_by_arm_seed(rows, *PRIMARY)
+    pairs = paired_differences(values, 'pixpro', 'random')
+    if not pairs:
+        return '(no PixPro run yet)'
+    over_random = paired_summary([d for _, d in pairs])
+    prior = reference_value(rows, 'position_prior', 'mIoU')
+    pixpro = [v for (a, _), v in values.items() if a == 'pixpro']
+    over_prior = paired_summary([v - prior for v in pixpro])
+    lines = [
+        f"- PixPro - random init (same seed): {over_random['mean']:+.2f} "
+        f"+- {_fmt(over_random['std'], '.2f')}, 95 % CI "
+        f"{_fmt_ci(over_random)} (n={over_random['n']}; bar >= +10: "
+        f"{'met' if over_random['mean'] >= 10 else 'not met'})",
+        f"- PixPro - position-only prior: {over_prior['mean']:+.2f}, "
+        f"95 % CI {_fmt_ci(over_prior)} (bar >= +8: "
+        f"{'met' if over_prior['mean'] >= 8 else 'not met'})",
+    ]
     return '\n'.join(lines)
 
 
-def curve_table(summary: dict) -> str:
-    """Every (difficulty, evaluation, method, pretraining iteration)."""
-    lines = ['| difficulty | eval | method | pretrain iter | mean | '
-             'std | seeds |', '|---:|---|---|---:|---:|---:|---:|']
-    for key in sorted(summary, key=lambda k: (
-            k[0], list(EVAL_CONFIGS).index(k[1]), METHODS.index(k[2]), k[3])):
-        mean, std, n = summary[key]
-        lines.append(f'| {key[0]:g} | {key[1]} | {LABELS[key[2]]} | '
-                     f'{key[3]} | {mean:.2f} | {std:.2f} | {n} |')
+def comparisons_table(stats: List[dict], protocol: dict) -> str:
+    """The preregistered family: paired differences, CI, p, Holm p."""
+    planned = len(protocol['seeds'])
+    lines = ['| question | A - B | mean +- std | 95 % CI | p | Holm p | '
+             'A better | verdict |', '|---|---|---:|---:|---:|---:|---:|---|']
+    for s in stats:
+        lines.append(
+            f"| {s['question']} | {s['arm_a']} - {s['arm_b']} | "
+            f"{s['mean']:+.2f} +- {_fmt(s['std'], '.2f')} | {_fmt_ci(s)} | "
+            f"{_fmt(s['p'])} | {_fmt(s['p_holm'])} | "
+            f"{s['positive']}/{s['n']} | "
+            f"{verdict(s, s['p_holm'], protocol['alpha'], planned)} |")
     return '\n'.join(lines)
 
 
-def plot(summary: dict, path: str) -> None:
-    """mIoU (mean +- std band) against pretraining iterations: one panel
-    per (difficulty, evaluation); random init at iteration 0, shared by the
-    pretrained curves and drawn as a dashed line. Evaluations outside
-    :data:`CURVE_EVALS` (last checkpoint only): one point with an error bar
-    per variant."""
+def secondary_table(rows: List[dict]) -> str:
+    """The same comparisons on the secondary metrics (uncorrected)."""
+    lines = ['| A - B | k-NN mIoU | ridge boundary mIoU |', '|---|---:|---:|']
+    knn = {(s['arm_a'], s['arm_b']): s
+           for s in comparison_stats(rows, 'knn', 'mIoU')}
+    band = {(s['arm_a'], s['arm_b']): s
+            for s in comparison_stats(rows, 'ridge', 'boundary_mIoU')}
+    for arm_a, arm_b, _ in COMPARISONS:
+        cells = [f"{d[(arm_a, arm_b)]['mean']:+.2f} {_fmt_ci(d[(arm_a, arm_b)])}"
+                 f" (p {_fmt(d[(arm_a, arm_b)]['p'])})"
+                 if (arm_a, arm_b) in d else '-' for d in (knn, band)]
+        lines.append(f'| {arm_a} - {arm_b} | ' + ' | '.join(cells) + ' |')
+    return '\n'.join(lines)
+
+
+def power_lines(stats: List[dict], protocol: dict) -> str:
+    """Power at the effect of interest with the observed spread (alpha of
+    Holm's first step, alpha / m: a bound for every step)."""
+    alpha = protocol['alpha'] / max(1, len(COMPARISONS))
+    effect = protocol['effect_of_interest']
+    out = []
+    for s in stats:
+        if s['n'] < 2 or not s['std'] > 0:
+            continue
+        power = paired_t_power(s['n'], effect, s['std'], alpha)
+        out.append(f"- {s['arm_a']} - {s['arm_b']}: observed std "
+                   f"{s['std']:.2f} over {s['n']} seeds; power to detect "
+                   f"+{effect:g} at alpha {alpha:.4f}: {power:.2f}")
+    return '\n'.join(out) or '(fewer than 2 paired seeds)'
+
+
+def per_seed_table(rows: List[dict]) -> str:
+    """Ridge mIoU of every arm per seed."""
+    values = values_by_arm_seed(rows, *PRIMARY)
+    arms = [a for a in ['random'] + list(ARMS)
+            if any(k[0] == a for k in values)]
+    seeds = sorted({s for _, s in values})
+    lines = ['| seed | ' + ' | '.join(arms) + ' |',
+             '|---:|' + '---:|' * len(arms)]
+    for seed in seeds:
+        lines.append(f'| {seed} | ' + ' | '.join(
+            f'{values[(a, seed)]:.2f}' if (a, seed) in values else '-'
+            for a in arms) + ' |')
+    return '\n'.join(lines)
+
+
+def cost_lines(rows: List[dict]) -> str:
+    """Median pretraining speed and wall time of the runs."""
+    runs = {(r['arm'], r['seed']): r for r in rows
+            if r['readout'] == 'ridge' and r['pretrain_iters']}
+    if not runs:
+        return '(no pretraining run yet)'
+    s_iter = np.nanmedian([r['s_per_iter'] for r in runs.values()])
+    wall = np.nanmedian([r['pretrain_wall_s'] for r in runs.values()])
+    evals = np.nanmedian([r['eval_wall_s'] for r in rows
+                          if r['readout'] == 'ridge' and r['seed'] is not None])
+    devices = sorted({r['device'] for r in runs.values() if r['device']})
+    return (f'- {len(runs)} pretraining runs on {", ".join(devices)}: median '
+            f'{s_iter:.3f} s/iter, {wall / 60:.1f} min per run (wall); '
+            f'scoring {evals:.0f} s per backbone')
+
+
+def summary_block(rows: List[dict], protocol: dict) -> str:
+    """The short report (README / docs): scores, headroom, the family."""
+    stats = comparison_stats(rows)
+    return '\n\n'.join([
+        status_line(rows, protocol), scores_table(rows),
+        headroom_lines(rows, protocol),
+        comparisons_table(stats, protocol)])
+
+
+def report(results: str, protocol: dict) -> str:
+    """results.md (and quality.png) in ``results`` from its csv.
+
+    Returns:
+        str: The markdown written.
+    """
+    rows = read_rows(osp.join(results, 'results.csv'))
+    if not rows:
+        raise SystemExit(f'no rows in {results}/results.csv yet')
+    stats = comparison_stats(rows)
+    text = '\n\n'.join([
+        f"# Quality benchmark `{protocol['name']}`",
+        'Protocol: `settings.json` beside this file and benchmarks/README.md '
+        '("quality.py"). Primary metric: ridge-probe mIoU (%) on the '
+        f"{protocol['seg_val']} validation scenes; comparisons paired per "
+        'seed, two-sided paired t-test, Holm-corrected over the family of '
+        f"{len(COMPARISONS)} at alpha {protocol['alpha']}.",
+        status_line(rows, protocol),
+        '## Scores (mean +- std over seeds)', scores_table(rows),
+        '## Headroom', headroom_lines(rows, protocol),
+        '## Preregistered comparisons (ridge mIoU)',
+        comparisons_table(stats, protocol),
+        '## Secondary metrics (exploratory, not corrected)',
+        secondary_table(rows),
+        '## Power with the observed spread', power_lines(stats, protocol),
+        '## Ridge mIoU per seed', per_seed_table(rows),
+        '## Cost', cost_lines(rows)]) + '\n'
+    atomic_write_bytes(text, osp.join(results, 'results.md'))
+    plot(rows, stats, osp.join(results, 'quality.png'))
+    return text
+
+
+def plot(rows: List[dict], stats: List[dict], path: str) -> None:
+    """Left: ridge mIoU per seed and arm (mean +- 95 % CI), the references
+    as lines; right: the preregistered paired differences with their CIs."""
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
-    difficulties = sorted({k[0] for k in summary})
-    evals = sorted({k[1] for k in summary}, key=list(EVAL_CONFIGS).index)
-    fig, axes = plt.subplots(
-        len(difficulties), len(evals), squeeze=False,
-        figsize=(4.5 * len(evals), 3.4 * len(difficulties)))
-    colors = dict(zip(VARIANTS, ('tab:blue', 'tab:green', 'tab:orange',
-                                 'tab:red', 'tab:purple')))
-    for r, difficulty in enumerate(difficulties):
-        for c, kind in enumerate(evals):
-            ax = axes[r][c]
-            base = summary.get((difficulty, kind, 'random', 0))
-            if base is not None:
-                ax.axhline(base[0], color='gray', ls='--',
-                           label=LABELS['random'])
-            for x, (method, color) in enumerate(colors.items()):
-                iters = sorted(k[3] for k in summary
-                               if k[:3] == (difficulty, kind, method))
-                if not iters:
-                    continue
-                stats = [summary[(difficulty, kind, method, i)]
-                         for i in iters]
-                if kind not in CURVE_EVALS:
-                    ax.errorbar([x], [stats[-1][0]], yerr=[stats[-1][1]],
-                                fmt='o', color=color, capsize=3,
-                                label=f'{LABELS[method]} ({iters[-1]} it)')
-                    continue
-                if base is not None:  # iteration 0 = random init
-                    iters, stats = [0] + iters, [base] + stats
-                mean = [s[0] for s in stats]
-                std = [s[1] for s in stats]
-                ax.plot(iters, mean, 'o-', color=color, label=LABELS[method])
-                ax.fill_between(iters, [m - s for m, s in zip(mean, std)],
-                                [m + s for m, s in zip(mean, std)],
-                                color=color, alpha=0.15)
-            ax.set_title(f'{kind}, difficulty {difficulty:g}')
-            if kind not in CURVE_EVALS:
-                ax.set_xticks(range(len(colors)), list(colors), fontsize=7)
-                ax.set_xlabel('variant, last checkpoint')
-            else:
-                ax.set_xlabel('pretraining iterations')
-            ax.set_ylabel('mIoU (%)')
-            ax.grid(alpha=0.3)
-            ax.legend(fontsize=7)
+    values = values_by_arm_seed(rows, *PRIMARY)
+    arms = [a for a in ['random'] + list(ARMS)
+            if any(k[0] == a for k in values)]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 3.8))
+    for x, arm in enumerate(arms):
+        ys = [v for (a, _), v in values.items() if a == arm]
+        left.plot([x] * len(ys), ys, 'o', alpha=0.35, color='tab:blue')
+        if len(ys) > 1:
+            s = paired_summary(ys)
+            left.errorbar([x], [s['mean']], yerr=[[s['mean'] - s['ci_low']],
+                          [s['ci_high'] - s['mean']]], fmt='s', color='k',
+                          capsize=4)
+    for arm, style in (('position_prior', ':'), ('oracle', '--')):
+        value = reference_value(rows, arm, 'mIoU')
+        if value == value and value < 60:
+            left.axhline(value, ls=style, color='gray', label=LABELS[arm])
+    left.set_xticks(range(len(arms)), [a.replace('_', '\n') for a in arms],
+                    fontsize=8)
+    left.set_ylabel('ridge-probe mIoU (%)')
+    left.set_title('scores per seed (mean, 95 % CI)')
+    left.legend(fontsize=7)
+    left.grid(alpha=0.3)
+    for y, s in enumerate(stats):
+        right.errorbar([s['mean']], [y], xerr=[[s['mean'] - s['ci_low']],
+                       [s['ci_high'] - s['mean']]], fmt='o', color='k',
+                       capsize=4)
+        right.plot(s['diffs'], [y] * len(s['diffs']), '.', alpha=0.4,
+                   color='tab:red')
+    right.axvline(0, color='gray')
+    right.set_yticks(range(len(stats)),
+                     [f"{s['arm_a']} -\n{s['arm_b']}" for s in stats],
+                     fontsize=8)
+    right.set_xlabel('paired difference, ridge mIoU (points)')
+    right.set_title('preregistered comparisons (95 % CI)')
+    right.grid(alpha=0.3)
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
+    fig.savefig(path, dpi=90)
     plt.close(fig)
 
 
-def estimate_seconds(settings: dict, pretrain_timing: list,
-                     rows: list) -> float:
-    """Sequential wall time of ``settings`` (one job) extrapolated from the
-    measured runs: per run of :func:`plan`, its kind's measured fixed cost
-    (wall - iterations x median s/iter - validation images x median s/image)
-    plus the new iterations x s/iter and validation images x s/image.
-
-    Args:
-        settings (dict): The experiment to estimate (e.g. :data:`FULL`).
-        pretrain_timing (list[dict]): ``wall_s``, ``s_per_iter``, ``iters``
-            of measured pretraining runs.
-        rows (list[dict]): Measured evaluation results (``eval``,
-            ``wall_s``, ``eval_s_per_iter``, ``iters``; ``val_s_per_img`` and
-            ``seg_val`` when known, else the validation counts as fixed).
-
-    Returns:
-        float: Seconds; NaN if a kind of run was not measured.
-    """
-    def median(values):
-        return statistics.median(values) if values else 0.
-
-    def fixed_and_rates(runs):
-        if not runs:
-            return float('nan'), float('nan'), 0.
-        rate = statistics.median(r['s_per_iter'] for r in runs)
-        val_rate = median([r['val_s_per_img'] for r in runs
-                           if r.get('val_s_per_img') and r.get('seg_val')])
-        fixed = statistics.median(
-            r['wall_s'] - r['iters'] * rate -
-            (r.get('seg_val') or 0) * val_rate if r.get('val_s_per_img')
-            else r['wall_s'] - r['iters'] * rate for r in runs)
-        return max(fixed, 0.), rate, val_rate
-
-    pretrains, evals = plan(settings, '/estimate')
-    fixed, rate, _ = fixed_and_rates(pretrain_timing)
-    total = len(pretrains) * (fixed + settings['pretrain_iters'] * rate)
-    for kind in EVAL_CONFIGS:
-        runs = [dict(r, s_per_iter=r['eval_s_per_iter']) for r in rows
-                if r['eval'] == kind]
-        fixed, rate, val_rate = fixed_and_rates(runs)
-        count = sum(run['eval'] == kind for run in evals)
-        total += count * (fixed + settings[f'{kind}_iters'] * rate +
-                          settings['seg_val'] * val_rate)
-    return total
+# --------------------------------------------------------------------------
+# Generated blocks in markdown files (README, docs)
+# --------------------------------------------------------------------------
+def block_markers(results: str) -> tuple:
+    """Begin / end markers of the generated block of a results folder."""
+    name = osp.basename(osp.normpath(results))
+    return (f'<!-- generated by benchmarks/quality.py --report from '
+            f'benchmarks/results/{name}/results.csv; do not edit -->',
+            f'<!-- end of {name} -->')
 
 
-def write_report(out: str, settings: dict, pretrains: list,
-                 wall_s: float) -> list:
-    """results.csv, results.md and quality.png from the runs under ``out``.
+def update_block(path: str, results: str, block: str) -> bool:
+    """Replace the generated block of ``results`` in ``path`` (if the file
+    holds its markers).
 
     Returns:
-        list[str]: The written paths.
+        bool: Whether the file holds the block.
     """
-    rows = collect(out)
-    if not rows:
-        raise FileNotFoundError(f'no result.json under {out}: nothing to '
-                                'report (run without --report-only first)')
-    csv_path = osp.join(out, 'results.csv')
-    with open(csv_path, 'w', newline='') as f:
-        writer = csv.DictWriter(f, fieldnames=CSV_FIELDS,
-                                extrasaction='ignore')
-        writer.writeheader()
-        writer.writerows(rows)
-    summary = summarize(rows)
-    png_path = osp.join(out, 'quality.png')
-    plot(summary, png_path)
+    begin, end = block_markers(results)
+    with open(path) as f:
+        text = f.read()
+    if begin not in text:
+        return False
+    head, rest = text.split(begin, 1)
+    if end not in rest:
+        raise ValueError(f'{path}: {begin!r} without {end!r}')
+    tail = rest.split(end, 1)[1]
+    new = f'{head}{begin}\n{block}\n{end}{tail}'
+    if new != text:
+        atomic_write_bytes(new, path)
+    return True
 
-    timing = []
-    for run in pretrains:
-        path = osp.join(run['work_dir'], 'timing.json')
-        if osp.isfile(path):
-            with open(path) as f:
-                timing.append(dict(json.load(f),
-                                   iters=settings['pretrain_iters']))
-    iters_of = {k: settings[f'{k}_iters'] for k in EVAL_CONFIGS}
-    measured = [dict(r, iters=iters_of[r['eval']]) for r in rows]
-    estimate = estimate_seconds(FULL, timing, measured)
-    eval_wall = sum(r['wall_s'] for r in rows)
-    pre_wall = sum(t['wall_s'] for t in timing)
-    md_path = osp.join(out, 'results.md')
-    with open(md_path, 'w') as f:
-        f.write('# Downstream quality on the synthetic scenes\n\n')
-        f.write(f'Settings: `{json.dumps(settings)}`\n\n')
-        f.write('## mIoU and boundary mIoU (%) at the last pretraining '
-                'iteration, mean +- std over seeds\n\n' + final_table(rows) +
-                '\n\n')
-        f.write(f'## Paired differences to {LABELS[REFERENCE]} (same seed, '
-                'init, scenes and crops)\n\nt: paired t statistic, p: its '
-                'two-sided p-value (n - 1 degrees of freedom), positive: '
-                'seeds where the variant is better.\n\n' +
-                paired_table(rows) + '\n\n')
-        f.write('## mIoU against pretraining iterations\n\n' +
-                curve_table(summary) + '\n\n![mIoU](quality.png)\n\n')
-        f.write('## Wall time\n\n')
-        if wall_s is not None:
-            f.write(f'- this invocation: {wall_s / 60:.1f} min\n')
-        f.write(f'- runs recorded: pretraining {pre_wall / 60:.1f} min '
-                f'({len(timing)} runs), evaluation {eval_wall / 60:.1f} min '
-                f'({len(rows)} runs)\n')
-        if timing:
-            f.write('- pretraining s/iter (median): ' + ', '.join(
-                f"{t['s_per_iter']:.2f}" for t in timing) + '\n')
-        f.write(f'- estimated full run (`{json.dumps(FULL)}`), one job at a '
-                f'time, from these measurements: {estimate / 3600:.1f} h\n')
-    return [csv_path, md_path, png_path]
+
+def generated_block(results: str) -> str:
+    """The block that ``--report`` writes into the markdown files."""
+    with open(osp.join(results, 'settings.json')) as f:
+        protocol = json.load(f)
+    return summary_block(read_rows(osp.join(results, 'results.csv')),
+                         protocol)
+
+
+DOC_FILES = ('README.md', 'docs/results.md', 'benchmarks/README.md')
 
 
 # --------------------------------------------------------------------------
@@ -738,123 +815,66 @@ def write_report(out: str, settings: dict, pretrains: list,
 # --------------------------------------------------------------------------
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--out', default=None,
-                        help='default work_dirs/quality (--quick: '
-                        'work_dirs/quality_quick)')
+    parser.add_argument('--results', required=True,
+                        help='folder of settings.json / results.csv (commit '
+                        'it: benchmarks/results/<date>-<name>)')
+    parser.add_argument('--work-dir', default=None,
+                        help='pretraining runs and the scene cache (default '
+                        'work_dirs/<protocol name>)')
     parser.add_argument('--quick', action='store_true',
-                        help=f'smoke run: {QUICK}')
-    parser.add_argument('--seeds', type=int, nargs='+')
-    parser.add_argument('--difficulties', type=float, nargs='+')
-    parser.add_argument('--methods', nargs='+', choices=list(VARIANTS),
-                        help='pretraining variants (default: all; the '
-                        f'paired analysis needs {REFERENCE!r})')
-    for key in ('pretrain_iters', 'eval_every', 'probe_iters',
-                'finetune_iters', 'seg_train', 'seg_val'):
-        parser.add_argument('--' + key.replace('_', '-'), type=int)
-    parser.add_argument('--jobs', type=int, default=1, choices=(1, 2),
-                        help='runs at a time')
+                        help='smoke run of the same code paths')
+    parser.add_argument('--seeds', type=int, nargs='+',
+                        help='seeds to run now (default: the protocol\'s)')
+    parser.add_argument('--arms', nargs='+',
+                        choices=['random'] + list(ARMS),
+                        help='arms to run now (default: all; the report '
+                        'still covers every arm of the protocol)')
+    parser.add_argument('--jobs', type=int, default=1,
+                        help='runs at a time (CPU: one per core)')
     parser.add_argument('--threads', type=int, default=1,
-                        help='OMP/MKL threads per run')
+                        help='OMP threads per run and for scoring')
+    parser.add_argument('--device', default='cpu',
+                        help='device of the scoring (pretraining picks CUDA '
+                        'itself when present)')
+    parser.add_argument('--keep-checkpoints', action='store_true')
     parser.add_argument('--dry', action='store_true',
-                        help='print the commands of the runs still to do')
-    parser.add_argument('--report-only', action='store_true')
-    parser.add_argument(
-        '--clean-checkpoints', action='store_true',
-        help='delete intermediate pretraining checkpoints once evaluated '
-        '(~140 MB each; the full run writes 150, 50 of them final)')
+                        help='print the runs still to do')
+    parser.add_argument('--report', action='store_true',
+                        help='only write results.md / quality.png and the '
+                        'generated blocks of README / docs from the csv')
     return parser.parse_args(argv)
-
-
-def settings_from_args(args) -> dict:
-    """The experiment settings: --quick or full defaults, then overrides."""
-    settings = dict(QUICK if args.quick else FULL)
-    for key in settings:
-        value = getattr(args, key)
-        if value is not None:
-            settings[key] = list(value) if isinstance(value, list) else value
-    for d in settings['difficulties']:
-        if not 0 <= d <= 1:
-            raise SystemExit(f'difficulty must be in [0, 1], got {d}')
-    if settings['eval_every'] < 1 or settings['pretrain_iters'] < 1:
-        raise SystemExit('--pretrain-iters and --eval-every must be >= 1')
-    return settings
-
-
-def run_groups(runs: list, settings: dict) -> list:
-    """The (difficulty, seed) groups of ``runs`` in the order they are run:
-    seed by seed (in ``settings['seeds']`` order), every difficulty of a seed
-    before the next seed."""
-    groups = dict.fromkeys((r['difficulty'], r['seed']) for r in runs)
-    seeds, difficulties = settings['seeds'], settings['difficulties']
-    return sorted(groups, key=lambda g: (seeds.index(g[1]),
-                                         difficulties.index(g[0])))
-
-
-def check_settings(out: str, settings: dict) -> dict:
-    """Keep one experiment per output dir: results of other settings would
-    be mixed into the tables. Other ``methods`` with otherwise equal settings
-    are the same experiment with more (or fewer) arms: a variant's runs do
-    not depend on which other variants run, so the arms are merged.
-
-    Returns:
-        dict: The settings of the experiment in ``out`` (``methods``: every
-        variant run there so far or now, in :data:`VARIANTS` order).
-
-    Raises:
-        SystemExit: ``out`` holds an experiment with other settings.
-    """
-    path = osp.join(out, 'settings.json')
-    if osp.isfile(path):
-        with open(path) as f:
-            old = json.load(f)
-        others = {k: v for k, v in settings.items() if k != 'methods'}
-        if {k: v for k, v in old.items() if k != 'methods'} != others:
-            raise SystemExit(
-                f'{out} holds an experiment with other settings ({old}); '
-                'pass another --out or delete it.')
-        if old.get('methods') == settings['methods']:
-            return old
-        both = set(old.get('methods', [])) | set(settings['methods'])
-        settings = dict(settings, methods=[m for m in VARIANTS if m in both])
-    os.makedirs(out, exist_ok=True)
-    write_json(path, settings)
-    return settings
 
 
 def main(argv=None):
     args = parse_args(argv)
-    settings = settings_from_args(args)
-    out = osp.abspath(args.out or osp.join(
-        'work_dirs', 'quality_quick' if args.quick else 'quality'))
-    pretrains, evals = plan(settings, out)
-    experiment = settings if args.dry else check_settings(out, settings)
-    env = thread_env(args.threads)
-    start = time.perf_counter()
-    if not args.report_only:
-        # one (difficulty, seed) at a time, so that --clean-checkpoints
-        # keeps one group's checkpoints on disk (~2 GB), not the whole run's;
-        # seed-major, so that a run stopped early has as many seeds at every
-        # difficulty (the paired tables stay balanced)
-        for group in run_groups(pretrains + evals, settings):
-            mine = [r for r in pretrains
-                    if (r['difficulty'], r['seed']) == group]
-            their_evals = [r for r in evals
-                           if (r['difficulty'], r['seed']) == group]
-            run_all(run_pretrain, mine, args.jobs, env, args.dry)
-            run_all(run_eval, their_evals, args.jobs, env, args.dry)
-            if args.clean_checkpoints and not args.dry:
-                clean_checkpoints(mine, their_evals)
-    if args.clean_checkpoints and not args.dry:
-        clean_checkpoints(pretrains, evals)
-    if args.dry:
-        return None
-    wall = None if args.report_only else time.perf_counter() - start
-    # the report covers every arm of the experiment, not only this call's
-    paths = write_report(out, experiment, plan(experiment, out)[0], wall)
-    with open(paths[1]) as f:
-        print(f.read())
-    print('written: ' + ', '.join(paths))
-    return paths
+    results = osp.abspath(args.results)
+    protocol = dict(QUICK if args.quick else PROTOCOL)
+    if args.report:
+        with open(osp.join(results, 'settings.json')) as f:
+            protocol = json.load(f)
+    else:
+        # the planned seeds stay in settings.json when a part runs now
+        protocol = check_protocol(results, dict(protocol, seeds=sorted(
+            set(protocol['seeds']) | set(args.seeds or []))))
+        seeds = args.seeds or protocol['seeds']
+        if args.dry:
+            rows = read_rows(osp.join(results, 'results.csv'))
+            for arm, seed in todo(protocol, seeds, rows, args.arms):
+                print(f'{arm} seed {seed}')
+            return None
+        work_dir = osp.abspath(args.work_dir or osp.join(
+            REPO_ROOT, 'work_dirs', protocol['name']))
+        run_experiment(protocol, seeds, results, work_dir, args.jobs,
+                       args.threads, args.device, args.keep_checkpoints,
+                       args.arms)
+    text = report(results, protocol)
+    block = generated_block(results)
+    for doc in DOC_FILES:
+        path = osp.join(REPO_ROOT, doc)
+        if osp.isfile(path) and update_block(path, results, block):
+            print(f'updated {doc}')
+    print(text)
+    return text
 
 
 if __name__ == '__main__':

@@ -1,7 +1,6 @@
-"""The placeholder ``mmcv._ext`` of mmcv-lite installs and the numpy 2
-warning (projects/depth_pixpro/mmcv_shim.py)."""
+"""The placeholder ``mmcv._ext`` of mmcv-lite installs
+(projects/depth_pixpro/mmcv_shim.py)."""
 import sys
-import warnings
 
 import pytest
 import torch
@@ -22,14 +21,3 @@ def test_mmcv_ext_shim_fails_only_when_an_op_is_called():
 
 def test_shim_is_noop_when_ext_exists():
     assert mmcv_shim.install_mmcv_ext_shim() is False
-
-
-def test_numpy2_warns_with_the_reason_and_the_pin():
-    warn_if_numpy2 = mmcv_shim.warn_if_numpy2
-    with pytest.warns(RuntimeWarning, match=r'numpy 2\.5\.2.*numpy < 2.*'
-                      r'1\.26\.4.*adjust_hue.*out of bounds for uint8'):
-        assert warn_if_numpy2('2.5.2')
-    with warnings.catch_warnings():
-        warnings.simplefilter('error')
-        assert not warn_if_numpy2('1.26.4')
-        assert not warn_if_numpy2()  # the pinned numpy of this install

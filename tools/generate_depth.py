@@ -45,6 +45,12 @@ The encoding is ``encode_depth_by_kind`` of
 
 ``RGBDFolderDataset`` picks kind and scale up from ``depth_info.json``;
 train non-metric kinds with ``DepthPairFilter(mode='normalized')``.
+
+EXIF orientation: an image is read as it is shown, turned by its EXIF
+orientation (as OpenCV and ``LoadImageFromFile`` read it back for
+training), batched with images of its displayed size, and its depth is
+written in that orientation; the run says how many images carry an EXIF
+rotation and each JSON keeps ``exif_orientation`` (1 = as stored).
 """
 import argparse
 import json
@@ -202,6 +208,22 @@ def load_local_model(model_dir: str, device: str):
 
 def predict(model, processor, images: List[np.ndarray],
             device: str) -> List[np.ndarray]:
+    """Depth of RGB images at their own resolution, in input order; images
+    of one size share a forward pass (processors stack them)."""
+    by_shape: Dict[Tuple[int, ...], List[int]] = {}
+    for index, image in enumerate(images):
+        by_shape.setdefault(image.shape, []).append(index)
+    preds: List[Optional[np.ndarray]] = [None] * len(images)
+    for indices in by_shape.values():
+        same = _predict_same_size(model, processor,
+                                  [images[i] for i in indices], device)
+        for index, pred in zip(indices, same):
+            preds[index] = pred
+    return preds
+
+
+def _predict_same_size(model, processor, images: List[np.ndarray],
+                       device: str) -> List[np.ndarray]:
     """Depth of same-sized RGB images at their own resolution."""
     import torch
     inputs = processor(images=images, return_tensors='pt').to(device)
@@ -218,18 +240,41 @@ def predict(model, processor, images: List[np.ndarray],
     return list(pred.cpu().numpy())
 
 
-def batches_by_size(img_dir: str, rels: List[str],
-                    batch_size: int) -> List[List[Tuple[str, np.ndarray]]]:
-    """Group images of one size into batches (processors stack them)."""
+#: EXIF orientations that turn an image by 90 or 270 degrees on display.
+_EXIF_TRANSPOSED = (5, 6, 7, 8)
+
+
+def displayed_size(path: str) -> Tuple[Tuple[int, int], int]:
+    """``((width, height), exif_orientation)`` of an image as OpenCV and
+    mmcv's ``LoadImageFromFile`` read it: turned by its EXIF orientation
+    (1 = as stored). Only the header is read.
+
+    Raises:
+        ValueError: Not an image (names the file).
+    """
     from PIL import Image
+    try:
+        with Image.open(path) as img:
+            (width, height) = img.size
+            orientation = int(img.getexif().get(0x0112, 1) or 1)
+    except (OSError, ValueError) as e:
+        raise ValueError(f'cannot read image {path}: {e}') from e
+    if orientation in _EXIF_TRANSPOSED:
+        width, height = height, width
+    return (width, height), orientation
+
+
+def batches_by_size(img_dir: str, rels: List[str], batch_size: int,
+                    orientations: Optional[Dict[str, int]] = None
+                    ) -> List[List[str]]:
+    """Group images of one displayed size (:func:`displayed_size`) into
+    batches; ``orientations``, if given, receives each image's EXIF
+    orientation."""
     by_size: Dict[Tuple[int, int], List[str]] = {}
     for rel in rels:
-        try:
-            with Image.open(osp.join(img_dir, rel)) as img:  # header only
-                size = img.size
-        except OSError as e:
-            raise ValueError(
-                f'cannot read image {osp.join(img_dir, rel)}: {e}') from e
+        size, orientation = displayed_size(osp.join(img_dir, rel))
+        if orientations is not None:
+            orientations[rel] = orientation
         by_size.setdefault(size, []).append(rel)
     batches = []
     for group in by_size.values():
@@ -286,16 +331,34 @@ def main(argv: Optional[List[str]] = None) -> Dict:
 
     if pending:
         from mmengine.utils import ProgressBar
+        orientations: Dict[str, int] = {}
+        batches = batches_by_size(args.img_dir, pending, args.batch_size,
+                                  orientations)
+        turned = [rel for rel in pending if orientations[rel] != 1]
+        if turned:
+            print(f'{len(turned)} image(s) carry an EXIF rotation (e.g. '
+                  f'{turned[0]}): their depth is written as they are shown '
+                  '(turned), which is how OpenCV and LoadImageFromFile read '
+                  'them; a reader that ignores EXIF (mmcv '
+                  "'color_ignore_orientation', raw JPEG pixels) would pair "
+                  'them with depth of the other orientation')
         progress = ProgressBar(len(pending))
-        for batch in batches_by_size(args.img_dir, pending, args.batch_size):
+        for batch in batches:
             images = [read_rgb(osp.join(args.img_dir, rel)) for rel in batch]
-            for rel, pred in zip(batch, predict(model, processor, images,
-                                                args.device)):
+            try:
+                preds = predict(model, processor, images, args.device)
+            except Exception as e:
+                raise RuntimeError(
+                    f'depth prediction failed for {len(batch)} image(s) of '
+                    f'{args.img_dir} ({", ".join(batch[:4])}'
+                    f'{", ..." if len(batch) > 4 else ""}): {e}') from e
+            for rel, pred in zip(batch, preds):
                 raw, meta = encode_depth_by_kind(pred, kind)
                 png, meta_path = output_paths(args.out_dir, rel)
                 write_image_atomic(png, raw)
                 meta.update(source=rel, height=int(raw.shape[0]),
                             width=int(raw.shape[1]),
+                            exif_orientation=orientations[rel],
                             model_type=info['model_type'])
                 with open(meta_path, 'w') as f:  # written last: marks done
                     json.dump(meta, f, indent=2)

@@ -13,10 +13,11 @@ import os
 import os.path as osp
 
 from projects.depth_pixpro import checkpoint  # noqa: I001  (first: shim)
-from projects.depth_pixpro.cfg_options import merge_cfg_options
+from projects.depth_pixpro.cfg_options import (CfgOptionsAction,
+                                               merge_cfg_options)
 from projects.depth_pixpro.device import (build_runner, exit_with_launcher,
-                                          setup_launch)
-from mmengine.config import Config, DictAction
+                                          setup_launch, stop_on_sigterm)
+from mmengine.config import Config
 
 
 def parse_args(argv=None):
@@ -38,7 +39,7 @@ def parse_args(argv=None):
     parser.add_argument(
         '--cfg-options',
         nargs='+',
-        action=DictAction,
+        action=CfgOptionsAction,
         help='override config settings, key=value')
     parser.add_argument(
         '--launcher',
@@ -111,7 +112,8 @@ def main(argv=None):
     checkpoint.ensure_checkpoint_hooks(cfg, args.allow_partial_load)
     runner = build_runner(cfg)
     try:
-        runner.test()
+        with stop_on_sigterm():  # SIGTERM unwinds: DataLoader workers end
+            runner.test()
     except checkpoint.CheckpointLoadError as err:
         raise SystemExit(f'error: {args.checkpoint}: {err}')
 

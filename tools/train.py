@@ -8,19 +8,28 @@ Same CLI as mmseg/mmpretrain's ``tools/train.py``::
 
 Checkpoints load weights-only (``--trust-checkpoint`` is the explicit opt-in
 for the one file this run resumes or loads), must cover the whole model
-(``--allow-partial-load`` accepts less), and are written atomically.
+(``--allow-partial-load`` accepts less), and are written atomically. A run
+holds its work dir (``<work_dir>/.train.lock``; a second run there stops)
+and SIGTERM stops it cleanly, DataLoader workers included.
 """
 import argparse
 import os
 import os.path as osp
 
 from projects.depth_pixpro import checkpoint  # noqa: I001  (first: shim)
-from projects.depth_pixpro.cfg_options import merge_cfg_options
+from projects.depth_pixpro.cfg_options import (CfgOptionsAction,
+                                               check_schedule,
+                                               merge_cfg_options)
 from projects.depth_pixpro.device import (build_runner, exit_with_launcher,
-                                          setup_launch)
+                                          setup_launch, stop_on_sigterm)
+from projects.depth_pixpro.engine.hooks import (TrainingDivergedError,
+                                                ensure_divergence_guard)
 from projects.depth_pixpro.engine.interrupt import \
     train_with_interrupt_checkpoint
-from mmengine.config import Config, DictAction
+from projects.depth_pixpro.utils.work_dir_lock import (WorkDirLock,
+                                                       WorkDirLockedError,
+                                                       launch_rank)
+from mmengine.config import Config
 
 
 def parse_args(argv=None):
@@ -55,7 +64,7 @@ def parse_args(argv=None):
     parser.add_argument(
         '--cfg-options',
         nargs='+',
-        action=DictAction,
+        action=CfgOptionsAction,
         help='override config settings, key=value, e.g. '
         'model.backbone.depth=18 train_dataloader.batch_size=8')
     parser.add_argument(
@@ -118,6 +127,23 @@ def main(argv=None):
     except ValueError as err:
         raise SystemExit(f'error: {err}')
     cfg = merge_args(cfg, args)
+    check_schedule(cfg)  # warns: a warm-up longer than the run, ...
+    # one run per work dir; under a distributed launch rank 0 holds it
+    lock = WorkDirLock(cfg.work_dir, log=lambda msg: print(msg, flush=True))
+    with stop_on_sigterm():  # SIGTERM unwinds: lock released, workers end
+        if launch_rank(args.launcher) == 0:
+            try:
+                lock.acquire()
+            except WorkDirLockedError as err:
+                raise SystemExit(f'error: {err}')
+        try:
+            train(cfg, args)
+        finally:
+            lock.release()
+
+
+def train(cfg, args):
+    """Resume checks, device adaptation, checkpoint hooks, then the run."""
     resume_from = resume_file(cfg)
     if cfg.get('resume', False):
         # The runner loads exactly the file checked here (None: no
@@ -129,11 +155,15 @@ def main(argv=None):
     with checkpoint.trusted_checkpoints(trusted):
         try:
             if resume_from is not None:
-                checkpoint.check_resume_checkpoint(resume_from)
+                meta = checkpoint.check_resume_checkpoint(resume_from)
+                checkpoint.check_resume_model(meta, cfg.model, resume_from)
             setup_launch(cfg, args.launcher)
             checkpoint.ensure_checkpoint_hooks(cfg, args.allow_partial_load)
+            ensure_divergence_guard(cfg)
             runner = build_runner(cfg)
             train_with_interrupt_checkpoint(runner)  # Ctrl-C: save, resume
+        except TrainingDivergedError as err:
+            raise SystemExit(f'error: {err}')
         except checkpoint.CheckpointLoadError as err:
             hint = ''
             if err.unsafe and err.filename == own_file and \

@@ -4,17 +4,13 @@ mmcv-lite has no compiled ``mmcv._ext``, yet mmseg 1.2.2 imports ``mmcv.ops``
 unconditionally. :func:`install_mmcv_ext_shim` registers a module whose ops
 raise a clear error only when one is *called*. It is a no-op with full mmcv.
 Imported first by :mod:`projects.depth_pixpro`, before anything imports mmseg.
-:func:`warn_if_numpy2` warns at import about numpy 2, which mmcv 2.1.0's
-``adjust_hue`` does not support.
 """
 import importlib.machinery
 import importlib.util
 import sys
 import types
-import warnings
-from typing import Optional
 
-__all__ = ['install_mmcv_ext_shim', 'warn_if_numpy2']
+__all__ = ['install_mmcv_ext_shim']
 
 
 class _MissingOp:
@@ -63,33 +59,4 @@ def install_mmcv_ext_shim() -> bool:
     return True
 
 
-def warn_if_numpy2(version: Optional[str] = None) -> bool:
-    """Warn when numpy >= 2 is installed: mmcv 2.1.0's ``adjust_hue`` (used
-    by mmpretrain's ``ColorJitter``, so by every pretraining view pipeline)
-    adds ``np.uint8(hue_factor * 255)`` to a uint8 array, which numpy 2
-    refuses for a negative hue ("Python integer -18 out of bounds for uint8",
-    seen in a data worker on a CUDA machine with numpy 2.5.2).
-
-    Args:
-        version (str, optional): numpy version to check (default: the
-            installed one).
-
-    Returns:
-        bool: True if it warned.
-    """
-    if version is None:
-        import numpy
-        version = numpy.__version__
-    if int(version.split('.')[0]) < 2:
-        return False
-    warnings.warn(
-        f'numpy {version} is installed; depth-pixpro needs numpy < 2 '
-        '(requirements/runtime.txt pins 1.26.4): with numpy 2, mmcv 2.1.0\'s '
-        'adjust_hue (ColorJitter hue in the pretraining views) fails with '
-        '"OverflowError: Python integer ... out of bounds for uint8".',
-        RuntimeWarning, stacklevel=2)
-    return True
-
-
 install_mmcv_ext_shim()
-warn_if_numpy2()

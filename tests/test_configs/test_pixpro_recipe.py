@@ -82,9 +82,10 @@ def test_gpu_config_follows_pixpro(path):
     optim = cfg.optim_wrapper.optimizer
     batch = 8 * cfg.train_dataloader.batch_size
     assert batch == cfg.auto_scale_lr.base_batch_size == 1024
-    assert optim.type == 'LARS' and optim.momentum == 0.9
+    assert optim.type == 'PixProLARS' and optim.momentum == 0.9
     assert optim.lr == BASE_LR_PER_256 * batch / 256 == 4.0
     assert optim.weight_decay == WEIGHT_DECAY
+    assert cfg.train_dataloader.drop_last is True  # PixPro's loader
     # every 1-D parameter of the online network: no decay, no LARS
     optimizer = build_optim_wrapper(model, cfg.optim_wrapper).optimizer
     assert check_1d_excluded(model, optimizer, WEIGHT_DECAY) > 0

@@ -41,7 +41,7 @@ def test_pretraining_config_builds(path):
         assert _scales(cfg) == [0.7]
     if is_gpu_recipe(osp.relpath(path, config_path(''))):
         assert cfg.model.backbone.depth == 50
-        assert cfg.optim_wrapper.optimizer.type == 'LARS'
+        assert cfg.optim_wrapper.optimizer.type == 'PixProLARS'
         assert cfg.optim_wrapper.optimizer.weight_decay == 1e-5
         assert cfg.auto_scale_lr.base_batch_size == 1024
         crop = cfg.train_dataloader.dataset.pipeline[2].transforms[0][0]
@@ -67,6 +67,8 @@ LONG_NAME = re.compile(
     r'(?P<algo>depth_pixpro|pixpro)_resnet(?P<depth>\d+)_(?P<procs>\d+)xb'
     r'(?P<batch>\d+)-(?P<optim>[a-z]+)-coslr-(?P<length>\d+)(?P<unit>e|iter)'
     r'_(?P<data>[a-z0-9-]+)\.py')
+#: The optimizer a long name's {optimizer} field stands for.
+OPTIMIZERS = {'lars': 'PixProLARS', 'sgd': 'SGD'}
 
 
 @pytest.mark.parametrize('long_name', sorted(set(ENTRY_POINTS.values())))
@@ -78,7 +80,7 @@ def test_long_names_say_backbone_batch_and_schedule(long_name):
     assert name, long_name
     assert int(name['depth']) == cfg.model.backbone.depth
     assert int(name['batch']) == cfg.train_dataloader.batch_size
-    assert cfg.optim_wrapper.optimizer.type == name['optim'].upper()
+    assert cfg.optim_wrapper.optimizer.type == OPTIMIZERS[name['optim']]
     key = 'max_epochs' if name['unit'] == 'e' else 'max_iters'
     assert cfg.train_cfg[key] == int(name['length'])
     assert (long_name in CPU_RECIPES) == (name['procs'] == '1')

@@ -2,6 +2,7 @@
 import mmengine.registry as engine_registry
 import mmseg.registry as seg_registry
 import pytest
+import torch
 from mmengine.registry import DefaultScope, Registry
 
 import mmpretrain.registry as pretrain_registry
@@ -62,6 +63,8 @@ def _configs(tmp_path, nyu_root):
             type='RGBDMultiView', num_views=[1, 1], transforms=[view, view]),
         ('mmpretrain', 'TRANSFORMS', 'PackRGBDInputs'): dict(
             type='PackRGBDInputs'),
+        ('mmpretrain', 'TRANSFORMS', 'RGBDColorJitter'): dict(
+            type='RGBDColorJitter', brightness=0.4, hue=0.1),
         ('mmpretrain', 'DATASETS', 'SyntheticRGBDDataset'): dict(
             type='SyntheticRGBDDataset', num_samples=2, img_size=32),
         ('mmpretrain', 'DATASETS', 'ScanNetRGBDDataset'): dict(
@@ -71,7 +74,8 @@ def _configs(tmp_path, nyu_root):
         ('mmpretrain', 'DATASETS', 'NYUv2RGBDDataset'): dict(
             type='NYUv2RGBDDataset', data_root=nyu_root),
         ('mmpretrain', 'DATASETS', 'RGBDFolderDataset'): dict(
-            type='RGBDFolderDataset', data_root=nyu_root),
+            type='RGBDFolderDataset', data_root=nyu_root,
+            depth_kind='metric'),
         ('mmseg', 'DATASETS', 'ScanNet2DSegDataset'): dict(
             type='ScanNet2DSegDataset', data_root=str(scannet),
             ann_file='scannetv2_train.txt'),
@@ -91,6 +95,9 @@ def _configs(tmp_path, nyu_root):
          'Exclude1DParamsOptimWrapperConstructor'): dict(
             type='Exclude1DParamsOptimWrapperConstructor',
             optim_wrapper_cfg=dict(optimizer=dict(type='SGD', lr=0.1))),
+        ('mmpretrain', 'OPTIMIZERS', 'PixProLARS'): dict(
+            type='PixProLARS', params=[torch.nn.Parameter(torch.ones(2))],
+            lr=0.1),
         ('mmengine', 'HOOKS', 'SafeCheckpointHook'): dict(
             type='SafeCheckpointHook'),
         ('mmengine', 'HOOKS', 'AtomicCheckpointHook'): dict(
@@ -100,15 +107,14 @@ def _configs(tmp_path, nyu_root):
         ('mmengine', 'HOOKS', 'CollapseMonitorHook'): dict(
             type='CollapseMonitorHook', threshold=0.05, window=5),
         ('mmengine', 'HOOKS', 'RunSummaryHook'): dict(type='RunSummaryHook'),
+        ('mmengine', 'HOOKS', 'DivergenceGuardHook'): dict(
+            type='DivergenceGuardHook'),
         ('mmengine', 'HOOKS', 'DepthKindCheckHook'): dict(
             type='DepthKindCheckHook'),
         ('mmengine', 'HOOKS', 'DenseProbeHook'): dict(
             type='DenseProbeHook', interval=10),
         ('mmengine', 'HOOKS', 'SegOverlayHook'): dict(
             type='SegOverlayHook', out_dir=str(tmp_path / 'overlays')),
-        ('mmseg', 'MODELS', 'LinearProbeHead'): dict(
-            type='LinearProbeHead', in_channels=8, channels=8,
-            num_classes=3),
     }
 
 

@@ -13,6 +13,8 @@ from projects.depth_pixpro.datasets import (CityscapesRGBDDataset,
                                             RGBDFolderDataset,
                                             ScanNetRGBDDataset)
 
+pytestmark = pytest.mark.numpy_compat  # CI: numpy 2.x and 1.26
+
 PIPELINE = [dict(type='LoadImageFromFile'), dict(type='LoadDepth')]
 
 
@@ -180,14 +182,16 @@ def test_folder_dataset_list_file(tmp_path):
     (tmp_path / 'list.txt').write_text(
         'rgb/1.png d/1.png lab/1.png\n\nrgb/1.png d/1.png\n')
     ds = RGBDFolderDataset(str(tmp_path), ann_file='list.txt',
-                           depth_scale=500., pipeline=PIPELINE)
+                           depth_scale=500., depth_kind='metric',
+                           pipeline=PIPELINE)
     assert len(ds) == 2
     assert ds.get_data_info(0)['seg_map_path'] == osp.join(
         str(tmp_path), 'lab/1.png')
     np.testing.assert_allclose(ds[1]['depth'], 5.0)
     (tmp_path / 'bad.txt').write_text('only_one_field.png\n')
     with pytest.raises(ValueError, match='bad.txt:1'):
-        RGBDFolderDataset(str(tmp_path), ann_file='bad.txt')
+        RGBDFolderDataset(str(tmp_path), ann_file='bad.txt',
+                          depth_kind='metric')
 
 
 # ---------------------------------------------------------------- failures
@@ -209,7 +213,7 @@ def test_missing_root_says_how_to_prepare(tmp_path, cls, hint):
 ])
 def test_empty_dataset_error(tmp_path, cls):
     with pytest.raises(ValueError, match='no RGB-D frames') as e:
-        cls(str(tmp_path))
+        cls(str(tmp_path), depth_kind='metric')
     assert str(tmp_path) in str(e.value)
 
 
@@ -217,7 +221,8 @@ def test_missing_depth_file_in_list_raises_at_load(tmp_path):
     _img(tmp_path / 'rgb' / '1.png', 4, 6, 1)
     (tmp_path / 'list.txt').write_text('rgb/1.png d/missing.png\n')
     ds = RGBDFolderDataset(str(tmp_path), ann_file='list.txt',
-                           pipeline=PIPELINE, test_mode=True)
+                           depth_kind='metric', pipeline=PIPELINE,
+                           test_mode=True)
     with pytest.raises(FileNotFoundError, match='missing.png'):
         ds[0]
 
@@ -266,7 +271,7 @@ def test_symlink_loops_list_each_frame_once(tmp_path):
     os.symlink('.', tmp_path / 'rgb' / 'self')  # self-loop
     os.symlink('..', tmp_path / 'rgb' / 'up')  # loop through the parent
     os.symlink('..', tmp_path / 'depth' / 'up')
-    ds = RGBDFolderDataset(str(tmp_path))
+    ds = RGBDFolderDataset(str(tmp_path), depth_kind='metric')
     assert [osp.basename(ds.get_data_info(i)['img_path'])
             for i in range(len(ds))] == ['a.png', 'b.png']
     assert ds.get_data_info(0)['img_path'] == str(tmp_path / 'rgb' / 'a.png')
@@ -284,7 +289,7 @@ def test_unreadable_depth_folder_says_permission(tmp_path, monkeypatch):
 
     monkeypatch.setattr(os, 'scandir', scandir)
     with pytest.raises(PermissionError, match=r'depth.*permission denied'):
-        RGBDFolderDataset(str(tmp_path))
+        RGBDFolderDataset(str(tmp_path), depth_kind='metric')
     with pytest.raises(PermissionError, match='permission denied'):
         NYUv2RGBDDataset(str(tmp_path))
 
@@ -299,7 +304,7 @@ def test_list_file_paths_with_spaces(tmp_path):
         'my rgb/c.png\tdepth/c.png\n'  # tab-separated
         'my rgb/a b.png depth/a b.png\n')  # unquoted: the split that exists
     ds = RGBDFolderDataset(str(tmp_path), ann_file='list.txt',
-                           pipeline=PIPELINE)
+                           depth_kind='metric', pipeline=PIPELINE)
     assert len(ds) == 3
     assert ds.get_data_info(0)['depth_map_path'] == str(
         tmp_path / 'depth' / 'a b.png')
@@ -307,7 +312,8 @@ def test_list_file_paths_with_spaces(tmp_path):
     np.testing.assert_allclose(ds[1]['depth'], 1.5)
     (tmp_path / 'bad.txt').write_text('my rgb/x y.png depth/x y.png\n')
     with pytest.raises(ValueError, match=r'bad\.txt:1.*[Qq]uote'):
-        RGBDFolderDataset(str(tmp_path), ann_file='bad.txt')
+        RGBDFolderDataset(str(tmp_path), ann_file='bad.txt',
+                          depth_kind='metric')
 
 
 def test_depth_scale_and_kind_checked_at_build(tmp_path):
@@ -316,7 +322,8 @@ def test_depth_scale_and_kind_checked_at_build(tmp_path):
         with pytest.raises(ValueError, match='depth_scale'):
             ScanNetRGBDDataset(str(tmp_path), depth_scale=bad)
         with pytest.raises(ValueError, match='depth_scale'):
-            RGBDFolderDataset(str(tmp_path), depth_scale=bad)
+            RGBDFolderDataset(str(tmp_path), depth_scale=bad,
+                              depth_kind='metric')
     with pytest.raises(ValueError, match="'metric'"):
         CityscapesRGBDDataset(str(tmp_path), depth_kind='inverse')
 

@@ -12,6 +12,8 @@ from mmseg.registry import DATASETS
 from projects.depth_pixpro.datasets import segmentation as sd
 
 
+pytestmark = pytest.mark.numpy_compat  # CI: numpy 2.x and 1.26
+
 PIPELINE = [dict(type='LoadImageFromFile'), dict(type='LoadAnnotations')]
 
 

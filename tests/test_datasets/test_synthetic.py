@@ -10,6 +10,7 @@ from projects.depth_pixpro.synthetic import (
     BOX, CEILING, CLASSES, CONE, CYLINDER, FLOOR, SPHERE, WALL, render_scene,
     render_scene_views, render_view, sample_scene)
 
+pytestmark = pytest.mark.numpy_compat  # CI: numpy 2.x and 1.26
 
 SIZE = (48, 64)
 

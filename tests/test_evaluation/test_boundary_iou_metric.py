@@ -8,6 +8,8 @@ from mmseg.registry import METRICS
 
 from projects.depth_pixpro.evaluation import BoundaryIoUMetric, boundary_band
 
+pytestmark = pytest.mark.numpy_compat  # CI: numpy 2.x and 1.26
+
 IGNORE = 255
 
 

@@ -7,6 +7,8 @@ from mmengine.structures import PixelData
 from mmseg.registry import METRICS
 from mmseg.structures import SegDataSample
 
+pytestmark = pytest.mark.numpy_compat  # CI: numpy 2.x and 1.26
+
 
 @pytest.fixture(autouse=True)
 def mmseg_scope():

@@ -70,12 +70,30 @@ def _brute_jump(depth_q, coord_q, depth_k, coord_k, size, num_samples,
                     r = min(max(r, 0), canvas_size - 1)
                     samples.append(canvas[r][c])
                 valid[b, i, j] = samples[0] > 0 and samples[-1] > 0
-                known = [z for z in samples if z > 0]
-                jump[b, i, j] = max([
-                    abs(a - c) / max(a, c)
-                    for a, c in zip(known[:-1], known[1:])
-                ] or [0.])
+                jump[b, i, j] = _trend_free_jump(samples)
     return jump, valid
+
+
+def _trend_free_jump(samples, inverse=False):
+    """Each step of inverse depth between neighbouring known samples
+    (0 = unknown) against the trend of the rest of the segment (first to
+    last known sample, without the step), relative to the larger depth;
+    the largest (written out for one segment)."""
+    known = [(i, z if inverse else 1. / z) for i, z in enumerate(samples)
+             if z > 0]
+    if len(known) < 2:
+        return 0.
+    (i0, q0), (i1, q1) = known[0], known[-1]
+    change, length = q1 - q0, i1 - i0
+    worst = 0.
+    for (ia, qa), (ib, qb) in zip(known[:-1], known[1:]):
+        dq, k, top = qb - qa, ib - ia, max(qa, qb)
+        if length > k:
+            trend = (change - dq) / (length - k)
+            worst = max(worst, abs(dq - k * trend) / top)
+        else:
+            worst = max(worst, abs(dq) / top)
+    return worst
 
 
 def test_segment_jump_matches_loops():
@@ -105,18 +123,46 @@ def test_segment_jump_matches_loops():
         assert got_valid.all() == (dq is filled_q)
 
 
-def test_hole_walk_equals_the_fast_path_without_holes(monkeypatch):
-    from projects.depth_pixpro.models.utils import log_depth, max_log_jump
+def test_surface_jump_with_holes_matches_a_loop():
+    from projects.depth_pixpro.models.utils import (log_depth,
+                                                    max_surface_jump)
+    gen = torch.Generator().manual_seed(3)
+    depth = torch.rand(6, 9, 7, generator=gen, dtype=torch.float64) + 0.5
+    depth[torch.rand(6, 9, 7, generator=gen) < 0.3] = 0.  # holes
+    # a plane: inverse depth affine along the segment, depth 5 m -> 1.67 m
+    depth[0, :, 0] = 1. / (0.2 + 0.05 * torch.arange(9.))
+    inverse = torch.tensor([False, True] * 3)
+    for flags in (None, inverse):
+        jump, valid = max_surface_jump(
+            log_depth(depth), dim=1,
+            inverse=None if flags is None else flags[:, None])
+        for n in range(6):
+            for c in range(7):
+                samples = depth[n, :, c].tolist()
+                want = _trend_free_jump(
+                    samples, flags is not None and bool(flags[n]))
+                assert jump[n, c].item() == pytest.approx(want, abs=1e-12)
+                assert bool(valid[n, c]) == (samples[0] > 0 and
+                                             samples[-1] > 0)
+    assert jump[0, 0] < 1e-6 < jump.max()  # (float32 inputs)
+
+
+def test_walk_equals_the_fast_path_without_holes():
+    """The walk (used off the CPU, or with holes) and the CPU fast path
+    give the same jumps on the same hole-free segments."""
+    from projects.depth_pixpro.models.utils import (log_depth,
+                                                    max_surface_jump)
     gen = torch.Generator().manual_seed(3)
     samples = log_depth(torch.rand(2, 5, 7, generator=gen) + 0.5)
-    fast = max_log_jump(samples, dim=1)
-    # the walk (used off the CPU, or with holes) on the same samples
-    walk = max_log_jump(torch.cat(
-        [samples, samples.new_full((2, 5, 1), -float('inf'))], dim=2),
-                        dim=1)
-    torch.testing.assert_close(walk[0][:, :7], fast[0])
-    assert torch.equal(walk[1][:, :7], fast[1])
-    assert not walk[1][:, 7].any()
+    for flags in (None, torch.tensor([[True], [False]])):
+        fast = max_surface_jump(samples, dim=1, inverse=flags)
+        # one more segment without any depth sends all of them on the walk
+        walk = max_surface_jump(torch.cat(
+            [samples, samples.new_full((2, 5, 1), -float('inf'))], dim=2),
+                                dim=1, inverse=flags)
+        torch.testing.assert_close(walk[0][:, :7], fast[0])
+        assert torch.equal(walk[1][:, :7], fast[1])
+        assert not walk[1][:, 7].any() and not walk[0][:, 7].any()
 
 
 def test_max_relative_jump_skips_unknown_samples():

@@ -7,7 +7,7 @@ import cv2
 import numpy as np
 import pytest
 
-from helpers import load_script
+from helpers import load_script, tiny_depth_anything
 from projects.depth_pixpro.datasets.depth_io import decode_depth_by_kind
 
 transformers = pytest.importorskip('transformers')
@@ -18,34 +18,14 @@ def tool():
     return load_script('tools/generate_depth.py')
 
 
-def _tiny_model(folder, **depth_kwargs):
-    """Random-init Depth Anything (data-formats.md, section 5)."""
-    import torch
-    torch.manual_seed(0)
-    backbone = transformers.Dinov2Config(
-        hidden_size=32, num_hidden_layers=4, num_attention_heads=2,
-        intermediate_size=64, patch_size=14, image_size=56,
-        out_features=['stage1', 'stage2', 'stage3', 'stage4'],
-        reshape_hidden_states=False)
-    config = transformers.DepthAnythingConfig(
-        backbone_config=backbone, reassemble_hidden_size=32,
-        neck_hidden_sizes=[16] * 4, fusion_hidden_size=16,
-        head_hidden_size=16, **depth_kwargs)
-    transformers.DepthAnythingForDepthEstimation(config).save_pretrained(
-        folder)
-    transformers.DPTImageProcessor(
-        size={'height': 56, 'width': 56}, ensure_multiple_of=14,
-        keep_aspect_ratio=False).save_pretrained(folder)
-    return str(folder)
-
-
 @pytest.fixture(scope='module')
 def models(tmp_path_factory):
     root = tmp_path_factory.mktemp('models')
     return dict(
-        relative=_tiny_model(root / 'relative'),
-        metric=_tiny_model(root / 'metric', depth_estimation_type='metric',
-                           max_depth=20))
+        relative=tiny_depth_anything(root / 'relative'),
+        metric=tiny_depth_anything(root / 'metric',
+                                   depth_estimation_type='metric',
+                                   max_depth=20))
 
 
 @pytest.fixture

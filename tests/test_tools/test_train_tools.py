@@ -15,7 +15,7 @@ import torch
 from mmengine.config import Config
 from mmengine.runner import Runner
 
-from helpers import REPO_ROOT
+from helpers import REPO_ROOT, process_running
 from projects.depth_pixpro.checkpoint import (CheckpointMismatchError,
                                               ensure_checkpoint_hooks)
 from projects.depth_pixpro.utils.scripts import free_port
@@ -481,14 +481,6 @@ time.sleep(300)
 """
 
 
-def _alive(pid):
-    try:
-        with open(f'/proc/{pid}/stat') as f:
-            return f.read().rsplit(')', 1)[1].split()[0] != 'Z'
-    except FileNotFoundError:
-        return False
-
-
 @pytest.mark.skipif(not sys.platform.startswith('linux'), reason='prctl')
 def test_torchrun_workers_exit_when_the_launcher_is_killed(tmp_path):
     """A SIGKILLed launcher: its torchrun workers stop, a plain run (no
@@ -507,14 +499,15 @@ def test_torchrun_workers_exit_when_the_launcher_is_killed(tmp_path):
         launcher.kill()
         launcher.wait()
         deadline = time.time() + 20
-        while _alive(pids[0]) and time.time() < deadline:
+        while process_running(pids[0]) and time.time() < deadline:
             time.sleep(0.1)
-        assert not _alive(pids[0]), 'the torchrun worker outlived its launcher'
-        assert _alive(pids[1])
+        assert not process_running(pids[0]), \
+            'the torchrun worker outlived its launcher'
+        assert process_running(pids[1])
     finally:
         launcher.kill()
         for pid in pids:
-            if _alive(pid):
+            if process_running(pid):
                 os.kill(pid, signal.SIGKILL)
 
 

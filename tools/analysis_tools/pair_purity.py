@@ -30,12 +30,13 @@ from typing import List, Optional
 
 import projects.depth_pixpro  # noqa: F401,I001  (registers everything)
 import torch
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmengine.runner import set_random_seed
 from mmengine.utils import ProgressBar
 from mmpretrain.registry import MODELS, TRANSFORMS
 
+from projects.depth_pixpro.cfg_options import CfgOptionsAction
 from projects.depth_pixpro.datasets.labelled_frames import (LabelledFrames,
                                                             RenderedFrames)
 from projects.depth_pixpro.evaluation import (FilterSetting, PurityResult,
@@ -76,7 +77,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         help='seed of the view pipeline')
     parser.add_argument('--cfg-options',
                         nargs='+',
-                        action=DictAction,
+                        action=CfgOptionsAction,
                         help='override config settings, key=value')
     return parser.parse_args(argv)
 

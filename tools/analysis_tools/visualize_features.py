@@ -9,8 +9,10 @@ cosine-similarity maps to chosen pixels; two checkpoints side by side::
         --compare B.pth
 
 The model config is read from the checkpoint (mmengine stores it as text in
-``meta['cfg']``) as literals, never executed; ``--config`` overrides it
-(needed for bare state dicts). Weights load with
+``meta['cfg']``) as literals, never executed, and only its ``model`` and
+``data_preprocessor`` are used, with registered component names only (an
+import path such as ``type='os.system'`` is refused); ``--config`` overrides
+it (needed for bare state dicts). Weights load with
 ``torch.load(weights_only=True)``.
 """
 import argparse
@@ -26,10 +28,11 @@ from matplotlib.figure import Figure
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmengine.utils import track_iter_progress
-from mmpretrain.registry import MODELS
+from mmpretrain.registry import MODELS, WEIGHT_INITIALIZERS
 
 from projects.depth_pixpro.checkpoint import load_checkpoint_file
-from projects.depth_pixpro.utils.scripts import literal_config
+from projects.depth_pixpro.utils.scripts import (check_registered_types,
+                                                 literal_config)
 from projects.depth_pixpro.visualization import (
     cosine_similarity_map, figure_to_array, pca_rgb, save_rgb_png)
 
@@ -67,10 +70,23 @@ def model_config(checkpoint: dict, path: str,
         raise ValueError(f'{path} carries no config (meta["cfg"]); pass the '
                          'config it was trained with: --config CONFIG')
     try:  # the text came with the file: read it, never execute it
-        return Config(literal_config(text))
+        stored = literal_config(text)
     except ValueError as e:
         raise ValueError(f'{path}: the stored config is not plain literals '
                          f'({e}); pass --config CONFIG') from e
+    scope = stored.get('default_scope', 'mmpretrain')
+    if scope != 'mmpretrain':  # a scope imports <scope>.registry
+        raise ValueError(f'{path}: the stored config has default_scope='
+                         f'{scope!r}, not a pretraining config '
+                         "('mmpretrain'); pass --config CONFIG")
+    if not isinstance(stored.get('model'), dict):
+        raise ValueError(f'{path}: the stored config has no model dict; '
+                         'pass --config CONFIG')
+    # only what the model is built from, with registered names only
+    used = dict(model=stored['model'],
+                data_preprocessor=stored.get('data_preprocessor'))
+    check_registered_types(used, (MODELS, WEIGHT_INITIALIZERS), path)
+    return Config(dict(used, default_scope=scope))
 
 
 def load_model(path: str, config: Optional[str] = None) -> torch.nn.Module:
@@ -137,9 +153,19 @@ def prepare_image(path: str, img_size: int, model) -> Tuple[np.ndarray,
 
 @torch.no_grad()
 def dense_features(model, x: torch.Tensor, level: int) -> torch.Tensor:
-    """``C x H x W`` backbone features of one image."""
+    """``C x H x W`` backbone features of one image.
+
+    Raises:
+        ValueError: ``level`` is not one of the backbone's outputs.
+    """
     outs = model.backbone(x)
     outs = outs if isinstance(outs, (list, tuple)) else [outs]
+    if not -len(outs) <= level < len(outs):
+        indices = getattr(model.backbone, 'out_indices', None)
+        raise ValueError(
+            f'--level {level}: the backbone gives {len(outs)} output '
+            f'level(s) (out_indices {indices}); use 0..{len(outs) - 1} or '
+            f'-{len(outs)}..-1')
     return outs[level][0]
 
 

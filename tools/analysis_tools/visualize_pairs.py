@@ -17,11 +17,12 @@ from typing import List, Optional
 
 import projects.depth_pixpro  # noqa: F401,I001  (registers; compat first)
 import torch
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmengine.runner import set_random_seed
 from mmpretrain.registry import DATASETS, MODELS
 
+from projects.depth_pixpro.cfg_options import CfgOptionsAction
 from projects.depth_pixpro.models.utils import stack_depth
 from projects.depth_pixpro.visualization import (
     compute_pair_masks, depth_label, describe_crop, draw_pair_figure,
@@ -49,7 +50,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         help='random seed of the view pipeline')
     parser.add_argument('--out', default='work_dirs/vis_pairs',
                         help='output folder')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+    parser.add_argument('--cfg-options', nargs='+', action=CfgOptionsAction,
                         help='override config settings, key=value')
     return parser.parse_args(argv)
 

@@ -165,6 +165,47 @@ def copy_tree(rev, dest):
     return dest
 
 
+def private_python(root, folder):
+    """An interpreter that imports the package from ``root`` (a copy), also
+    in the subprocesses that tests start.
+
+    The editable install (``pip install -e .``) maps ``projects`` to the
+    source checkout through a finder that every interpreter of the venv
+    loads from a ``.pth`` file, so a test that runs ``tools/train.py`` in a
+    subprocess (its first import folder is ``tools/``, not the copy) or
+    that sets its own ``PYTHONPATH`` imports the checkout, and the mutants it
+    should see look alive. The venv made here (no pip; the same base
+    interpreter) reaches the installed packages through plain path entries
+    (a path listed in a ``.pth`` file is not scanned for ``.pth`` files, so
+    the editable finder is not loaded; the other ``.pth`` files are copied)
+    with ``root`` first. Tests start their subprocesses with
+    ``sys.executable``, i.e. this interpreter.
+
+    Args:
+        root (str): The copy of the repository.
+        folder (str): Where to create the venv (must not exist).
+
+    Returns:
+        str: The venv's ``python``.
+    """
+    import site
+    subprocess.run([sys.executable, '-m', 'venv', '--without-pip', folder],
+                   check=True)
+    python = osp.join(folder, 'bin', 'python')
+    purelib = subprocess.run(
+        [python, '-c', 'import sysconfig; '
+         'print(sysconfig.get_paths()["purelib"])'],
+        check=True, capture_output=True, text=True).stdout.strip()
+    installed = [p for p in site.getsitepackages() if osp.isdir(p)]
+    with open(osp.join(purelib, '_mutation_copy.pth'), 'w') as f:
+        f.write('\n'.join([root] + installed) + '\n')
+    for site_dir in installed:
+        for name in os.listdir(site_dir):
+            if name.endswith('.pth') and not name.startswith('__editable__'):
+                shutil.copy(osp.join(site_dir, name), purelib)
+    return python
+
+
 def thread_env():
     """One thread per test process; no bytecode (mutants share mtimes)."""
     env = {'OMP_NUM_THREADS': '1', 'MKL_NUM_THREADS': '1',
@@ -225,7 +266,7 @@ def worker(job_file):
         job = json.load(f)
     root = job['root']
     thread_env()
-    os.chdir(root)  # the launcher put the copy first on PYTHONPATH
+    os.chdir(root)  # the launcher's private python imports the copy
     for name in PRELOAD:  # before any fork: imported once
         try:
             __import__(name)
@@ -351,10 +392,13 @@ def main(argv=None):
                                timeout_factor=args.timeout_factor), f)
             out = open(osp.join(tmp, f'out{w}.jsonl'), 'w')
             outputs.append(out.name)
+            python = private_python(root, osp.join(tmp, f'venv{w}'))
             procs.append(subprocess.Popen(
-                [sys.executable, osp.abspath(__file__), '--worker', job],
+                [python, osp.abspath(__file__), '--worker', job],
                 stdout=out, env=dict(
                     os.environ, **thread_env(),
+                    PATH=os.pathsep.join((osp.dirname(python),
+                                          os.environ.get('PATH', ''))),
                     PYTHONPATH=os.pathsep.join(
                         p for p in (root, os.environ.get('PYTHONPATH'))
                         if p))))

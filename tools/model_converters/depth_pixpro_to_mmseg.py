@@ -20,10 +20,15 @@ misses only ``fc.*``).
 Accepted inputs:
 
 * OpenMMLab DepthPixPro checkpoints (``state_dict`` with ``backbone.*`` next to
-  the momentum copy ``target_net.*`` and/or ``neck.*`` / ``head.*``). Only the
-  ONLINE backbone is taken, never ``target_net``.
+  the momentum copy ``target_net.*``). Only the ONLINE backbone is taken,
+  never ``target_net``.
 * Checkpoints of the original PixPro code (``model`` with
   ``module.encoder.*`` online keys; ``module.encoder_k.*`` is the target).
+
+Refused: a segmentation model, a classifier (``backbone.*`` without a
+momentum target), a bare backbone, NaN or infinite weights (a diverged run),
+and a destination that is the input, a folder, or an existing file without
+``--force``.
 
 Converting is optional: a segmentation config can also load the raw
 pretraining checkpoint with

@@ -11,7 +11,7 @@ color_jitter = dict(
     type='RandomApply',
     transforms=[
         dict(
-            type='ColorJitter',
+            type='RGBDColorJitter',
             brightness=0.4,
             contrast=0.4,
             saturation=0.2,
@@ -70,6 +70,7 @@ train_dataloader = dict(
     batch_size=128,
     num_workers=8,
     persistent_workers=True,
+    drop_last=True,  # as PixPro: every step has the full batch
     sampler=dict(type='DefaultSampler', shuffle=True),
     collate_fn=dict(type='default_collate'),
     dataset=dict(pipeline=train_pipeline))

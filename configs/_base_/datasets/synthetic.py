@@ -35,6 +35,7 @@ train_pipeline = [views, dict(type='PackRGBDInputs')]
 train_dataloader = dict(
     batch_size=16,
     num_workers=2,
+    drop_last=False,  # tiny datasets in tests and demos keep their samples
     dataset=dict(
         type='SyntheticRGBDDataset',
         num_samples=2048,

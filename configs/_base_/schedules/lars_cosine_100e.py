@@ -4,7 +4,9 @@
 # adaptation (Exclude1DParamsOptimWrapperConstructor, PixPro's
 # `len(param.shape) == 1` rule); 5 warm-up epochs from lr / 100
 # (--warmup-multiplier 100), then cosine to 1e-6, per iteration.
-optimizer = dict(type='LARS', lr=4.0, momentum=0.9, weight_decay=1e-5)
+# PixProLARS: official PixPro's LARS (contrast/lars.py: trust ratio
+# eta ||p|| / (||g + wd p|| + 1e-8), eta 1e-3, around torch's SGD).
+optimizer = dict(type='PixProLARS', lr=4.0, momentum=0.9, weight_decay=1e-5)
 optim_wrapper = dict(
     type='OptimWrapper',
     optimizer=optimizer,

@@ -27,7 +27,8 @@ from .loading import (CheckpointLoadError, load_checkpoint_file,
                       trusted_checkpoints)
 from .matching import (CheckpointMismatchError, KeyMatch,
                        compare_state_dicts)
-from .resume import ResumeError, check_resume_checkpoint, latest_checkpoint
+from .resume import (ResumeError, check_resume_checkpoint,
+                     check_resume_model, latest_checkpoint)
 from .saving import AtomicLocalBackend, atomic_torch_save
 
 __all__ = [
@@ -36,7 +37,7 @@ __all__ = [
     'decode_message_hub', 'ensure_checkpoint_hooks',
     'CheckpointMismatchError', 'KeyMatch',
     'compare_state_dicts', 'ResumeError', 'latest_checkpoint',
-    'check_resume_checkpoint', 'CheckpointLayout',
+    'check_resume_checkpoint', 'check_resume_model', 'CheckpointLayout',
     'NotPixProCheckpointError', 'UnknownLayoutError', 'model_state_dict',
     'detect_layout', 'backbone_state_dict', 'atomic_torch_save',
     'AtomicLocalBackend', 'DestinationError', 'check_destination',

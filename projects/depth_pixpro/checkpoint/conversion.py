@@ -4,11 +4,13 @@ Only the ONLINE backbone is taken (never the momentum target), its prefix
 stripped (:func:`~.layout.backbone_state_dict` finds it in a DepthPixPro or
 an official PixPro checkpoint); the depth and stem are read from the keys
 and the result is checked by a strict load into mmseg's ``ResNet``
-(``ResNetV1c`` for a deep stem). The output is written atomically, never
-over the source, and over an existing file only with ``force``. Used by
+(``ResNetV1c`` for a deep stem); NaN or infinite weights (a diverged run)
+are refused. The output is written atomically, never over the source or a
+folder, and over an existing file only with ``force``. Used by
 ``tools/model_converters/depth_pixpro_to_mmseg.py`` and
 ``tools/seg_transfer.py``.
 """
+import math
 import os
 import os.path as osp
 import re
@@ -18,6 +20,7 @@ from typing import Dict, Tuple
 from .layout import backbone_state_dict
 from .loading import load_checkpoint_file
 from .saving import atomic_torch_save
+from .values import largest_weight
 
 __all__ = [
     'STAGE_BLOCKS', 'infer_resnet_arch', 'verify_mmseg_resnet',
@@ -83,12 +86,18 @@ class DestinationError(ValueError):
 
 
 def check_destination(src: str, dst: str, force: bool = False) -> None:
-    """Refuse to write over the source, or over any file without ``force``.
+    """Refuse to write over the source, a folder, or any file without
+    ``force``.
 
     Raises:
-        DestinationError: ``dst`` is ``src`` (also through links), or exists
-            and ``force`` is False.
+        DestinationError: ``dst`` is ``src`` (also through links), a folder
+            (also with ``force``), or exists and ``force`` is False.
     """
+    if osp.isdir(dst):
+        raise DestinationError(
+            f'destination {dst} is a folder: give the output file name, e.g. '
+            f'{osp.join(dst, osp.splitext(osp.basename(src))[0])}_mmseg.pth '
+            '(a folder is never replaced, also with --force).')
     same = osp.realpath(src) == osp.realpath(dst) or (
         osp.exists(src) and osp.exists(dst) and osp.samefile(src, dst))
     if same:
@@ -123,6 +132,7 @@ def convert_to_mmseg(src: str, dst: str, fmt: str = 'mmseg',
     Raises:
         NotPixProCheckpointError: ``src`` is not a PixPro-like checkpoint.
         RuntimeError: the converted keys do not load into mmseg's ResNet.
+        ValueError: a backbone weight is NaN or infinite.
         DestinationError: see :func:`check_destination`.
     """
     if fmt not in ('mmseg', 'torchvision'):
@@ -131,6 +141,12 @@ def convert_to_mmseg(src: str, dst: str, fmt: str = 'mmseg',
     checkpoint = load_checkpoint_file(src, map_location='cpu')
     backbone = backbone_state_dict(
         checkpoint, source=src, pretraining_only=True)
+    name, peak = largest_weight(backbone)
+    if not math.isfinite(peak):
+        raise ValueError(
+            f'{src}: the backbone weight {name} is not a finite number (the '
+            'run diverged before this checkpoint); convert an earlier '
+            'checkpoint of the run.')
     depth, deep_stem = infer_resnet_arch(backbone)
     missing, unexpected = verify_mmseg_resnet(backbone, depth, deep_stem)
     if missing or unexpected:

@@ -2,8 +2,8 @@
 
 One place decides the layout of a checkpoint for every tool (the mmseg
 converter, the segmentation transfer script): OpenMMLab DepthPixPro/PixPro
-runner checkpoints (``backbone.*`` next to ``target_net.*``/``neck.*``/
-``head.*``), checkpoints of the official PixPro code (``model`` with
+runner checkpoints (``backbone.*`` next to the momentum target
+``target_net.*``), checkpoints of the official PixPro code (``model`` with
 ``module.encoder.*`` online keys, ``module.encoder_k.*`` the target), finished
 task models (``backbone.*`` with ``decode_head.*``) and bare backbone state
 dicts (converted files, torchvision weights).
@@ -20,9 +20,12 @@ __all__ = [
 # Online-backbone prefix of each supported checkpoint flavour.
 MMLAB_PREFIX = 'backbone.'
 PIXPRO_PREFIX = 'module.encoder.'
-# Keys that only a self-supervised (PixPro-like) checkpoint carries.
-SELFSUP_MARKERS = ('target_net.', 'neck.', 'head.')
-# Keys of a finished segmentation/classification model: not a pretraining file.
+# The momentum target: only a self-supervised (PixPro-like) runner
+# checkpoint carries it. ``neck.``/``head.`` are no markers: an mmseg
+# segmentor with an FPN has ``neck.*``, an mmpretrain classifier
+# ``head.fc.*``.
+SELFSUP_MARKERS = ('target_net.', )
+# Keys of a finished segmentation model: not a pretraining file.
 TASK_MARKERS = ('decode_head.', 'auxiliary_head.')
 # Keys of a bare ResNet state dict (plain or deep stem).
 _BARE_BACKBONE = re.compile(r'^(conv1|stem|bn1|layer[1-4])\.')
@@ -31,7 +34,7 @@ _BARE_BACKBONE = re.compile(r'^(conv1|stem|bn1|layer[1-4])\.')
 DEPTH_PIXPRO = 'depth_pixpro'  # OpenMMLab pretraining runner checkpoint
 PIXPRO = 'pixpro'  # official PixPro code
 SEGMENTOR = 'segmentor'  # backbone.* with decode_head.*: a finished model
-MODEL = 'model'  # backbone.* of some other OpenMMLab model
+MODEL = 'model'  # backbone.* of another OpenMMLab model (a classifier)
 BACKBONE = 'backbone'  # bare backbone state dict (converted, torchvision)
 PRETRAINING_KINDS = (DEPTH_PIXPRO, PIXPRO)
 
@@ -104,15 +107,23 @@ def detect_layout(state_dict: Dict,
     keys = [str(k) for k in state_dict]
     if any(k.startswith(PIXPRO_PREFIX) for k in keys):
         return CheckpointLayout(PIXPRO, PIXPRO_PREFIX)
+    sample = ', '.join(keys[:5])
     if any(k.startswith(MMLAB_PREFIX) for k in keys):
-        if any(k.startswith(TASK_MARKERS) for k in keys):
+        # exclusive conditions: their order does not matter
+        task = any(k.startswith(TASK_MARKERS) for k in keys)
+        selfsup = any(k.startswith(SELFSUP_MARKERS) for k in keys)
+        if task and selfsup:
+            raise UnknownLayoutError(
+                f'{source} has both a momentum target ({SELFSUP_MARKERS}) '
+                f'and task heads ({TASK_MARKERS}): not a layout this '
+                f'project writes (first keys: {sample}).')
+        if task:
             return CheckpointLayout(SEGMENTOR, MMLAB_PREFIX)
-        if any(k.startswith(SELFSUP_MARKERS) for k in keys):
+        if selfsup:
             return CheckpointLayout(DEPTH_PIXPRO, MMLAB_PREFIX)
         return CheckpointLayout(MODEL, MMLAB_PREFIX)
     if keys and any(_BARE_BACKBONE.match(k) for k in keys):
         return CheckpointLayout(BACKBONE, '')
-    sample = ', '.join(keys[:5])
     raise UnknownLayoutError(
         f'{source} is not a DepthPixPro/PixPro checkpoint nor a backbone '
         f'state dict: no "{MMLAB_PREFIX}*", "{PIXPRO_PREFIX}*" or ResNet '
@@ -154,9 +165,11 @@ def backbone_state_dict(checkpoint,
         if layout.kind == BACKBONE:
             reason = ('it is a bare backbone state dict (already converted?) '
                       'without "backbone.*" or "module.encoder.*" keys')
+        elif layout.kind == SEGMENTOR:
+            reason = ('it carries decode_head keys of a segmentation model')
         else:
-            reason = ('no target_net/neck/head keys, or it carries '
-                      'decode_head keys of a segmentation model')
+            reason = ('its backbone has no momentum target (target_net.*) '
+                      'beside it: another model, e.g. a classifier')
         raise NotPixProCheckpointError(
             f'{source} is not a DepthPixPro/PixPro checkpoint: {reason}. '
             'Pass the checkpoint written by pretraining with '

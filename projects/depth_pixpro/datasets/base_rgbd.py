@@ -17,7 +17,14 @@ from mmpretrain.datasets import BaseDataset
 from .. import structures as K
 from ..depth_kinds import check_depth_kind
 
-__all__ = ['BaseRGBDDataset', 'list_files', 'walk_files', 'read_name_list']
+__all__ = [
+    'BaseRGBDDataset', 'SampleLoadError', 'list_files', 'walk_files',
+    'read_name_list'
+]
+
+
+class SampleLoadError(RuntimeError):
+    """A sample's files could not be loaded (the message names them)."""
 
 
 def _scan(folder: str) -> List[os.DirEntry]:
@@ -140,6 +147,23 @@ class BaseRGBDDataset(BaseDataset):
             ann_file=ann_file,
             data_root=osp.expanduser(data_root),
             **kwargs)
+
+    def prepare_data(self, idx: int):
+        """The sample through the pipeline; an error that does not name the
+        sample's files (e.g. OpenCV's ``!buf.empty()`` for a 0-byte image)
+        is raised again as :class:`SampleLoadError` naming them."""
+        try:
+            return super().prepare_data(idx)
+        except Exception as err:
+            info = self.get_data_info(idx)
+            paths = [str(info[key]) for key in (K.IMG_PATH, K.DEPTH_PATH)
+                     if info.get(key)]
+            if any(path in str(err) for path in paths):
+                raise
+            raise SampleLoadError(
+                f'{type(self).__name__}: cannot load sample {idx} (image '
+                f'{info.get(K.IMG_PATH)}, depth {info.get(K.DEPTH_PATH)}): '
+                f'{type(err).__name__}: {str(err).strip()}') from err
 
     def filter_data(self) -> List[dict]:
         """Fail clearly when the listing found nothing (before serialising,

@@ -13,6 +13,8 @@ offline by a monocular network (then set its ``depth_kind``: ``'inverse'``,
 
 Depth written by ``tools/generate_depth.py`` carries a ``depth_info.json`` in
 its folder; its ``depth_kind`` and ``depth_scale`` are used unless given here.
+Without it, ``depth_kind`` must be given: nothing in a folder of depth maps
+says whether they are metres or a monocular network's output.
 """
 import itertools
 import os.path as osp
@@ -49,8 +51,10 @@ class RGBDFolderDataset(BaseRGBDDataset):
             infers it from the suffix. Defaults to None.
         depth_kind (str, optional): One of
             :data:`~projects.depth_pixpro.depth_kinds.DEPTH_KINDS`. None:
-            from ``depth_dir/depth_info.json`` if present, else
-            ``'metric'``. Defaults to None.
+            from ``depth_dir/depth_info.json`` (written by
+            ``tools/generate_depth.py``); without that file it must be given
+            (a folder does not say whether it holds metres or a monocular
+            network's output). Defaults to None.
         img_suffix (str): Defaults to ``'.png'``.
         depth_suffix (str): Defaults to ``'.png'``.
         keep_images_without_depth (bool): List images that have no depth
@@ -79,7 +83,17 @@ class RGBDFolderDataset(BaseRGBDDataset):
         check_depth_scale(depth_scale, 'RGBDFolderDataset')
         info = read_depth_info(osp.join(str(data_root), depth_dir))
         if depth_kind is None:
-            depth_kind = info.get('depth_kind', 'metric')
+            depth_kind = info.get('depth_kind')
+        # (a missing root: the base class says so first)
+        if depth_kind is None and osp.isdir(osp.expanduser(str(data_root))):
+            raise ValueError(
+                f'RGBDFolderDataset: the depth kind of '
+                f'{osp.join(str(data_root), depth_dir)} is unknown: no '
+                'depth_kind in the config and no depth_info.json beside the '
+                "depth (tools/generate_depth.py writes one). Set depth_kind="
+                "'metric' for metres (sensors, stereo), 'affine' for a "
+                'relative monocular network (MiDaS/DPT, Depth Anything), '
+                "'inverse' or 'scale_free'.")
         if depth_scale is None:
             depth_scale = info.get('depth_scale')
         self.img_dir = img_dir

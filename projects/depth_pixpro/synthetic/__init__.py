@@ -31,7 +31,8 @@ depth and labels of one or several views).
 """
 from .materials import TEXTURES
 from .raycast import intrinsics
-from .render import render_scene, render_scene_views, render_view
+from .render import (render_scene, render_scene_views, render_view,
+                     renderer_fingerprint)
 from .scene import (BOX, CEILING, CLASSES, CONE, CYLINDER, DEFAULT_OPTIONS,
                     FLOOR, IGNORE_INDEX, OBJECT_CLASSES, PALETTE, SPHERE,
                     WALL, nearby_pose, sample_scene)
@@ -40,5 +41,5 @@ __all__ = [
     'CLASSES', 'PALETTE', 'IGNORE_INDEX', 'FLOOR', 'WALL', 'CEILING', 'BOX',
     'SPHERE', 'CYLINDER', 'CONE', 'OBJECT_CLASSES', 'DEFAULT_OPTIONS',
     'TEXTURES', 'sample_scene', 'nearby_pose', 'intrinsics', 'render_view',
-    'render_scene', 'render_scene_views'
+    'render_scene', 'render_scene_views', 'renderer_fingerprint'
 ]

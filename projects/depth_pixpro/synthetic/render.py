@@ -1,4 +1,8 @@
 """Render views of a scene: BGR image, z-depth, labels, instances, K, pose."""
+import functools
+import hashlib
+import os
+import os.path as osp
 from typing import Dict, List, Optional, Sequence
 
 import numpy as np
@@ -6,6 +10,27 @@ import numpy as np
 from .materials import texture_albedo
 from .raycast import INTERSECT, intrinsics, room_hit, surface_normals
 from .scene import nearby_pose, sample_scene
+
+
+@functools.lru_cache(maxsize=None)
+def renderer_fingerprint() -> str:
+    """A digest of what a seed renders to: the source of every module of
+    this package and numpy's version (its random streams).
+
+    A cache of rendered scenes keyed by it is never read back by another
+    version of the renderer.
+
+    Returns:
+        str: 12 hex digits.
+    """
+    digest = hashlib.sha1(f'numpy {np.__version__}'.encode())
+    folder = osp.dirname(osp.abspath(__file__))
+    for name in sorted(os.listdir(folder)):
+        if name.endswith('.py'):
+            digest.update(name.encode())
+            with open(osp.join(folder, name), 'rb') as f:
+                digest.update(f.read())
+    return digest.hexdigest()[:12]
 
 
 def render_view(scene: dict,

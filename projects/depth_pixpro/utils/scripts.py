@@ -13,7 +13,7 @@ import os
 import os.path as osp
 import socket
 import sys
-from typing import Dict, List, Optional
+from typing import Dict, Iterable, List, Optional
 
 #: Environment variables that size the BLAS / OpenMP thread pools.
 THREAD_VARS = ('OMP_NUM_THREADS', 'MKL_NUM_THREADS', 'OPENBLAS_NUM_THREADS')
@@ -153,6 +153,22 @@ def _literal(node: ast.AST, where: str):
             'constants, lists, tuples, dicts and dict(...) are read)')
 
 
+def literal_value(text: str, where: str):
+    """Value of ONE literal expression (constants, lists, tuples, dicts,
+    ``dict(key=literal, ...)``), read without executing it.
+
+    Raises:
+        ValueError: Syntax error or anything but such a literal (the
+            message starts with ``where``).
+    """
+    try:
+        node = ast.parse(text.strip(), mode='eval').body
+    except SyntaxError as e:
+        raise ValueError(f'{where}: {text[:80]!r} is not Python syntax '
+                         f'({e.msg})')
+    return _literal(node, where)
+
+
 def literal_config(text: str) -> Dict[str, object]:
     """Read config text (e.g. ``meta['cfg']`` of an mmengine checkpoint)
     WITHOUT executing it: top-level ``name = value`` assignments whose
@@ -183,3 +199,66 @@ def literal_config(text: str) -> Dict[str, object]:
         name = statement.targets[0].id
         cfg[name] = _literal(statement.value, f'line {statement.lineno}')
     return cfg
+
+
+def _is_registered(registry, name: str) -> bool:
+    """Whether ``name`` is registered in ``registry`` or an ancestor, looked
+    up WITHOUT ``Registry.get``, which imports any dotted path it does not
+    know (``'os.system'``)."""
+    registry.import_from_location()  # the registry's own modules
+    while registry is not None:
+        if name in registry.module_dict:
+            return True
+        registry = registry.parent
+    return False
+
+
+def check_registered_types(node, registries: Iterable, where: str,
+                           key: str = 'cfg') -> None:
+    """Refuse every ``type`` of a config that is not a registered name.
+
+    For config text that came with a file this process did not write (a
+    checkpoint's ``meta['cfg']``): mmengine's ``Registry.build`` resolves an
+    unknown ``type`` as an import path, so ``dict(type='os.system',
+    command=...)`` would run a command, and a ``_scope_`` imports
+    ``<scope>.registry``. Only plain names found in ``registries`` (or their
+    parents) pass.
+
+    Args:
+        node: The config (dict / list tree) to check.
+        registries (Iterable[Registry]): Where a ``type`` may be registered
+            (e.g. mmpretrain's ``MODELS`` and ``WEIGHT_INITIALIZERS``).
+        where (str): The file the config came from, for messages.
+        key (str): Dotted key of ``node``, for messages.
+
+    Raises:
+        ValueError: A ``type`` that is not a string, has a dot (an import
+            path) or is registered nowhere, or a ``_scope_`` key; the
+            message names the file and the key.
+    """
+    registries = list(registries)
+    if isinstance(node, dict):
+        for name, value in node.items():
+            child = f'{key}.{name}'
+            if name == '_scope_':
+                raise ValueError(
+                    f'{where}: {child}={value!r} in the stored config: '
+                    'a scope switch imports a module, refused in config '
+                    'text from a file; pass --config CONFIG')
+            if name == 'type':
+                if not isinstance(value, str) or '.' in value or \
+                        not any(_is_registered(r, value)
+                                for r in registries):
+                    raise ValueError(
+                        f'{where}: {child}={value!r} in the stored config '
+                        'is not a registered name of '
+                        f'{", ".join(sorted({r.name for r in registries}))}'
+                        '; stored config text may only name registered '
+                        'components (no import paths); pass --config '
+                        'CONFIG')
+                continue
+            check_registered_types(value, registries, where, child)
+    elif isinstance(node, (list, tuple)):
+        for index, value in enumerate(node):
+            check_registered_types(value, registries, where,
+                                   f'{key}[{index}]')

@@ -13,6 +13,8 @@ from mmpretrain.registry import TRANSFORMS as PRETRAIN_TRANSFORMS
 from projects.depth_pixpro.datasets.transforms.depth_loading import (
     DepthSizeMismatchWarning, LoadDepth, disparity_to_depth, sanitize_depth)
 
+pytestmark = pytest.mark.numpy_compat  # CI: numpy 2.x and 1.26
+
 
 def _write_png16(path, arr):
     assert cv2.imwrite(str(path), arr.astype(np.uint16))

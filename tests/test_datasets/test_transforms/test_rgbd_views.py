@@ -17,9 +17,10 @@ from projects.depth_pixpro.models.heads import positive_pair_masks
 from projects.depth_pixpro.models.utils import pool_depth, stack_depth
 
 
-# mmcv's ColorJitter (cv2 backend) warns on every call; harmless here
-pytestmark = pytest.mark.filterwarnings(
-    "ignore:Only use 'alpha' for pillow backend")
+# mmcv's ColorJitter (cv2 backend) warns on every call; harmless here.
+# CI: numpy 2.x and 1.26.
+pytestmark = [pytest.mark.filterwarnings(
+    "ignore:Only use 'alpha' for pillow backend"), pytest.mark.numpy_compat]
 
 
 H, W = 60, 80
@@ -41,7 +42,7 @@ def colour_coded_scene(seed=0):
 
 
 def decode_depth(img):
-    code = img[..., 0].astype(np.float64) + 256 * img[..., 1]
+    code = img[..., 0].astype(np.float64) + 256. * img[..., 1]
     return (0.5 + 0.02 * code).astype(np.float32)
 
 
@@ -233,7 +234,7 @@ def test_photometric_transforms_leave_depth_and_coord_alone():
     img, depth = colour_coded_scene(2)
     coord = np.array([0.1, 0.0, 0.9, 1.0], np.float32)
     cfgs = [
-        dict(type='ColorJitter', brightness=0.4, contrast=0.4,
+        dict(type='RGBDColorJitter', brightness=0.4, contrast=0.4,
              saturation=0.4, hue=0.1),
         dict(type='RandomGrayscale', prob=1.0, keep_channels=True,
              channel_weights=(0.114, 0.587, 0.2989)),
@@ -241,7 +242,7 @@ def test_photometric_transforms_leave_depth_and_coord_alone():
              magnitude_std='inf', prob=1.0),
         dict(type='Solarize', thr=128, prob=1.0),
         dict(type='RandomApply', prob=1.0,
-             transforms=[dict(type='ColorJitter', brightness=0.8)]),
+             transforms=[dict(type='RGBDColorJitter', brightness=0.8)]),
     ]
     np.random.seed(0)
     pipeline = RGBDMultiView(transforms=[cfgs], num_views=1)
@@ -287,7 +288,7 @@ def test_pack_and_collate_end_to_end():
              crop_ratio_range=(0.2, 1.)),
         dict(type='RGBDRandomFlip'),
         dict(type='RandomApply', prob=0.8, transforms=[
-            dict(type='ColorJitter', brightness=0.4, contrast=0.4,
+            dict(type='RGBDColorJitter', brightness=0.4, contrast=0.4,
                  saturation=0.2, hue=0.1)]),
         dict(type='RandomGrayscale', prob=0.2, keep_channels=True),
     ]

@@ -1,6 +1,7 @@
 """Labels of the synthetic renderer as a segmentation dataset."""
 import hashlib
 import json
+import os
 import os.path as osp
 import tempfile
 from typing import Dict, List, Optional, Sequence
@@ -9,7 +10,7 @@ import numpy as np
 from mmseg.datasets import BaseSegDataset
 from mmseg.registry import DATASETS
 
-from ...synthetic import CLASSES, PALETTE, render_scene
+from ...synthetic import CLASSES, PALETTE, render_scene, renderer_fingerprint
 from ...utils.atomic import write_image_atomic
 from ..depth_io import write_depth_png
 from .utils import seg_frame_info
@@ -19,6 +20,23 @@ __all__ = ['SyntheticSceneSegDataset', 'SEG_SEED_OFFSET']
 #: Segmentation seeds start here, so they never meet the pretraining seeds
 #: (the synthetic pretraining set draws seeds from 0 upwards).
 SEG_SEED_OFFSET = 10_000_000
+
+
+def _default_cache_dir() -> str:
+    """``$TMPDIR/depth_pixpro_synthetic_seg-<uid>``, created for and owned
+    by this user (ValueError naming ``cache_dir`` when another user owns
+    it: its scenes could be anything)."""
+    uid = os.getuid() if hasattr(os, 'getuid') else None
+    folder = osp.join(tempfile.gettempdir(),
+                      'depth_pixpro_synthetic_seg' +
+                      ('' if uid is None else f'-{uid}'))
+    os.makedirs(folder, mode=0o700, exist_ok=True)
+    if uid is not None and os.stat(folder).st_uid != uid:
+        raise ValueError(
+            f'the synthetic scene cache {folder} belongs to another user; '
+            'set cache_dir= of SyntheticSceneSegDataset to a folder of '
+            'yours')
+    return folder
 
 
 def _synthetic_meta() -> dict:
@@ -33,8 +51,13 @@ class SyntheticSceneSegDataset(BaseSegDataset):
     difficulty)``. It is rendered once into ``cache_dir`` (PNG image, label
     and uint16-mm depth; deterministic, so ranks may share the folder) and
     then read like any file dataset, which keeps mmseg's standard pipelines,
-    metrics and visualisation hooks working. Keep the train and val seed
-    ranges (``first_seed`` .. ``first_seed + num_images``) disjoint.
+    metrics and visualisation hooks working. The cache folder of a setting
+    is keyed by size, difficulty, render options and the renderer's version
+    (:func:`renderer_fingerprint`), so a changed renderer renders anew. The
+    default cache root is per user and must be owned by the user (another
+    user's files in a shared temporary folder are not read). Keep the train
+    and val seed ranges (``first_seed`` .. ``first_seed + num_images``)
+    disjoint.
 
     Args:
         num_images (int): Number of scenes.
@@ -45,7 +68,7 @@ class SyntheticSceneSegDataset(BaseSegDataset):
             disjoint from pretraining seeds.
         render_options (dict, optional): Extra ``render_scene`` options.
         cache_dir (str, optional): Cache root. Defaults to
-            ``$TMPDIR/depth_pixpro_synthetic_seg``.
+            ``$TMPDIR/depth_pixpro_synthetic_seg-<uid>``.
         **kwargs: :class:`BaseSegDataset` arguments (``pipeline``, ...).
     """
     METAINFO = dict()  # filled from synthetic_scenes.CLASSES in __init__
@@ -67,8 +90,7 @@ class SyntheticSceneSegDataset(BaseSegDataset):
         self.difficulty = float(difficulty)
         self.seed_offset = int(seed_offset)
         self.render_options = dict(render_options or {})
-        self.cache_dir = cache_dir or osp.join(tempfile.gettempdir(),
-                                               'depth_pixpro_synthetic_seg')
+        self.cache_dir = cache_dir or _default_cache_dir()
         metainfo = _synthetic_meta()
         metainfo.update(kwargs.pop('metainfo', None) or {})
         super().__init__(
@@ -89,7 +111,8 @@ class SyntheticSceneSegDataset(BaseSegDataset):
 
     def _scene_dir(self) -> str:
         key = json.dumps(
-            dict(d=self.difficulty, o=self.render_options), sort_keys=True)
+            dict(d=self.difficulty, o=self.render_options,
+                 renderer=renderer_fingerprint()), sort_keys=True)
         digest = hashlib.sha1(key.encode()).hexdigest()[:8]
         return osp.join(self.cache_dir,
                         f'{self.size[0]}x{self.size[1]}_{digest}')

@@ -5,6 +5,10 @@ transform turns it into one convention shared by the whole pipeline:
 
 * ``results['depth']``: ``HxW float32``, metres for metric depth, ``0`` where
   the depth is unknown (sensor hole, NaN/inf, negative, beyond ``max_depth``).
+  Affine depth (unknown scale AND shift) keeps every finite value: a map with
+  values <= 0 is shifted into a positive range (:func:`affine_to_positive`;
+  the min-max normalised values are unchanged), only NaN/inf and a PNG's 0
+  are holes, and ``max_depth`` does not apply.
 * ``results['depth_kind']``: one of
   :data:`~projects.depth_pixpro.depth_kinds.DEPTH_KINDS` -- ``'metric'``
   (metres) or a monocular network's ``'inverse'``, ``'scale_free'`` or
@@ -53,7 +57,7 @@ from ..depth_io import decode_depth_array, decode_depth_png
 
 __all__ = [
     'LoadDepth', 'DepthSizeMismatchWarning', 'sanitize_depth',
-    'disparity_to_depth', 'decode_depth_png', 'read_cityscapes_camera',
+    'affine_to_positive', 'disparity_to_depth', 'decode_depth_png', 'read_cityscapes_camera',
     'infer_depth_format', 'depth_path_of', 'DEFAULT_DEPTH_SCALES',
     'DepthRangeWarning', 'DEFAULT_EXPECTED_RANGE', 'check_depth_scale'
 ]
@@ -102,6 +106,39 @@ def sanitize_depth(depth: np.ndarray,
         bad |= depth > max_depth
     depth[bad] = 0
     return depth
+
+
+def affine_to_positive(depth: np.ndarray,
+                       hole: Optional[np.ndarray] = None) -> np.ndarray:
+    """Affine depth moved into a positive range, every valid value kept.
+
+    An affine map (a relative monocular network's output) is known only up
+    to a scale and a shift, so its values may be 0 or negative; the
+    pipeline's 0 = invalid would drop those, and the ``normalized`` test,
+    which only an affine map allows, would depend on the shift. A shift
+    changes nothing such a map means: a map with a valid value <= 0 is
+    shifted by ``span - min`` (``span = max - min`` of its valid values; 1
+    for a constant map) into ``[span, 2 span]``; a positive map is kept as
+    stored. Either way the min-max normalised values are the same.
+
+    Args:
+        depth (np.ndarray): The stored values (any float/int dtype).
+        hole (np.ndarray, optional): bool, values stored as "no depth"
+            (0 in a 16-bit PNG). NaN and +-inf are holes too.
+
+    Returns:
+        np.ndarray: ``float32``, > 0 where valid, 0 in the holes.
+    """
+    depth = np.asarray(depth, dtype=np.float64)
+    valid = np.isfinite(depth)
+    if hole is not None:
+        valid &= ~hole
+    out = np.zeros(depth.shape, np.float32)
+    if valid.any():
+        low, high = depth[valid].min(), depth[valid].max()
+        shift = 0. if low > 0 else (high - low if high > low else 1.) - low
+        out[valid] = depth[valid] + shift
+    return out
 
 
 def disparity_to_depth(disparity_png: np.ndarray, baseline: float,
@@ -406,7 +443,12 @@ class LoadDepth(BaseTransform):
                 scale = DEFAULT_DEPTH_SCALES[fmt]
             check_depth_scale(scale, f'depth_scale of {path}')
             depth = raw.astype(np.float32) / np.float32(scale)
-        depth = sanitize_depth(depth, max_depth)
+        if kind == 'affine':
+            # every finite value is depth (a 0 in a 16-bit PNG: none)
+            depth = affine_to_positive(
+                depth, raw == 0 if fmt == 'png' else None)
+        else:
+            depth = sanitize_depth(depth, max_depth)
         if kind == 'metric':
             self._check_range(results, depth, path)
 

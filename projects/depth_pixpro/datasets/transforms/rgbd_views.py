@@ -11,6 +11,7 @@ RandomGrayscale, GaussianBlur, Solarize, RandomApply) only touch ``img`` and
 are used directly inside the view pipelines.
 """
 import copy
+import warnings
 from typing import List, Optional, Sequence, Tuple, Union
 
 import cv2
@@ -25,6 +26,16 @@ from mmpretrain.registry import TRANSFORMS
 
 from ... import structures as K
 from ...coord import FULL_COORD, compose_coord, crop_box_to_coord, flip_coord
+
+#: A source image whose shorter side is smaller than the views' by more than
+#: this factor gives views that are (nearly) flat patches (a 1x1 image: one
+#: colour).
+MAX_UPSAMPLING = 4
+
+
+class TinyImageWarning(UserWarning):
+    """An image so much smaller than its views that they are flat."""
+
 
 def resize_depth(depth: np.ndarray, size: Tuple[int, int]) -> np.ndarray:
     """Nearest-neighbour resize of a depth map (or any map) to
@@ -278,6 +289,8 @@ class RGBDMultiView(BaseTransform):
             p for p, n in zip(self.pipelines, self.num_views)
             for _ in range(n)
         ]
+        #: Images upsampled more than MAX_UPSAMPLING x (per worker).
+        self.num_tiny = 0
 
     def transform(self, results: dict) -> Optional[dict]:
         """Build the views.
@@ -291,6 +304,7 @@ class RGBDMultiView(BaseTransform):
         check_loaded(results)
         depth_range = valid_depth_range(results.get(K.DEPTH))
         has_depth = bool(depth_range[1] > 0)
+        source_hw = results[K.IMG].shape[:2]
         imgs, depths, coords = [], [], []
         for pipeline in self.view_pipelines:
             view = pipeline(copy.deepcopy(results))
@@ -310,6 +324,8 @@ class RGBDMultiView(BaseTransform):
         if any(d.shape[:2] != imgs[0].shape[:2] for d in depths):
             raise ValueError('a view pipeline changed the image size without '
                              'the depth; use RGBD* transforms for geometry')
+        self._check_upsampling(source_hw, imgs[0].shape[:2],
+                               results.get(K.IMG_PATH))
         results[K.IMG] = imgs
         results[K.DEPTH] = np.stack(depths).astype(np.float32, copy=False)
         results[K.COORD] = np.stack(coords).astype(np.float32)
@@ -318,6 +334,21 @@ class RGBDMultiView(BaseTransform):
         results[K.DEPTH_RANGE] = depth_range
         results[K.IMG_SHAPE] = imgs[0].shape[:2]
         return results
+
+    def _check_upsampling(self, source_hw, view_hw, path) -> None:
+        """Count (and warn once per worker about) an image whose views
+        upsample it more than :data:`MAX_UPSAMPLING` times."""
+        if min(source_hw) * MAX_UPSAMPLING >= min(view_hw):
+            return
+        self.num_tiny += 1
+        if self.num_tiny == 1:
+            warnings.warn(
+                f'Image {path or "(no path)"} is {source_hw[1]}x'
+                f'{source_hw[0]} but its views are {view_hw[1]}x{view_hw[0]}'
+                f': upsampled more than {MAX_UPSAMPLING}x, they are (nearly) '
+                'flat patches that teach nothing. Leave such images out of '
+                'the dataset (shown once per worker; counted in '
+                'RGBDMultiView.num_tiny).', TinyImageWarning)
 
     def __repr__(self) -> str:
         repr_str = self.__class__.__name__ + '('

@@ -146,12 +146,22 @@ class DenseProbeHook(Hook):
             logger='current')
 
     def _build_datasets(self) -> None:
+        """Build both sets; the class count is the train set's (its
+        ``metainfo['classes']``), which the val set must share."""
         from mmseg.registry import DATASETS
         self.datasets = {
             split: DATASETS.build(dict(cfg, _scope_='mmseg'))
             for split, cfg in self.dataset_cfgs.items()
         }
-        self.num_classes = len(self.datasets['train'].metainfo['classes'])
+        classes = {split: tuple(dataset.metainfo['classes'])
+                   for split, dataset in self.datasets.items()}
+        if classes['train'] != classes['val']:
+            raise ValueError(
+                'DenseProbeHook: train_dataset and val_dataset have other '
+                f'classes ({len(classes["train"])}: {classes["train"][:4]}'
+                f'... vs {len(classes["val"])}: {classes["val"][:4]}...); '
+                'the probe needs one class list')
+        self.num_classes = len(classes['train'])
 
     @torch.no_grad()
     def _features(self, model, dataset) -> Tuple[torch.Tensor, torch.Tensor]:
@@ -172,7 +182,17 @@ class DenseProbeHook(Hook):
             inputs = model.data_preprocessor(
                 dict(inputs=[images], data_samples=None), False)['inputs']
             feats.append(model.backbone(inputs[0])[self.level].float().cpu())
-        return torch.cat(feats), torch.cat(labels).long()
+        labels = torch.cat(labels).long()
+        outside = (labels != self.ignore_index) & (
+            (labels < 0) | (labels >= self.num_classes))
+        if outside.any():
+            raise ValueError(
+                f'DenseProbeHook: {type(dataset).__name__} has label '
+                f'{int(labels[outside].max())} but {self.num_classes} '
+                'classes (metainfo["classes"]); labels must be 0..'
+                f'{self.num_classes - 1} or ignore_index '
+                f'{self.ignore_index}')
+        return torch.cat(feats), labels
 
     def probe(self, model) -> float:
         """Fit on the train set, return the val mIoU (%) of ``model``'s

@@ -1,7 +1,7 @@
 """A quiet, informative start-up: one line for the frozen target parameters
 instead of one warning each, and one summary line of the run."""
 import logging
-from typing import Optional, Sequence
+from typing import List, Optional, Sequence, Tuple
 
 from mmengine.dist import get_world_size
 from mmengine.hooks import Hook
@@ -43,6 +43,7 @@ def run_summary(num_images: int, max_iters: int, batch_size: int,
                 pos_final: Optional[float] = None,
                 filters: Sequence[str] = (),
                 scales: Sequence[dict] = (),
+                depth_counts: Optional[Tuple[int, int]] = None,
                 threads: Optional[str] = None) -> str:
     """One line that says what a pretraining run does.
 
@@ -57,6 +58,8 @@ def run_summary(num_images: int, max_iters: int, batch_size: int,
         filters (Sequence[str]): Descriptions of the pair filters.
         scales (Sequence[dict]): The head's scales (``spatial_thresh``,
             ``level``, ``weight``).
+        depth_counts (tuple[int, int], optional): Images without valid
+            depth, and images, of the first batch.
         threads (str, optional): The threads of the run
             (:func:`~projects.depth_pixpro.utils.threads.describe_threads`).
 
@@ -73,6 +76,10 @@ def run_summary(num_images: int, max_iters: int, batch_size: int,
                      f'{pos_final:.1f} after filters (first batch, first '
                      'scale)')
     parts.append('filters: ' + (', '.join(filters) or 'none (PixPro)'))
+    if filters and depth_counts is not None:
+        missing, seen = depth_counts
+        parts.append(f'valid depth in {seen - missing} of {seen} images '
+                     '(first batch; without it an image trains as PixPro)')
     if scales:
         parts.append('scales: ' + ', '.join(_describe_scale(s)
                                             for s in scales))
@@ -89,26 +96,68 @@ def _describe_scale(scale: dict) -> str:
     return f"T={scale['spatial_thresh']:g} ({', '.join(words)})"
 
 
+def depth_presence(data_batch) -> List[Tuple[bool, str]]:
+    """``(has valid depth, image path)`` of each sample of a collated batch
+    that says (``has_depth``, set by ``RGBDMultiView``: False for an image
+    without a depth map or whose depth has no valid pixel, i.e. all zero,
+    NaN, inf or negative). Metadata only: nothing leaves the device."""
+    samples = data_batch.get('data_samples') if isinstance(
+        data_batch, dict) else None
+    found = []
+    for sample in samples or ():
+        has_depth = getattr(sample, 'has_depth', None)
+        if has_depth is not None:
+            found.append((bool(has_depth),
+                          str(getattr(sample, 'img_path', '') or '')))
+    return found
+
+
 @HOOKS.register_module()
 class RunSummaryHook(Hook):
     """Replaces the ~60 "skipped since requires_grad=False" warnings of the
-    momentum target's parameters by one line, and logs :func:`run_summary`
-    after the first iteration (when the positive-pair counts are known).
+    momentum target's parameters by one line, logs :func:`run_summary`
+    after the first iteration (when the positive-pair counts are known), and
+    counts the training images without valid depth.
+
+    An image without valid depth (no depth map, or one that is all zero,
+    NaN, inf or negative) gets no pair filter: it trains as PixPro, which
+    the loss and ``removed_by_filters`` do not show. When the model has pair
+    filters, the hook says how many such images the first batch holds (in
+    the summary line), warns once when their share reaches
+    ``no_depth_warn_share`` after at least ``min_images`` images, and logs
+    the count of the whole run at its end.
 
     The filter goes on the current :class:`MMLogger` when the hook is built,
     i.e. with the runner, before :meth:`Runner.train` builds the optimizer;
     it is removed in ``before_run``.
+
+    Args:
+        no_depth_warn_share (float): Share of images without valid depth
+            that warns. Defaults to 0.25.
+        min_images (int): Images counted before the share is judged.
+            Defaults to 16.
     """
 
     priority = 'VERY_HIGH'
 
-    def __init__(self) -> None:
+    def __init__(self,
+                 no_depth_warn_share: float = 0.25,
+                 min_images: int = 16) -> None:
+        if not 0 < no_depth_warn_share <= 1:
+            raise ValueError('no_depth_warn_share must be in (0, 1], got '
+                             f'{no_depth_warn_share!r}')
+        self.no_depth_warn_share = float(no_depth_warn_share)
+        self.min_images = int(min_images)
         self.warning_filter = FrozenParamWarningFilter()
         self.logger = None
         if MMLogger._instance_dict:  # the runner has built its logger
             self.logger = MMLogger.get_current_instance()
             self.logger.addFilter(self.warning_filter)
         self.summarised = False
+        self.images = 0  # training images seen that say whether they have
+        self.no_depth = 0  # depth, and those without valid depth
+        self.no_depth_examples: List[str] = []
+        self.warned_no_depth = False
 
     def _remove_filter(self) -> None:
         if self.logger is not None:
@@ -139,13 +188,50 @@ class RunSummaryHook(Hook):
                          batch_idx: int,
                          data_batch=None,
                          outputs: Optional[dict] = None) -> None:
-        if self.summarised:
-            return
-        self.summarised = True
         model = runner.model.module if is_model_wrapper(
             runner.model) else runner.model
         head = getattr(model, 'head', None)
-        outputs = outputs or {}
+        # without a pair filter depth is not used: nothing to count
+        presence = depth_presence(data_batch) if getattr(
+            head, 'filters', None) else []
+        self.images += len(presence)
+        missing = [path for has_depth, path in presence if not has_depth]
+        self.no_depth += len(missing)
+        self.no_depth_examples += missing[:3 - len(self.no_depth_examples)]
+        if not self.summarised:
+            self.summarised = True
+            self._summarise(runner, head, outputs or {},
+                            (len(missing), len(presence)) if presence
+                            else None)
+        if presence and not self.warned_no_depth and self.images >= self.min_images and \
+                self.no_depth >= self.no_depth_warn_share * self.images:
+            self.warned_no_depth = True
+            print_log(
+                f'{self._no_depth_text()} so far: the pair filters leave '
+                'their pairs untested, so they train as PixPro. Check the '
+                'depth files (format, depth_scale) or list images without '
+                'depth on purpose (RunSummaryHook(no_depth_warn_share=...) '
+                'sets when this warns).',
+                logger='current', level=logging.WARNING)
+
+    def after_train(self, runner) -> None:
+        if self.no_depth:
+            share = self.no_depth / max(self.images, 1)
+            print_log(
+                f'{self._no_depth_text()} in this run: they trained as '
+                'PixPro (no pair filter applied)', logger='current',
+                level=logging.WARNING
+                if share >= self.no_depth_warn_share else logging.INFO)
+
+    def _no_depth_text(self) -> str:
+        examples = ', '.join(p for p in self.no_depth_examples if p)
+        return (f'{self.no_depth} of {self.images} training images '
+                f'({100 * self.no_depth / max(self.images, 1):.0f}%) had no '
+                'valid depth (no depth map, or all zero, NaN, inf or '
+                'negative)' + (f', e.g. {examples}' if examples else ''))
+
+    def _summarise(self, runner, head, outputs: dict,
+                   depth_counts: Optional[Tuple[int, int]]) -> None:
         loader = runner.train_dataloader
         print_log(
             run_summary(
@@ -158,6 +244,7 @@ class RunSummaryHook(Hook):
                 filters=[describe_filter(f)
                          for f in getattr(head, 'filters', [])],
                 scales=getattr(head, 'scales', []),
+                depth_counts=depth_counts,
                 threads=describe_threads(loader.num_workers)),
             logger='current')
 

@@ -33,7 +33,7 @@ import torch
 import torch.nn.functional as F
 from mmseg.registry import METRICS
 
-from .per_class_iou import PerClassIoUMetric
+from .per_class_iou import PerClassIoUMetric, percent, summary_percents
 
 
 def boundary_band(label: torch.Tensor, band: int,
@@ -116,17 +116,12 @@ class BoundaryIoUMetric(PerClassIoUMetric):
         areas = tuple(sum(part) for part in zip(*results))
         band = self.total_area_to_metrics(*areas[4:], self.metrics,
                                           self.nan_to_num, self.beta)
-        summary = OrderedDict()
-        for key, value in band.items():
-            value = np.asarray(value)
-            name = key if key == 'aAcc' else 'm' + key
-            # NaN (no warning) when no class has band pixels
-            mean = (np.nanmean(value) if not np.isnan(value).all() else
-                    float('nan'))
-            summary[f'boundary_{name}'] = float(np.round(mean * 100, 2))
+        summary = OrderedDict(
+            (f'boundary_{name}', value)
+            for name, value in summary_percents(band).items())
         for name, value in zip(self.dataset_meta['classes'],
                                np.asarray(band.get('IoU', []))):
-            summary[f'boundary_IoU.{name}'] = float(np.round(value * 100, 2))
+            summary[f'boundary_IoU.{name}'] = percent(value)
         labelled = float(areas[3].sum())
         summary['boundary_frac'] = (float(areas[7].sum()) / labelled
                                     if labelled else float('nan'))

@@ -6,12 +6,12 @@ import torch.nn as nn
 from torch import Tensor
 
 from mmpretrain.models.selfsup import BaseSelfSupervisor
-from mmpretrain.models.utils import CosineEMA
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 from ..utils.collapse import projection_spread
 from ... import structures as K
 from ..utils.depth_meta import stack_depth, stack_field
+from ..utils.multi_tensor_ema import MultiTensorCosineEMA
 from ..utils.validation import check_number
 
 #: Both view orders (query view, key view): PixPro, like BYOL, sums the
@@ -51,7 +51,8 @@ class DepthPixPro(BaseSelfSupervisor):
 
     Online: backbone -> neck (:class:`PixelProjector`) -> head (pixel
     propagation + loss). Target: a momentum copy of backbone and neck
-    (:class:`CosineEMA`, momentum m_k = m * (cos(pi k / K) + 1) / 2, i.e. the
+    (:class:`MultiTensorCosineEMA`: mmpretrain's ``CosineEMA`` without host
+    syncs, momentum m_k = m * (cos(pi k / K) + 1) / 2, i.e. the
     target keeps tau_k = 1 - m_k of itself: 0.99 -> 1 for m = 0.01; K is
     ``max_iters`` of the message hub). The target is updated BEFORE it
     computes its features, as in mmpretrain's BYOL.
@@ -86,6 +87,12 @@ class DepthPixPro(BaseSelfSupervisor):
             ``LatentPredictHead`` (predictor + ``CosineSimilarityLoss``).
         instance_loss_weight (float): Weight of the instance loss (logged
             as ``loss_instance``). Defaults to 1.
+        compile_step (bool | dict): Compile the networks of the step with
+            ``torch.compile`` (True: its defaults; a dict: its keyword
+            arguments, e.g. ``dict(mode='reduce-overhead')`` for CUDA
+            graphs): the online and target backbone and neck and the
+            head's propagation modules, in place (same state dict). The
+            first steps pay the compilation. Defaults to False (eager).
         pretrained (str, optional): Pretrained checkpoint path.
         data_preprocessor (dict, optional): Defaults to
             ``SelfSupDataPreprocessor``.
@@ -102,6 +109,7 @@ class DepthPixPro(BaseSelfSupervisor):
                  instance_neck: Optional[dict] = None,
                  instance_head: Optional[dict] = None,
                  instance_loss_weight: float = 1.,
+                 compile_step: Union[bool, dict] = False,
                  pretrained: Optional[str] = None,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[Union[List[dict], dict]] = None) -> None:
@@ -122,15 +130,50 @@ class DepthPixPro(BaseSelfSupervisor):
             MODELS.build(instance_head)
         self.instance_loss_weight = check_number(
             instance_loss_weight, 'instance_loss_weight', low=0.)
+        self._check_some_loss_weighted()
         # the target moves by m (0 < m < 1: CosineEMA's range); 0 = frozen
         check_number(base_momentum, 'base_momentum', low=0., high=1.,
                      low_inclusive=False, high_inclusive=False)
         check_number(end_momentum, 'end_momentum', low=0., high=1.)
-        self.target_net = CosineEMA(
+        self.target_net = MultiTensorCosineEMA(
             self._online_encoder(),
             momentum=base_momentum,
             end_momentum=end_momentum,
             update_buffers=target_update_buffers)
+        if compile_step is True or isinstance(compile_step, dict):
+            self._compile_networks({} if compile_step is True else
+                                   dict(compile_step))
+        elif compile_step not in (False, None):
+            raise TypeError('compile_step must be a bool or a dict of '
+                            f'torch.compile arguments, got {compile_step!r}')
+
+    def _compile_networks(self, options: dict) -> None:
+        """``torch.compile`` (in place, :meth:`nn.Module.compile`) every
+        network the step runs: most of its kernel launches and host work.
+        The EMA update, the data handling and the masks stay eager."""
+        target = self.target_net.module
+        networks = [self.backbone, self.neck, target[0], target[1],
+                    *getattr(self.head, 'propagations', {}).values()]
+        if self.instance_neck is not None:
+            networks += [self.instance_neck, target[2]]
+        for network in networks:
+            network.compile(**options)
+
+    def _check_some_loss_weighted(self) -> None:
+        """Refuse a model whose every loss term has weight 0: its loss is 0
+        at every iteration and nothing is learned."""
+        scales = getattr(self.head, 'scales', None)
+        if not scales or any(s['weight'] > 0 for s in scales):
+            return
+        if self.instance_head is not None and self.instance_loss_weight > 0:
+            return
+        raise ValueError(
+            'every loss term has weight 0 (head.scales[i].weight = '
+            f'{[s["weight"] for s in scales]}'
+            + (', instance_loss_weight = 0' if self.instance_head is not None
+               else '') +
+            '): the loss would be 0 at every iteration and nothing learned; '
+            'give at least one scale a weight > 0')
 
     def _online_encoder(self) -> nn.Sequential:
         """The modules the target tracks, in ``target_net.module`` order:

@@ -2,6 +2,7 @@
 between them)."""
 from typing import Optional, Sequence, Tuple
 
+import torch
 from torch import Tensor
 
 from mmpretrain.registry import MODELS
@@ -16,19 +17,23 @@ class SurfacePairFilter(BasePairFilter):
 
     Depth is sampled at ``num_samples`` points on the segment between the
     two bin centres, on the original image's depth rebuilt from both views'
-    depth maps (``models/utils/surface.py``); the pair is kept if no two
-    neighbouring samples differ by ``thresh`` or more relative to the
-    larger. Unlike the
+    depth maps (``models/utils/surface.py``); the pair is kept if no step
+    between neighbouring samples departs from the segment's own (planar)
+    trend by ``thresh`` or more relative to the larger depth. Unlike the
     relative depth test it keeps pairs far apart on one slanted floor or
-    wall and rejects pairs across a small step. Per scale,
-    ``surface_thresh`` in the scale dict overrides ``thresh``.
+    wall, at any segment length, and rejects pairs across a small step.
+    Per scale, ``surface_thresh`` in the scale dict overrides ``thresh``.
+    Inverse depth (kind ``'inverse'``) is read as such (it is the quantity
+    that is affine on a plane).
 
-    Cost: one [N, num_samples, HW, HW] index and gather per pair of views
-    (int64: 40 MB at batch 128 on a 7x7 grid, 630 MB on a 14x14 one).
+    Cost: per pair of views one [N, num_samples, HW, HW] int64 index and
+    gather (40 MB at batch 128 on a 7x7 grid, 630 MB on a 14x14 one) and
+    the steps with their median over the samples (a few more tensors of
+    that size).
 
     Args:
-        thresh (float): Largest relative jump between neighbouring samples.
-            Defaults to 0.1 (ours).
+        thresh (float): Largest relative jump between neighbouring samples,
+            beyond the segment's trend. Defaults to 0.1 (ours).
         num_samples (int): Samples per segment, both centres included.
             Defaults to 16.
         canvas_size (int): Side of the canvas on which the original
@@ -65,24 +70,28 @@ class SurfacePairFilter(BasePairFilter):
     def per_view(self,
                  depth: Tensor,
                  coord: Tensor,
-                 meta=None) -> Tuple[Tensor, Tensor]:
-        """The view's depth [N, h, w] and crop box [N, 4] (``meta``, the
-        batch's ``DepthMeta``, is not needed: see
-        :meth:`check_depth_kinds`)."""
-        return depth, coord
+                 meta=None) -> Tuple[Tensor, Tensor, Optional[Tensor]]:
+        """The view's depth [N, h, w], crop box [N, 4] and which samples
+        hold inverse depth (bool [N], from the batch's ``DepthMeta``; None
+        without meta or inverse depth)."""
+        inverse = None
+        if meta is not None and 'inverse' in meta.kinds:
+            inverse = torch.tensor([kind == 'inverse' for kind in meta.kinds])
+        return depth, coord, inverse
 
-    def on_grid(self, view: Tuple[Tensor, Tensor],
-                size: Sequence[int]) -> Tuple[Tensor, Tensor, tuple]:
-        """Depth, crop box and the grid (the samples depend on both views,
-        so the work happens in :meth:`pair_statistic`)."""
-        depth, coord = view
-        return depth, coord, tuple(int(s) for s in size)
+    def on_grid(self, view: Tuple[Tensor, Tensor, Optional[Tensor]],
+                size: Sequence[int]) -> tuple:
+        """The view and the grid (the samples depend on both views, so the
+        work happens in :meth:`pair_statistic`)."""
+        return (*view, tuple(int(s) for s in size))
 
-    def pair_statistic(
-            self, grid_q: Tuple[Tensor, Tensor, tuple],
-            grid_k: Tuple[Tensor, Tensor, tuple]) -> Tuple[Tensor, Tensor]:
-        """Largest relative jump on each pair's segment and its validity
-        (symmetric: the other view order is this one transposed)."""
-        (depth_q, coord_q, size), (depth_k, coord_k, _) = grid_q, grid_k
+    def pair_statistic(self, grid_q: tuple,
+                       grid_k: tuple) -> Tuple[Tensor, Tensor]:
+        """Largest relative jump on each pair's segment beyond its trend,
+        and its validity (symmetric: the other view order is this one
+        transposed)."""
+        depth_q, coord_q, inverse, size = grid_q
+        depth_k, coord_k = grid_k[:2]
         return segment_depth_jump(depth_q, coord_q, depth_k, coord_k, size,
-                                  self.num_samples, self.canvas_size)
+                                  self.num_samples, self.canvas_size,
+                                  inverse)

@@ -8,6 +8,7 @@ from mmengine.model import BaseModule
 from torch import Tensor
 
 from mmpretrain.registry import MODELS
+from ..filters import BasePairFilter
 from ..utils import DepthMeta, masked_cosine_loss, pixel_cosine_similarity
 from ..utils.validation import check_channels, check_number, check_positive
 from .positive_pairs import PairMasks, PositivePairs
@@ -72,10 +73,8 @@ class MultiScalePixelHead(BaseModule):
         for index, channels in enumerate(in_channels):
             check_channels(channels, f'in_channels[{index}]')
         self.levels = levels
-        self.filters = nn.ModuleList([
-            f if isinstance(f, nn.Module) else MODELS.build(f)
-            for f in filters
-        ])
+        self.filters = nn.ModuleList(
+            [self._build_filter(f, i) for i, f in enumerate(filters)])
         self.scales = self._parse_scales(scales)
         self.used_levels = sorted({s['level'] for s in self.scales})
         self.propagations = nn.ModuleDict({
@@ -87,6 +86,19 @@ class MultiScalePixelHead(BaseModule):
         #: level -> feature grid (H, W) of the last :meth:`loss` call, e.g.
         #: for drawing that batch's positives without a backbone pass.
         self.grid_sizes: Dict[int, Tuple[int, int]] = {}
+
+    @staticmethod
+    def _build_filter(cfg: Union[dict, nn.Module],
+                      index: int) -> BasePairFilter:
+        """A pair filter from its config (ValueError naming the entry for
+        anything else, e.g. a backbone)."""
+        built = cfg if isinstance(cfg, nn.Module) else MODELS.build(cfg)
+        if not isinstance(built, BasePairFilter):
+            raise ValueError(
+                f'head filters[{index}] is a {type(built).__name__}, not a '
+                'pair filter (a BasePairFilter: DepthPairFilter, '
+                'NormalPairFilter, SurfacePairFilter)')
+        return built
 
     def _parse_scales(self, scales: Sequence[dict]) -> List[dict]:
         if not scales:

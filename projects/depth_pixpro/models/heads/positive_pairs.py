@@ -117,7 +117,7 @@ class PositivePairs:
             raise ValueError(f'depth must be [N, V, h, w] with N, V = '
                              f'{tuple(coord.shape[:2])}, got '
                              f'{tuple(depth.shape)}')
-        if depth_meta is not None and not depth_meta.has_depth.any():
+        if depth_meta is not None and not depth_meta.any_depth:
             depth = None  # no sample has depth: PixPro, at no filter cost
         if depth is not None:
             check_depth_kinds(filters, depth_meta)
@@ -128,7 +128,7 @@ class PositivePairs:
         # samples without depth pass every filter (PixPro)
         self.no_depth = None
         if depth is not None and depth_meta is not None and \
-                not depth_meta.has_depth.all():
+                not depth_meta.all_depth:
             self.no_depth = ~depth_meta.has_depth.to(
                 coord.device)[:, None, None]
         self._per_view = {}  # (filter index, view)

@@ -29,7 +29,7 @@ from .loss import (masked_cosine_loss, pixel_consistency_loss,
                    pixel_cosine_similarity)
 from .normals import (depth_to_normals, normal_pair_difference, pool_normals,
                       view_rays)
-from .surface import (log_depth, max_log_jump, max_relative_jump,
+from .surface import (log_depth, max_relative_jump, max_surface_jump,
                       segment_depth_jump)
 
 __all__ = [
@@ -42,6 +42,6 @@ __all__ = [
     'pixel_cosine_similarity', 'masked_cosine_loss', 'view_rays',
     'depth_to_normals', 'pool_normals', 'normal_pair_difference',
     'CELL_STATS', 'cell_depth', 'center_depth', 'median_pool_depth',
-    'max_relative_jump', 'segment_depth_jump', 'log_depth', 'max_log_jump',
-    'projection_spread'
+    'max_relative_jump', 'segment_depth_jump', 'log_depth',
+    'max_surface_jump', 'projection_spread'
 ]

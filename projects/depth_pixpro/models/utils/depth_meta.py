@@ -24,7 +24,8 @@ class DepthMeta:
     """Per-sample facts about the depth of a batch.
 
     The tensors stay on the CPU: the checks on them then never wait for
-    the accelerator.
+    the accelerator; :attr:`any_depth` / :attr:`all_depth` are Python bools
+    read once per batch (no tensor-to-bool conversion in the step).
 
     Attributes:
         has_depth (Tensor): bool [N]. False: the sample has no depth; it is
@@ -41,6 +42,9 @@ class DepthMeta:
     paths: Tuple[Optional[str], ...]
 
     def __post_init__(self) -> None:
+        flags = self.has_depth.tolist()
+        #: Whether some / every sample has depth.
+        self.any_depth, self.all_depth = any(flags), all(flags)
         num = len(self.has_depth)
         if not (len(self.kinds) == len(self.ranges) == len(self.paths) ==
                 num):
@@ -121,11 +125,10 @@ def stack_depth(data_samples: Sequence,
         ' (zeros and has_depth=False for samples without depth)')
     if depth is None:
         return None, None
-    has_depth = torch.tensor(
-        [bool(_field(s, K.HAS_DEPTH, True)) for s in data_samples],
-        dtype=torch.bool)
-    if not has_depth.any():
+    flags = [bool(_field(s, K.HAS_DEPTH, True)) for s in data_samples]
+    if not any(flags):
         return None, None
+    has_depth = torch.tensor(flags, dtype=torch.bool)
     kinds = tuple(
         str(_field(s, K.DEPTH_KIND, 'metric')) for s in data_samples)
     ranges = torch.stack([
