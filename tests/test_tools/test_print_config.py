@@ -24,3 +24,15 @@ def test_synthetic_views_are_the_pipelines():
     cfg = Config.fromfile(SYNTHETIC_CFG)
     assert cfg.train_dataloader.dataset.pipeline[0] == cfg.views
     assert cfg.views.transforms[0][0].scale == cfg.crop_size == 64
+
+
+def test_print_config_reads_options_as_train_py(capsys):
+    """The same --cfg-options reader as tools/train.py: dict(...) values as
+    literals, an unreadable value a usage error naming the option."""
+    tool = load_script('tools/misc/print_config.py')
+    text = tool.main([SYNTHETIC_CFG, '--cfg-options',
+                      'model.head.scales=[dict(spatial_thresh=0.7,weight=1.)]'])
+    assert 'dict(spatial_thresh=0.7, weight=1.0)' in text
+    with pytest.raises(SystemExit):
+        tool.main([SYNTHETIC_CFG, '--cfg-options', 'a=[1,2'])
+    assert '--cfg-options a=[1,2' in capsys.readouterr().err

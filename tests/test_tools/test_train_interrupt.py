@@ -13,6 +13,7 @@ import torch
 
 from helpers import REPO_ROOT
 from projects.depth_pixpro.engine.interrupt import resume_command
+from projects.depth_pixpro.utils.work_dir_lock import LOCK_NAME
 
 TINY = """
 _base_ = [r'{repo}/configs/depth_pixpro_synthetic.py']
@@ -89,6 +90,7 @@ def test_ctrl_c_saves_the_iteration_and_the_printed_command_resumes(
     ckpt = torch.load(path, weights_only=True)
     assert ckpt['meta']['iter'] == iteration
     assert (work / 'last_checkpoint').read_text() == str(path)
+    assert not (work / LOCK_NAME).exists()  # the work dir is free again
     command = output.splitlines()[output.splitlines().index(saved[0]) + 1]
     assert command.strip() == (f'python tools/train.py {config} --work-dir '
                                f'{work} --resume')

@@ -20,12 +20,13 @@ from typing import List, Optional
 
 import projects.depth_pixpro  # noqa: F401,I001  (registers; shim first)
 from mmcv.transforms import Compose
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmengine.runner import set_random_seed
 from mmpretrain.registry import DATASETS
 
-from projects.depth_pixpro.cfg_options import merge_cfg_options
+from projects.depth_pixpro.cfg_options import (CfgOptionsAction,
+                                               merge_cfg_options)
 from projects.depth_pixpro.datasets.transforms import RGBDMultiView
 from projects.depth_pixpro.visualization import (build_views_figure,
                                                  depth_label, figure_to_array,
@@ -45,7 +46,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         help='random seed of the view pipeline')
     parser.add_argument('--out', default='work_dirs/browse_dataset',
                         help='output folder')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+    parser.add_argument('--cfg-options', nargs='+', action=CfgOptionsAction,
                         help='override config settings, key=value')
     return parser.parse_args(argv)
 

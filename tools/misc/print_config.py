@@ -11,16 +11,17 @@ top-level key warns, a number must stay a number).
 import argparse
 from typing import List, Optional
 
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 
-from projects.depth_pixpro.cfg_options import merge_cfg_options
+from projects.depth_pixpro.cfg_options import (CfgOptionsAction,
+                                               merge_cfg_options)
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='Print the whole config')
     parser.add_argument('config', help='config file path')
     parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction,
+        '--cfg-options', nargs='+', action=CfgOptionsAction,
         help='override config settings, key=value, as tools/train.py')
     return parser.parse_args(argv)
 
