@@ -13,6 +13,7 @@ holds its work dir (``<work_dir>/.train.lock``; a second run there stops)
 and SIGTERM stops it cleanly, DataLoader workers included.
 """
 import argparse
+import gc
 import os
 import os.path as osp
 
@@ -162,6 +163,12 @@ def train(cfg, args):
             ensure_divergence_guard(cfg)
             runner = build_runner(cfg)
             train_with_interrupt_checkpoint(runner)  # Ctrl-C: save, resume
+            # The runner and its loops hold each other: collect them now, so
+            # that the DataLoader stops its workers as the run ends. Left to
+            # interpreter exit, multiprocessing SIGTERMs the workers first
+            # and torch prints each as a failed worker.
+            del runner
+            gc.collect()
         except TrainingDivergedError as err:
             raise SystemExit(f'error: {err}')
         except checkpoint.CheckpointLoadError as err:
