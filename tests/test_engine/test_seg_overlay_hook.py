@@ -7,11 +7,13 @@ import pytest
 import torch
 from matplotlib.patches import Patch
 from mmengine.structures import PixelData
+from mmseg.datasets import BaseSegDataset
 from mmseg.structures import SegDataSample
 
 from helpers import read_png
 from projects.depth_pixpro.engine.hooks import SegOverlayHook
-from projects.depth_pixpro.engine.hooks.seg_overlay_hook import overlay_name
+from projects.depth_pixpro.engine.hooks.seg_overlay_hook import (image_root,
+                                                                overlay_name)
 from projects.depth_pixpro.utils.atomic import write_image_atomic
 from projects.depth_pixpro.visualization import (blend_labels,
                                                  build_segmentation_figure)
@@ -59,6 +61,25 @@ def test_overlay_names(path, root, expected):
     assert overlay_name(path, root) == expected
 
 
+@pytest.mark.parametrize('relative', [True, False])
+def test_overlay_names_do_not_depend_on_how_the_root_is_given(
+        tmp_path, monkeypatch, relative):
+    """A relative data_root (the nyuv2_mini config's '../shared/...') gave
+    the image's base name, an absolute one its path under the folder."""
+    root = tmp_path / 'data'
+    write_image_atomic(str(root / 'img' / 'scene0' / 'a.jpg'),
+                       np.zeros((4, 4, 3), np.uint8))
+    write_image_atomic(str(root / 'ann' / 'scene0' / 'a.png'),
+                       np.zeros((4, 4), np.uint8))
+    monkeypatch.chdir(tmp_path)
+    dataset = BaseSegDataset(
+        data_root='data' if relative else str(root),
+        data_prefix=dict(img_path='img', seg_map_path='ann'),
+        img_suffix='.jpg', seg_map_suffix='.png', pipeline=[])
+    path = dataset.get_data_info(0)['img_path']
+    assert overlay_name(path, image_root(dataset)) == 'scene0/a.png'
+
+
 class _Dataset:
     metainfo = dict(classes=('floor', 'wall'),
                     palette=[[255, 0, 0], [0, 0, 255]])
@@ -66,7 +87,8 @@ class _Dataset:
 
     def __init__(self, root):
         self.data_root = root
-        self.data_prefix = dict(img_path='img')
+        # as mmengine's BaseDataset leaves it: joined to data_root
+        self.data_prefix = dict(img_path=osp.join(root, 'img'))
 
 
 def test_hook_writes_one_readable_figure_per_image(tmp_path):

@@ -25,10 +25,12 @@ def overlay_name(img_path: str, image_root: Optional[str]) -> str:
     return osp.splitext(relative)[0] + '.png'
 
 
-def _image_root(dataset) -> Optional[str]:
-    root = getattr(dataset, 'data_root', None) or ''
-    prefix = (getattr(dataset, 'data_prefix', None) or {}).get('img_path', '')
-    return osp.join(root, prefix) if (root or prefix) else None
+def image_root(dataset) -> Optional[str]:
+    """The dataset's image folder: ``data_prefix['img_path']``, which
+    mmengine's ``BaseDataset`` has already joined to ``data_root`` (joining
+    them again doubled a relative root), else ``data_root``."""
+    prefix = (getattr(dataset, 'data_prefix', None) or {}).get('img_path')
+    return prefix or getattr(dataset, 'data_root', None) or None
 
 
 @HOOKS.register_module()
@@ -70,7 +72,7 @@ class SegOverlayHook(Hook):
             gt = (sample.gt_sem_seg.data[0].cpu().numpy()
                   if 'gt_sem_seg' in sample else None)
             pred = sample.pred_sem_seg.data[0].cpu().numpy()
-            name = overlay_name(sample.img_path, _image_root(dataset))
+            name = overlay_name(sample.img_path, image_root(dataset))
             figure = build_segmentation_figure(
                 image, gt, pred, classes, palette, title=name[:-4],
                 alpha=self.alpha, ignore_index=ignore_index)
