@@ -14,10 +14,9 @@ import os.path as osp
 
 from projects.depth_pixpro import checkpoint  # noqa: I001  (first: shim)
 from projects.depth_pixpro.cfg_options import (CfgOptionsAction,
-                                               merge_cfg_options)
+                                               load_config)
 from projects.depth_pixpro.device import (build_runner, exit_with_launcher,
                                           setup_launch, stop_on_sigterm)
-from mmengine.config import Config
 
 
 def parse_args(argv=None):
@@ -82,11 +81,7 @@ def trigger_visualization_hook(cfg, args):
 def main(argv=None):
     args = parse_args(argv)
     exit_with_launcher()
-    cfg = Config.fromfile(args.config)
-    try:
-        merge_cfg_options(cfg, args.cfg_options)
-    except ValueError as err:
-        raise SystemExit(f'error: {err}')
+    cfg = load_config(args.config, args.cfg_options)
     if cfg.get('test_dataloader') is None or cfg.get('test_evaluator') is None:
         raise SystemExit(
             f'{args.config} has no test_dataloader/test_evaluator. Pretraining '

@@ -20,7 +20,7 @@ import os.path as osp
 from projects.depth_pixpro import checkpoint  # noqa: I001  (first: shim)
 from projects.depth_pixpro.cfg_options import (CfgOptionsAction,
                                                check_schedule,
-                                               merge_cfg_options)
+                                               load_config)
 from projects.depth_pixpro.device import (build_runner, exit_with_launcher,
                                           setup_launch, stop_on_sigterm)
 from projects.depth_pixpro.engine.hooks import (TrainingDivergedError,
@@ -30,7 +30,6 @@ from projects.depth_pixpro.engine.interrupt import \
 from projects.depth_pixpro.utils.work_dir_lock import (WorkDirLock,
                                                        WorkDirLockedError,
                                                        launch_rank)
-from mmengine.config import Config
 
 
 def parse_args(argv=None):
@@ -122,11 +121,7 @@ def resume_file(cfg):
 def main(argv=None):
     args = parse_args(argv)
     exit_with_launcher()
-    cfg = Config.fromfile(args.config)
-    try:
-        merge_cfg_options(cfg, args.cfg_options)
-    except ValueError as err:
-        raise SystemExit(f'error: {err}')
+    cfg = load_config(args.config, args.cfg_options)
     cfg = merge_args(cfg, args)
     check_schedule(cfg)  # warns: a warm-up longer than the run, ...
     # one run per work dir; under a distributed launch rank 0 holds it

@@ -13,6 +13,8 @@ with a RecursionError on ``[dict(a=1, b=2)]``. Here:
 * :func:`merge_cfg_options` warns about unknown top-level keys with the
   closest known key, refuses a config-file variable, and refuses a
   non-numeric string where the config has a number;
+  :func:`load_config` is the config file plus these options, as the
+  command-line tools read them;
 * :func:`check_schedule` warns when a parameter scheduler does not fit the
   training length (a warm-up longer than the run).
 """
@@ -20,15 +22,15 @@ import difflib
 import numbers
 import re
 import warnings
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
-from mmengine.config import DictAction
+from mmengine.config import Config, DictAction
 
 from .utils.scripts import literal_value
 
 __all__ = [
     'CfgOptionsAction', 'check_cfg_options', 'merge_cfg_options',
-    'check_schedule', 'RUNNER_KEYS'
+    'load_config', 'check_schedule', 'RUNNER_KEYS'
 ]
 
 _MISSING = object()
@@ -170,6 +172,29 @@ def merge_cfg_options(cfg, options: Dict[str, Any]) -> None:
         return
     check_cfg_options(cfg, options)
     cfg.merge_from_dict(options)
+
+
+def load_config(path: str, options: Optional[Dict[str, Any]]) -> Config:
+    """The config of a command-line tool: the file, then its
+    ``--cfg-options`` merged by :func:`merge_cfg_options`.
+
+    Args:
+        path (str): The config file.
+        options (dict | None): ``key -> value`` from :class:`CfgOptionsAction`.
+
+    Returns:
+        mmengine.Config: The merged config.
+
+    Raises:
+        SystemExit: An option :func:`merge_cfg_options` refuses
+            (``error: ...``, naming the key).
+    """
+    cfg = Config.fromfile(path)
+    try:
+        merge_cfg_options(cfg, options)
+    except ValueError as err:
+        raise SystemExit(f'error: {err}')
+    return cfg
 
 
 def check_schedule(cfg) -> List[str]:

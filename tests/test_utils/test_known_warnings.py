@@ -1,6 +1,7 @@
 """utils/known_warnings.py: the third-party warnings every run printed are
 silenced by message, any other warning stays visible; a run of the CPU demo
 through tools/train.py prints only real warnings."""
+import contextlib
 import logging
 import os
 import subprocess
@@ -49,20 +50,27 @@ def test_known_warnings_are_silenced_others_are_not(message, module):
         ('a real problem', UserWarning), (message, RuntimeWarning)]
 
 
-def test_muted_log_messages_drops_only_the_known_lines():
-    logger = logging.getLogger('test_known_warnings')
+@contextlib.contextmanager
+def _records(logger):
+    """The log records ``logger`` emits while inside (a list)."""
     records = []
     handler = logging.Handler()
     handler.emit = records.append
     logger.addHandler(handler)
     try:
+        yield records
+    finally:
+        logger.removeHandler(handler)
+
+
+def test_muted_log_messages_drops_only_the_known_lines():
+    logger = logging.getLogger('test_known_warnings')
+    with _records(logger) as records:
         with muted_log_messages(logger):
             for message in KNOWN_LOG_MESSAGES:
                 logger.warning(f'{message}. Please use ...')
             logger.warning('a real problem')
         logger.warning(KNOWN_LOG_MESSAGES[0])  # outside: shown again
-    finally:
-        logger.removeHandler(handler)
     assert [r.getMessage() for r in records] == [
         'a real problem', KNOWN_LOG_MESSAGES[0]]
 
@@ -72,14 +80,8 @@ def test_per_class_iou_metric_has_no_prefix_and_says_so():
 
     from projects.depth_pixpro.evaluation.metrics import PerClassIoUMetric
     logger = MMLogger.get_instance('test_metric_prefix')
-    records = []
-    handler = logging.Handler()
-    handler.emit = records.append
-    logger.addHandler(handler)
-    try:
+    with _records(logger) as records:
         metric = PerClassIoUMetric(iou_metrics=['mIoU'])
-    finally:
-        logger.removeHandler(handler)
     assert metric.prefix == ''  # keys stay 'mIoU', 'IoU.<class>'
     assert not [r for r in records if 'prefix' in r.getMessage()]
 

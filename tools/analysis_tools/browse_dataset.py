@@ -20,13 +20,12 @@ from typing import List, Optional
 
 import projects.depth_pixpro  # noqa: F401,I001  (registers; shim first)
 from mmcv.transforms import Compose
-from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmengine.runner import set_random_seed
 from mmpretrain.registry import DATASETS
 
 from projects.depth_pixpro.cfg_options import (CfgOptionsAction,
-                                               merge_cfg_options)
+                                               load_config)
 from projects.depth_pixpro.datasets.transforms import RGBDMultiView
 from projects.depth_pixpro.visualization import (build_views_figure,
                                                  depth_label, figure_to_array,
@@ -94,11 +93,7 @@ def sample_views(dataset, index: int) -> Optional[dict]:
 def main(argv: Optional[List[str]] = None) -> List[str]:
     """Run the tool; returns the written files."""
     args = parse_args(argv)
-    cfg = Config.fromfile(args.config)
-    try:
-        merge_cfg_options(cfg, args.cfg_options)
-    except ValueError as err:
-        raise SystemExit(f'error: {err}')
+    cfg = load_config(args.config, args.cfg_options)
     init_default_scope(cfg.get('default_scope', 'mmpretrain'))
     dataset = DATASETS.build(cfg.train_dataloader.dataset)
     indices = args.indices if args.indices else range(

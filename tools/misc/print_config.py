@@ -11,10 +11,7 @@ top-level key warns, a number must stay a number).
 import argparse
 from typing import List, Optional
 
-from mmengine.config import Config
-
-from projects.depth_pixpro.cfg_options import (CfgOptionsAction,
-                                               merge_cfg_options)
+from projects.depth_pixpro.cfg_options import CfgOptionsAction, load_config
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -29,11 +26,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 def main(argv: Optional[List[str]] = None) -> str:
     """Print (and return) the config's text."""
     args = parse_args(argv)
-    cfg = Config.fromfile(args.config)
-    try:
-        merge_cfg_options(cfg, args.cfg_options)
-    except ValueError as err:
-        raise SystemExit(f'error: {err}')
+    cfg = load_config(args.config, args.cfg_options)
     text = cfg.pretty_text
     print(f'Config:\n{text}')
     return text
