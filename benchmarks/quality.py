@@ -680,7 +680,7 @@ def cost_lines(rows: List[dict]) -> str:
 
 
 def summary_block(rows: List[dict], protocol: dict) -> str:
-    """The short report (README / docs): scores, headroom, the family."""
+    """The short report (docs): scores, headroom, the family."""
     stats = comparison_stats(rows)
     return '\n\n'.join([
         status_line(rows, protocol), scores_table(rows),
@@ -767,7 +767,7 @@ def plot(rows: List[dict], stats: List[dict], path: str) -> None:
 
 
 # --------------------------------------------------------------------------
-# Generated blocks in markdown files (README, docs)
+# Generated blocks in markdown files (docs/results.md, benchmarks/README.md)
 # --------------------------------------------------------------------------
 def block_markers(results: str) -> tuple:
     """Begin / end markers of the generated block of a results folder."""
@@ -807,7 +807,10 @@ def generated_block(results: str) -> str:
                          protocol)
 
 
-DOC_FILES = ('README.md', 'docs/results.md', 'benchmarks/README.md')
+#: The markdown files that hold generated blocks (the README links to
+#: docs/results.md; tests/test_benchmarks/test_quality.py checks no other
+#: file holds one).
+DOC_FILES = ('docs/results.md', 'benchmarks/README.md')
 
 
 # --------------------------------------------------------------------------
@@ -841,7 +844,8 @@ def parse_args(argv=None):
                         help='print the runs still to do')
     parser.add_argument('--report', action='store_true',
                         help='only write results.md / quality.png and the '
-                        'generated blocks of README / docs from the csv')
+                        'generated blocks of docs/results.md and '
+                        'benchmarks/README.md from the csv')
     return parser.parse_args(argv)
 
 

@@ -23,7 +23,7 @@ class _MissingOp:
         raise RuntimeError(
             f'mmcv op "{self.__name__}" needs the compiled mmcv extension, '
             'which mmcv-lite does not ship. Install full mmcv==2.1.0 (see '
-            'README, "Install with CUDA") to use this op.')
+            'README, "Install", CUDA) to use this op.')
 
 
 class _ExtShim(types.ModuleType):

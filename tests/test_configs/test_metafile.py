@@ -151,3 +151,39 @@ def test_results_are_numbers_with_task_and_dataset():
         log = model.get('Training Log')
         if log:
             assert osp.isfile(osp.join(REPO_ROOT, log)), log
+
+
+def _results_table_rows():
+    """Config name -> its row of docs/results.md's per-config tables."""
+    with open(osp.join(REPO_ROOT, 'docs', 'results.md')) as f:
+        section = f.read().split('## Per-config results', 1)[1]
+    section = section.split('\n## ', 1)[0]
+    rows = {}
+    for line in section.splitlines():
+        match = re.match(r'\| \[([^\]]+)\]\(\.\./([^)]+)\) \|', line)
+        if match:
+            assert match[1] not in rows, match[1]
+            assert match[2] == MODELS[match[1]]['Config'], line
+            rows[match[1]] = line
+    return rows
+
+
+def test_per_config_results_table_shows_the_metafile():
+    """docs/results.md has one row per metafile model; a measured model's
+    row shows its metafile numbers and log."""
+    rows = _results_table_rows()
+    assert sorted(rows) == sorted(MODELS)
+    for name, model in MODELS.items():
+        meta = model['Metadata']
+        schedule = (f"{meta['Epochs']} epochs" if 'Epochs' in meta else
+                    f"{meta['Iterations']} iterations")
+        assert f"| {meta['Training Data']} | {schedule} | " \
+            f"{meta['Batch Size']} (" in rows[name], name
+        for result in model['Results'] or ():
+            for value in result['Metrics'].values():
+                assert f'{value:g}' in rows[name], (name, value)
+        if model.get('Training Log'):
+            log = osp.relpath(model['Training Log'], 'docs')
+            assert f'({log})' in rows[name], name
+        else:
+            assert rows[name].endswith('| - |'), name

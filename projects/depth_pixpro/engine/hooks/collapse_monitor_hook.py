@@ -14,7 +14,7 @@ COLLAPSE_ADVICE = (
     'or a target that follows the online net too closely. Fix: '
     'batch-normalise the projector output '
     '(model.neck.with_last_bn=True, as the CPU configs do), lower the lr or '
-    'raise the batch (README, "Projector collapse").')
+    'raise the batch (docs/results.md, "Projector collapse").')
 
 
 @HOOKS.register_module()
