@@ -464,12 +464,10 @@ def test_launch_scripts_check_numeric_environment():
 
 LAUNCHER = """
 import subprocess, sys, time
-# device.py alone (not the whole package): a quick start
-worker = ("import importlib.util, sys, time\\n"
-          "spec = importlib.util.spec_from_file_location(\\n"
-          "    'device', 'projects/depth_pixpro/device.py')\\n"
-          "device = importlib.util.module_from_spec(spec)\\n"
-          "spec.loader.exec_module(device)\\n"
+# the package's device module, as tools/train.py imports it under torchrun
+# (device.py alone no longer loads: it imports the package's utils)
+worker = ("import sys, time\\n"
+          "from projects.depth_pixpro import device\\n"
           "open(sys.argv[1], 'w').write(str(device.exit_with_launcher()))\\n"
           "time.sleep(300)\\n")
 env = dict(__import__('os').environ, TORCHELASTIC_RUN_ID='test')
